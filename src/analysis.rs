@@ -1,0 +1,19 @@
+//! Pure DSP shared by the plugin and the file checker.
+//!
+//! Nothing in here knows about nice-plug, egui or files. Every type allocates only in its
+//! constructor; `process`, `reset` and the readers never allocate, lock, block or panic.
+
+pub mod channel;
+pub mod clip;
+pub mod headroom;
+pub mod interpolator;
+pub mod level;
+pub mod sample_peak;
+pub mod true_peak;
+
+pub use channel::{ChannelAnalyzer, ChannelSummary};
+pub use clip::{ClipCounts, ClipDetector, ClipEvent, ClipKind};
+pub use headroom::{HeadroomStatus, HeadroomThresholds};
+pub use level::{db_to_gain, gain_to_db};
+pub use sample_peak::SamplePeak;
+pub use true_peak::TruePeakMeter;

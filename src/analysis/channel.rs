@@ -1,0 +1,90 @@
+//! Everything measured on one channel, fed once per block.
+
+use super::clip::{ClipCounts, ClipDetector, ClipEvent};
+use super::level::gain_to_db;
+use super::sample_peak::SamplePeak;
+use super::true_peak::TruePeakMeter;
+
+/// Sample peak, true peak and clip detection for one channel, sharing one pass over the block.
+#[derive(Debug, Clone)]
+pub struct ChannelAnalyzer {
+    sample_peak: SamplePeak,
+    true_peak: TruePeakMeter,
+    clips: ClipDetector,
+}
+
+/// The measurements of one channel since the last reset.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChannelSummary {
+    /// Largest finite |x|, dBFS.
+    pub sample_peak_dbfs: f32,
+    /// Largest value of the reconstructed signal, dBTP.
+    pub true_peak_dbtp: f32,
+    /// Clip events and clipped samples.
+    pub clips: ClipCounts,
+    /// NaN samples (reported, never measured).
+    pub nan_samples: u64,
+    /// ±Inf samples.
+    pub inf_samples: u64,
+}
+
+impl ChannelAnalyzer {
+    /// An analyzer for channel `channel` (0 = left). Allocates.
+    pub fn new(channel: u16) -> Self {
+        Self {
+            sample_peak: SamplePeak::new(),
+            true_peak: TruePeakMeter::new(),
+            clips: ClipDetector::new(channel),
+        }
+    }
+
+    /// Starts over. Never allocates.
+    pub fn reset(&mut self) {
+        self.sample_peak.reset();
+        self.true_peak.reset();
+        self.clips.reset();
+    }
+
+    /// Analyses one block; `on_clip` receives each clip once it has ended. Returns the block's
+    /// sample peak (linear). Never allocates.
+    pub fn process(&mut self, samples: &[f32], mut on_clip: impl FnMut(ClipEvent)) -> f32 {
+        let block_peak = self.sample_peak.process(samples);
+        self.clips.process(samples, &mut on_clip);
+        let clips = &mut self.clips;
+        self.true_peak
+            .process(samples, |interval, peak| clips.true_peak_over(interval, peak, &mut on_clip));
+        self.clips
+            .true_peak_checked_until(self.true_peak.evaluated_until(), &mut on_clip);
+        block_peak
+    }
+
+    /// Ends the stream: evaluates the last samples' true peak and reports open clip runs.
+    /// Reset before feeding again. Never allocates.
+    pub fn finish(&mut self, mut on_clip: impl FnMut(ClipEvent)) {
+        let clips = &mut self.clips;
+        self.true_peak
+            .finish(|interval, peak| clips.true_peak_over(interval, peak, &mut on_clip));
+        self.clips.finish(&mut on_clip);
+    }
+
+    /// Largest true peak (linear) since the last take; starts a new display window.
+    pub fn take_true_peak_window(&mut self) -> f32 {
+        self.true_peak.take_window_max()
+    }
+
+    /// Largest true peak (linear) in the current display window so far.
+    pub fn true_peak_window(&self) -> f32 {
+        self.true_peak.window_max()
+    }
+
+    /// The measurements since the last reset. Never allocates.
+    pub fn summary(&self) -> ChannelSummary {
+        ChannelSummary {
+            sample_peak_dbfs: gain_to_db(self.sample_peak.max_abs()),
+            true_peak_dbtp: self.true_peak.true_peak_dbtp(),
+            clips: self.clips.counts(),
+            nan_samples: self.sample_peak.nan_count(),
+            inf_samples: self.sample_peak.inf_count(),
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! The headroom rule from the mastering side: stems peak around -6 dBFS, never above -3.
+
+/// Where the status changes, in dBFS.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HeadroomThresholds {
+    /// Peaks at or below this are ready for mastering (default -6 dBFS).
+    pub target_dbfs: f32,
+    /// Peaks above this are too hot (default -3 dBFS).
+    pub warning_dbfs: f32,
+}
+
+impl Default for HeadroomThresholds {
+    fn default() -> Self {
+        Self {
+            target_dbfs: -6.0,
+            warning_dbfs: -3.0,
+        }
+    }
+}
+
+/// How a stem's peak level stands against the headroom rule.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum HeadroomStatus {
+    /// Peak at or below the target.
+    Ready,
+    /// Between the target and the warning threshold: fine, a little hot.
+    Acceptable,
+    /// Above the warning threshold: lower the bus by `lower_by_db` to reach the target.
+    TooHot {
+        /// Gain change that brings the peak to the target, in dB (positive).
+        lower_by_db: f32,
+    },
+    /// A sample or true-peak over, or a flat top baked in upstream.
+    Clipped {
+        /// Gain change that brings the peak to the target, in dB (0 when the peak is already
+        /// below it: the clipping happened before this point and lowering will not undo it).
+        lower_by_db: f32,
+    },
+}
+
+impl HeadroomStatus {
+    /// Judges a stem by the larger of its sample peak and true peak (dBFS/dBTP) and whether
+    /// any clip was found. Never allocates.
+    pub fn assess(
+        sample_peak_dbfs: f32,
+        true_peak_dbtp: f32,
+        clipped: bool,
+        thresholds: HeadroomThresholds,
+    ) -> Self {
+        let peak_db = sample_peak_dbfs.max(true_peak_dbtp);
+        let lower_by_db = (peak_db - thresholds.target_dbfs).max(0.0);
+        if clipped {
+            Self::Clipped { lower_by_db }
+        } else if peak_db > thresholds.warning_dbfs {
+            Self::TooHot { lower_by_db }
+        } else if peak_db > thresholds.target_dbfs {
+            Self::Acceptable
+        } else {
+            Self::Ready
+        }
+    }
+
+    /// A short label for a status light.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Ready => "Ready",
+            Self::Acceptable => "Acceptable",
+            Self::TooHot { .. } => "Too hot",
+            Self::Clipped { .. } => "Clipped",
+        }
+    }
+
+    /// What is wrong and what to do, in the engineer's words. `bus` names the stem ("Drums").
+    /// Allocates: not for the audio thread.
+    pub fn advice(&self, bus: &str, peak_db: f32, thresholds: HeadroomThresholds) -> String {
+        let target = thresholds.target_dbfs;
+        match *self {
+            Self::Ready => format!(
+                "Peak {peak_db:.1} dBFS: {bus} has the headroom mastering needs (target {target:.0} dBFS)."
+            ),
+            Self::Acceptable => format!(
+                "Peak {peak_db:.1} dBFS: acceptable. Lowering {bus} by {:.1} dB would reach {target:.0} dBFS.",
+                peak_db - target
+            ),
+            Self::TooHot { lower_by_db } => format!(
+                "Peak {peak_db:.1} dBFS: too hot. Lower the {bus} bus by {lower_by_db:.1} dB to reach {target:.0} dBFS, then export again."
+            ),
+            Self::Clipped { lower_by_db } if lower_by_db > 0.0 => format!(
+                "Clipped (peak {peak_db:.1} dBFS): clipping is baked into the file and cannot be undone. Lower the {bus} bus by {lower_by_db:.1} dB and export again."
+            ),
+            Self::Clipped { .. } => format!(
+                "Clipped before this point: {bus} has flat-topped peaks even though it peaks at {peak_db:.1} dBFS. Find the clipper or overloaded plugin earlier in the chain, back it off, and export again."
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_boundaries() {
+        let t = HeadroomThresholds::default();
+        assert_eq!(HeadroomStatus::assess(-6.0, -6.0, false, t), HeadroomStatus::Ready);
+        assert_eq!(HeadroomStatus::assess(-6.0, -5.9, false, t), HeadroomStatus::Acceptable);
+        assert_eq!(HeadroomStatus::assess(-3.0, -3.0, false, t), HeadroomStatus::Acceptable);
+        // The larger of the two decides: true peak -1.2 dBTP → lower by 4.8 dB.
+        match HeadroomStatus::assess(-2.0, -1.2, false, t) {
+            HeadroomStatus::TooHot { lower_by_db } => assert!((lower_by_db - 4.8).abs() < 1e-5),
+            other => panic!("expected TooHot, got {other:?}"),
+        }
+        assert!(matches!(
+            HeadroomStatus::assess(-10.0, -10.0, true, t),
+            HeadroomStatus::Clipped { lower_by_db } if lower_by_db == 0.0
+        ));
+    }
+
+    #[test]
+    fn advice_names_the_fix() {
+        let t = HeadroomThresholds::default();
+        let text = HeadroomStatus::assess(-1.2, -1.2, false, t).advice("Drums", -1.2, t);
+        assert_eq!(
+            text,
+            "Peak -1.2 dBFS: too hot. Lower the Drums bus by 4.8 dB to reach -6 dBFS, then export again."
+        );
+    }
+}

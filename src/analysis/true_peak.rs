@@ -1,0 +1,320 @@
+//! True peak: the largest value of the band-limited signal between and at the samples.
+//!
+//! Work is skipped wherever it cannot change the answer: a stretch whose samples, times the
+//! interpolator's L1 norm, stay at or below both the current maximum and full scale can neither
+//! raise the maximum nor hold an over. Only intervals whose coarse 4x grid comes within
+//! [`COARSE_UNDER_READ`] of that threshold are searched on the fine grid.
+
+use super::interpolator::{
+    fir, Interpolator, CENTER, COARSE_FACTOR, COARSE_STEP, COARSE_UNDER_READ, FINE_PHASES,
+    LOOKAHEAD, TAPS,
+};
+use super::level::gain_to_db;
+use super::sample_peak::max_abs;
+
+/// Intervals examined together for the skip test and the coarse grid.
+const SUB: usize = 16;
+/// Intervals evaluated per refill of the work buffer.
+const CHUNK: usize = 256;
+/// Samples kept from one refill to the next.
+const HISTORY: usize = TAPS - 1;
+/// Values below this are flushed to zero on entry, so no denormal ever reaches the filter.
+const DENORMAL_FLOOR: f32 = 1e-30;
+
+/// Streaming true-peak meter for one channel.
+///
+/// The result for interval `n` (x\[n\] up to, not including, x\[n+1\]) is known once x\[n+16\]
+/// has arrived: overs are reported 16 samples after they happen, and [`finish`](Self::finish)
+/// evaluates the end of a stream.
+#[derive(Debug, Clone)]
+pub struct TruePeakMeter {
+    interp: Interpolator,
+    /// Sanitised input: `buf[i]` is x\[base + i\].
+    buf: Vec<f32>,
+    fill: usize,
+    base: i64,
+    /// Next interval to evaluate (absolute sample index).
+    next: i64,
+    /// Intervals that exist (samples fed so far).
+    total: u64,
+    /// Largest |y| since the last [`take_window_max`](Self::take_window_max).
+    window_max: f32,
+    /// Largest |y| since the last reset.
+    max: f32,
+    coarse: [[f32; SUB]; COARSE_FACTOR - 1],
+}
+
+impl Default for TruePeakMeter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TruePeakMeter {
+    /// A meter for a stream that starts after silence. Allocates; the method set works at any
+    /// sample rate because accuracy comes from the fine grid, not from the oversampling factor.
+    pub fn new() -> Self {
+        let mut meter = Self {
+            interp: Interpolator::new(),
+            buf: vec![0.0; CHUNK + TAPS],
+            fill: 0,
+            base: 0,
+            next: 0,
+            total: 0,
+            window_max: 0.0,
+            max: 0.0,
+            coarse: [[0.0; SUB]; COARSE_FACTOR - 1],
+        };
+        meter.reset();
+        meter
+    }
+
+    /// Starts a new stream. Never allocates.
+    pub fn reset(&mut self) {
+        // The stream is preceded by silence, so interval 0 has a full window.
+        self.buf.fill(0.0);
+        self.fill = CENTER;
+        self.base = -(CENTER as i64);
+        self.next = 0;
+        self.total = 0;
+        self.window_max = 0.0;
+        self.max = 0.0;
+    }
+
+    /// Feeds samples. `on_over(n, value)` is called for every interval `n` whose true peak
+    /// exceeds full scale (linear `value` > 1.0). Never allocates.
+    pub fn process(&mut self, samples: &[f32], mut on_over: impl FnMut(u64, f32)) {
+        self.total += samples.len() as u64;
+        let mut rest = samples;
+        while !rest.is_empty() {
+            let take = (self.buf.len() - self.fill).min(rest.len());
+            for (dst, &x) in self.buf[self.fill..self.fill + take].iter_mut().zip(rest) {
+                *dst = sanitize(x);
+            }
+            self.fill += take;
+            rest = &rest[take..];
+            self.evaluate_ready(i64::MAX, &mut on_over);
+        }
+    }
+
+    /// Ends the stream: evaluates the last intervals as if silence followed. The meter must be
+    /// reset before it is fed again. Never allocates.
+    pub fn finish(&mut self, mut on_over: impl FnMut(u64, f32)) {
+        let end = self.total as i64;
+        let mut padding = LOOKAHEAD;
+        while padding > 0 {
+            let take = (self.buf.len() - self.fill).min(padding);
+            self.buf[self.fill..self.fill + take].fill(0.0);
+            self.fill += take;
+            padding -= take;
+            self.evaluate_ready(end, &mut on_over);
+        }
+    }
+
+    /// Largest |y| since the last take, then starts a new window. The plugin uses this for
+    /// its display; the result since reset is unaffected. Never allocates.
+    pub fn take_window_max(&mut self) -> f32 {
+        std::mem::take(&mut self.window_max)
+    }
+
+    /// Largest |y| (linear) since the last reset, over the intervals evaluated so far.
+    pub fn max(&self) -> f32 {
+        self.max
+    }
+
+    /// Largest |y| in the current display window so far.
+    pub fn window_max(&self) -> f32 {
+        self.window_max
+    }
+
+    /// Every interval before this sample index has been evaluated.
+    pub fn evaluated_until(&self) -> u64 {
+        self.next as u64
+    }
+
+    /// [`max`](Self::max) in dBTP.
+    pub fn true_peak_dbtp(&self) -> f32 {
+        gain_to_db(self.max)
+    }
+
+    /// Evaluates every interval whose window is complete (and below `end`), then keeps the
+    /// history the next intervals need.
+    fn evaluate_ready(&mut self, end: i64, on_over: &mut impl FnMut(u64, f32)) {
+        let ready_end = (self.base + self.fill as i64 - LOOKAHEAD as i64).min(end);
+        let mut n = self.next;
+        while n < ready_end {
+            let count = ((ready_end - n) as usize).min(SUB);
+            self.evaluate_sub((n - self.base) as usize, count, n, on_over);
+            n += count as i64;
+        }
+        self.next = n.max(self.next);
+        // Keep x[next - CENTER ..] for the next round.
+        let keep_from = (self.next - CENTER as i64 - self.base) as usize;
+        let keep_from = keep_from.min(self.fill);
+        self.buf.copy_within(keep_from..self.fill, 0);
+        self.fill -= keep_from;
+        self.base += keep_from as i64;
+        debug_assert!(self.fill <= HISTORY);
+    }
+
+    /// Intervals `first..first+count` at local index `local`.
+    fn evaluate_sub(
+        &mut self,
+        local: usize,
+        count: usize,
+        first: i64,
+        on_over: &mut impl FnMut(u64, f32),
+    ) {
+        let samples_max = max_abs(&self.buf[local..local + count]);
+        self.window_max = self.window_max.max(samples_max);
+        self.max = self.max.max(samples_max);
+
+        // Nothing in reach of these intervals can beat the threshold: skip them.
+        let reach = &self.buf[local - CENTER..local + count + LOOKAHEAD];
+        let threshold = self.window_max.min(1.0);
+        if max_abs(reach) * self.interp.max_l1() <= threshold {
+            return;
+        }
+
+        let window_src = &self.buf[local - CENTER..local - CENTER + count + TAPS - 1];
+        for (c, coarse) in self.coarse.iter_mut().enumerate() {
+            fir(
+                self.interp.phase((c + 1) * COARSE_STEP),
+                window_src,
+                &mut coarse[..count],
+            );
+        }
+
+        for i in 0..count {
+            let l = local + i;
+            // Coarse grid: the sample, three interpolated points, the next sample.
+            let mut grid_max = self.buf[l].abs();
+            let mut grid_arg = 0;
+            for c in 0..COARSE_FACTOR - 1 {
+                let v = self.coarse[c][i].abs();
+                if v > grid_max {
+                    grid_max = v;
+                    grid_arg = (c + 1) * COARSE_STEP;
+                }
+            }
+            let next_sample = self.buf[l + 1].abs();
+            if next_sample > grid_max {
+                grid_max = next_sample;
+                grid_arg = FINE_PHASES;
+            }
+            let threshold = self.window_max.min(1.0);
+            if grid_max < threshold * COARSE_UNDER_READ {
+                continue;
+            }
+            let window: &[f32; TAPS] = self.buf[l - CENTER..l - CENTER + TAPS]
+                .try_into()
+                .expect("the buffer always holds a full window around a ready interval");
+            let peak = refine(&self.interp, window, grid_arg);
+            self.window_max = self.window_max.max(peak);
+            self.max = self.max.max(peak);
+            if peak > 1.0 {
+                on_over((first + i as i64) as u64, peak);
+            }
+        }
+    }
+}
+
+/// Largest |y| in one interval, found by climbing the fine grid from the coarse maximum at
+/// fine phase `start`, then fitting a parabola through the top three fine points.
+fn refine(interp: &Interpolator, window: &[f32; TAPS], start: usize) -> f32 {
+    let eval = |j: usize| -> f32 {
+        match j {
+            0 => window[CENTER].abs(),
+            FINE_PHASES => window[CENTER + 1].abs(),
+            _ => interp.at(j, window).abs(),
+        }
+    };
+    let mut j = start;
+    let mut here = eval(j);
+    let mut left = if j > 0 { eval(j - 1) } else { f32::NEG_INFINITY };
+    let mut right = if j < FINE_PHASES {
+        eval(j + 1)
+    } else {
+        f32::NEG_INFINITY
+    };
+    if right > here {
+        while j + 1 < FINE_PHASES && right > here {
+            left = here;
+            here = right;
+            j += 1;
+            right = eval(j + 1);
+        }
+    } else {
+        while j > 0 && left > here {
+            right = here;
+            here = left;
+            j -= 1;
+            left = if j > 0 { eval(j - 1) } else { f32::NEG_INFINITY };
+        }
+    }
+    // The sample at the start of the interval always belongs to it.
+    let sample = window[CENTER].abs();
+    if j >= FINE_PHASES {
+        // Still rising at the next sample: that peak belongs to the next interval.
+        return sample.max(left);
+    }
+    let mut peak = here;
+    if j > 0 && left <= here && right <= here {
+        let curvature = left - 2.0 * here + right;
+        if curvature < 0.0 {
+            let offset = 0.5 * (left - right) / curvature;
+            peak = here - 0.25 * (left - right) * offset;
+        }
+    }
+    peak.max(sample)
+}
+
+#[inline]
+fn sanitize(x: f32) -> f32 {
+    let a = x.abs();
+    if a < DENORMAL_FLOOR {
+        0.0
+    } else if a.is_finite() {
+        x
+    } else if x.is_nan() {
+        0.0
+    } else {
+        // ±Inf is as loud as a sample can be; treat it as full scale for interpolation.
+        x.signum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn measure(x: &[f32]) -> f32 {
+        let mut meter = TruePeakMeter::new();
+        meter.process(x, |_, _| {});
+        meter.finish(|_, _| {});
+        meter.max()
+    }
+
+    #[test]
+    fn never_below_sample_peak() {
+        let x: Vec<f32> = (0..4000)
+            .map(|i| (((i * 7919) % 1009) as f32 / 504.5 - 1.0) * 0.7)
+            .collect();
+        let sample_peak = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        assert!(measure(&x) >= sample_peak);
+    }
+
+    #[test]
+    fn single_impulse_reads_its_height() {
+        // A lone sample of 0.5: the interpolant's maximum is the sample itself.
+        let mut x = vec![0.0f32; 100];
+        x[50] = 0.5;
+        assert!((measure(&x) - 0.5).abs() < 1e-6);
+    }
+
+    #[test]
+    fn non_finite_input_survives() {
+        let x = [0.1, f32::NAN, f32::INFINITY, -0.2, f32::MIN_POSITIVE / 4.0];
+        assert!(measure(&x).is_finite());
+    }
+}

@@ -1,0 +1,3 @@
+//! Stem Preflight: catches clipped, hot or limited stems before they go to mastering.
+
+pub mod analysis;

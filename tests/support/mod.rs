@@ -1,0 +1,4 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)] // NOTE: each test crate uses a different subset.
+
+pub mod signals;
