@@ -1,3 +1,12 @@
 //! Stem Preflight: catches clipped, hot or limited stems before they go to mastering.
+//!
+//! - [`analysis`]: the pure DSP shared by the plugin and the file checker.
+//! - [`plugin`]: the CLAP/VST3 glue.
+//! - [`editor`]: the egui editor.
 
 pub mod analysis;
+pub mod editor;
+pub mod plugin;
+
+nice_plug::nice_export_clap!(plugin::StemPreflight);
+nice_plug::nice_export_vst3!(plugin::StemPreflight);

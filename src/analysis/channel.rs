@@ -77,6 +77,16 @@ impl ChannelAnalyzer {
         self.true_peak.window_max()
     }
 
+    /// Largest finite |x| since the last reset (linear).
+    pub fn max_sample_peak(&self) -> f32 {
+        self.sample_peak.max_abs()
+    }
+
+    /// Largest true peak since the last reset (linear).
+    pub fn max_true_peak(&self) -> f32 {
+        self.true_peak.max()
+    }
+
     /// The measurements since the last reset. Never allocates.
     pub fn summary(&self) -> ChannelSummary {
         ChannelSummary {

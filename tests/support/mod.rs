@@ -1,4 +1,5 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)] // NOTE: each test crate uses a different subset.
 
+pub mod clap_host;
 pub mod signals;

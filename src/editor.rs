@@ -1,0 +1,351 @@
+//! The egui editor: reads the shared meter state and parameters, never touches DSP.
+
+mod ballistics;
+mod meter_bar;
+
+use egui::{Color32, RichText};
+use nice_plug::prelude::*;
+use nice_plug_egui::widgets::ParamSlider;
+use nice_plug_egui::{create_egui_editor, EguiEditor, EguiEditorState, NiceEguiApp, RepaintNotifier};
+use nice_plug::context::gui::GuiContext;
+use nice_plug::editor::dpi::LogicalSize;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::analysis::{gain_to_db, HeadroomStatus};
+use crate::plugin::params::{Role, StemPreflightParams};
+use crate::plugin::shared::{ClipNotice, MeterShared, MAX_CHANNELS};
+use ballistics::{PeakDisplay, FLOOR_DB};
+
+/// The editor type the plugin exports.
+pub type StemEditor = EguiEditor<StemApp>;
+
+const WIDTH: f32 = 460.0;
+const HEIGHT: f32 = 400.0;
+
+/// Builds the editor. Called once per plugin instance.
+pub fn create(
+    params: Arc<StemPreflightParams>,
+    shared: Arc<MeterShared>,
+    repaint: RepaintNotifier,
+) -> Option<StemEditor> {
+    create_egui_editor(
+        EguiEditorState::from_size(LogicalSize::new(f64::from(WIDTH), f64::from(HEIGHT)), 1.0),
+        repaint.clone(),
+        nice_plug_egui::EguiNiceSettings::default(),
+        StemApp {
+            params,
+            shared,
+            repaint,
+            gui: None,
+            track_name: None,
+            name_field: None,
+            sample: [PeakDisplay::default(); MAX_CHANNELS],
+            true_peak: [PeakDisplay::default(); MAX_CHANNELS],
+            last_clip: None,
+            last_frame: None,
+        },
+    )
+}
+
+/// The editor's own state.
+pub struct StemApp {
+    params: Arc<StemPreflightParams>,
+    shared: Arc<MeterShared>,
+    repaint: RepaintNotifier,
+    gui: Option<GuiContext>,
+    /// The host's name for the track, when it tells us.
+    track_name: Option<String>,
+    /// The name field's text while the editor is open.
+    name_field: Option<String>,
+    sample: [PeakDisplay; MAX_CHANNELS],
+    true_peak: [PeakDisplay; MAX_CHANNELS],
+    last_clip: Option<ClipNotice>,
+    last_frame: Option<Instant>,
+}
+
+impl NiceEguiApp for StemApp {
+    fn build(
+        &mut self,
+        egui_ctx: egui::Context,
+        gui_context: GuiContext,
+        _frame: &mut nice_plug_egui::Frame,
+    ) -> Result<(), nice_plug_egui::baseview::HandlerError> {
+        egui_ctx.set_visuals(egui::Visuals::dark());
+        self.gui = Some(gui_context);
+        self.last_frame = None;
+        Ok(())
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut nice_plug_egui::Frame) {
+        let now = Instant::now();
+        let dt_s = self
+            .last_frame
+            .map_or(0.0, |last| now.duration_since(last).as_secs_f32().min(0.25));
+        self.last_frame = Some(now);
+        self.read_meters(dt_s);
+
+        egui::Frame::central_panel(ui.style()).show(ui, |ui| {
+            ui.set_min_size(ui.available_size());
+            self.header(ui);
+            ui.separator();
+            self.status(ui);
+            ui.separator();
+            self.meters(ui);
+            ui.separator();
+            self.clips(ui);
+            ui.separator();
+            self.settings(ui);
+        });
+
+        // Keep animating while a bar or hold line is still falling.
+        if self.sample.iter().chain(&self.true_peak).any(PeakDisplay::is_moving) {
+            self.repaint.request_repaint();
+        }
+    }
+
+    fn editor_closed(&mut self) {
+        self.gui = None;
+        self.name_field = None;
+    }
+
+    fn track_info_changed(&mut self, info: TrackInfo) {
+        self.track_name = Some(info.name().to_owned());
+    }
+}
+
+impl StemApp {
+    fn channel_count(&self) -> usize {
+        (self.shared.channel_count.load(Ordering::Relaxed) as usize).min(MAX_CHANNELS)
+    }
+
+    /// Swaps the read-and-reset peaks once per frame and drains the clip queue.
+    fn read_meters(&mut self, dt_s: f32) {
+        for channel in 0..MAX_CHANNELS {
+            let meter = &self.shared.channels[channel];
+            let sample = meter.sample_peak.swap(0.0, Ordering::Relaxed);
+            let true_peak = meter.true_peak.swap(0.0, Ordering::Relaxed);
+            self.sample[channel].update(gain_to_db(sample), dt_s);
+            self.true_peak[channel].update(gain_to_db(true_peak), dt_s);
+        }
+        while let Some(notice) = self.shared.next_clip() {
+            self.last_clip = Some(notice);
+        }
+    }
+
+    fn max_peak_db(&self) -> (f32, f32) {
+        let channels = &self.shared.channels[..self.channel_count()];
+        let sample = channels
+            .iter()
+            .map(|c| c.max_sample_peak.load(Ordering::Relaxed))
+            .fold(0.0f32, f32::max);
+        let true_peak = channels
+            .iter()
+            .map(|c| c.max_true_peak.load(Ordering::Relaxed))
+            .fold(0.0f32, f32::max);
+        (gain_to_db(sample), gain_to_db(true_peak))
+    }
+
+    fn clip_total(&self) -> u64 {
+        self.shared.channels[..self.channel_count()]
+            .iter()
+            .map(|c| c.clip_events.load(Ordering::Relaxed))
+            .sum()
+    }
+
+    fn header(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            ui.label(RichText::new("Stem Preflight").strong());
+            ui.label("Name:");
+            let params = self.params.clone();
+            let track_name = self.track_name.clone();
+            let field = self
+                .name_field
+                .get_or_insert_with(|| params.display_name(track_name.as_deref()));
+            let response = ui.add(egui::TextEdit::singleline(field).desired_width(140.0));
+            if response.changed() {
+                if let Ok(mut name) = params.stem_name.write() {
+                    *name = field.trim().to_owned();
+                }
+            }
+            let role = params.role.value();
+            let mut chosen = role;
+            egui::ComboBox::from_id_salt("role")
+                .selected_text(match role {
+                    Role::Stem => "Stem",
+                    Role::Master => "Reference mix",
+                })
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut chosen, Role::Stem, "Stem (group bus)");
+                    ui.selectable_value(&mut chosen, Role::Master, "Reference mix (master)");
+                });
+            if chosen != role {
+                if let Some(gui) = &self.gui {
+                    let setter = gui.param_setter();
+                    setter.begin_set_parameter(&params.role);
+                    setter.set_parameter(&params.role, chosen);
+                    setter.end_set_parameter(&params.role);
+                }
+            }
+        });
+    }
+
+    fn status(&mut self, ui: &mut egui::Ui) {
+        let thresholds = self.params.thresholds();
+        let (sample_db, true_peak_db) = self.max_peak_db();
+        let peak_db = sample_db.max(true_peak_db);
+        let name = self.params.display_name(self.track_name.as_deref());
+        let (colour, label, advice) = if peak_db <= crate::analysis::level::SILENCE_DB {
+            (
+                Color32::from_gray(120),
+                "No signal yet",
+                "Play the song or start the export: the peaks are measured as audio passes."
+                    .to_owned(),
+            )
+        } else {
+            let status =
+                HeadroomStatus::assess(sample_db, true_peak_db, self.clip_total() > 0, thresholds);
+            let colour = match status {
+                HeadroomStatus::Ready => Color32::from_rgb(60, 190, 90),
+                HeadroomStatus::Acceptable => Color32::from_rgb(220, 200, 40),
+                HeadroomStatus::TooHot { .. } => Color32::from_rgb(240, 140, 20),
+                HeadroomStatus::Clipped { .. } => Color32::from_rgb(230, 40, 40),
+            };
+            (colour, status.label(), status.advice(&name, peak_db, thresholds))
+        };
+        egui::Frame::new()
+            .fill(colour.gamma_multiply(0.25))
+            .stroke(egui::Stroke::new(2.0, colour))
+            .corner_radius(4.0)
+            .inner_margin(8.0)
+            .show(ui, |ui| {
+                ui.set_width(ui.available_width());
+                ui.label(RichText::new(label).size(20.0).strong().color(colour));
+                ui.label(advice);
+                let non_finite: u64 = self.shared.channels[..self.channel_count()]
+                    .iter()
+                    .map(|c| c.non_finite_samples.load(Ordering::Relaxed))
+                    .sum();
+                if non_finite > 0 {
+                    ui.label(
+                        RichText::new(format!(
+                            "{non_finite} invalid (NaN or infinite) samples reached this bus: a plugin before this one is misbehaving. Find it and replace or reset it before exporting."
+                        ))
+                        .color(Color32::from_rgb(230, 40, 40)),
+                    );
+                }
+            });
+    }
+
+    fn meters(&mut self, ui: &mut egui::Ui) {
+        let thresholds = self.params.thresholds();
+        let count = self.channel_count();
+        for channel in 0..count {
+            let label = match (count, channel) {
+                (1, _) => "M",
+                (_, 0) => "L",
+                _ => "R",
+            };
+            let meter = &self.shared.channels[channel];
+            let max_sample = gain_to_db(meter.max_sample_peak.load(Ordering::Relaxed));
+            let max_true = gain_to_db(meter.max_true_peak.load(Ordering::Relaxed));
+            ui.horizontal(|ui| {
+                ui.label(RichText::new(label).monospace());
+                meter_bar::draw(
+                    ui,
+                    ui.available_width() - 4.0,
+                    &self.sample[channel],
+                    &self.true_peak[channel],
+                    thresholds.target_dbfs,
+                    thresholds.warning_dbfs,
+                );
+            });
+            ui.label(
+                RichText::new(format!(
+                    "   now {} dBFS  {} dBTP     max {} dBFS  {} dBTP",
+                    format_db(self.sample[channel].level_db),
+                    format_db(self.true_peak[channel].level_db),
+                    format_db(max_sample),
+                    format_db(max_true),
+                ))
+                .monospace(),
+            );
+        }
+        if ui
+            .button("Reset")
+            .on_hover_text("Clear the maximum peaks and the clip count")
+            .clicked()
+        {
+            self.shared.reset_requested.store(true, Ordering::Release);
+            self.last_clip = None;
+            self.sample = [PeakDisplay::default(); MAX_CHANNELS];
+            self.true_peak = [PeakDisplay::default(); MAX_CHANNELS];
+        }
+    }
+
+    fn clips(&mut self, ui: &mut egui::Ui) {
+        let total = self.clip_total();
+        let dropped = self.shared.dropped_clip_notices.load(Ordering::Relaxed);
+        let text = match (&self.last_clip, total) {
+            (_, 0) => "Clips: none".to_owned(),
+            (Some(notice), _) => format!("Clips: {total}. Last: {}", describe_clip(notice, self.channel_count())),
+            (None, _) => format!("Clips: {total}"),
+        };
+        let colour = if total > 0 {
+            Color32::from_rgb(230, 40, 40)
+        } else {
+            ui.visuals().text_color()
+        };
+        ui.label(RichText::new(text).color(colour));
+        if dropped > 0 {
+            ui.label(format!(
+                "{dropped} clip positions were not listed (too many at once); the count above is exact."
+            ));
+        }
+    }
+
+    fn settings(&mut self, ui: &mut egui::Ui) {
+        let Some(gui) = &self.gui else {
+            return;
+        };
+        let setter = gui.param_setter();
+        egui::Grid::new("thresholds").show(ui, |ui| {
+            ui.label("Target peak");
+            ui.add(ParamSlider::for_param(&self.params.target_peak_dbfs, &setter));
+            ui.end_row();
+            ui.label("Warn above");
+            ui.add(ParamSlider::for_param(&self.params.warning_peak_dbfs, &setter));
+            ui.end_row();
+        });
+    }
+}
+
+fn format_db(db: f32) -> String {
+    if db <= FLOOR_DB {
+        "  -inf".to_owned()
+    } else {
+        format!("{db:+6.1}")
+    }
+}
+
+/// "1:23.456 (bar 12 beat 3.00), right channel, 4 samples at full scale".
+fn describe_clip(notice: &ClipNotice, channels: usize) -> String {
+    use crate::analysis::ClipKind;
+    let event = notice.event;
+    let channel = match (channels, event.channel) {
+        (1, _) => "",
+        (_, 0) => ", left",
+        _ => ", right",
+    };
+    let what = match event.kind {
+        ClipKind::Sample => format!("{} samples at full scale", event.length_samples),
+        ClipKind::TruePeak => format!("true peak {:+.1} dBTP", gain_to_db(event.peak)),
+        ClipKind::FlatTop => format!(
+            "flat top of {} samples at {:.1} dBFS (clipped before this plugin)",
+            event.length_samples,
+            gain_to_db(event.peak)
+        ),
+    };
+    format!("{}{channel}, {what}", notice.position.describe())
+}

@@ -1,0 +1,162 @@
+//! State shared between the audio thread and the editor, without locks.
+//!
+//! Peaks use read-and-reset: the audio thread does one `fetch_max` per block, the editor
+//! `swap`s once per frame, so no peak between two frames is lost. Clip events travel over a
+//! bounded channel with `try_send`; when it is full the event is counted as dropped (the clip
+//! counters stay exact).
+
+use atomic_float::AtomicF32;
+use crossbeam_channel::{Receiver, Sender, TrySendError};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+
+use super::timeline::TimelinePosition;
+use crate::analysis::ClipEvent;
+
+/// Channels metered per instance: the plugin's layouts are mono and stereo.
+pub const MAX_CHANNELS: usize = 2;
+/// Clip events queued for the editor before further ones are dropped.
+pub const CLIP_QUEUE_CAPACITY: usize = 1024;
+
+/// One channel's meter values (linear gain; full scale = 1.0).
+#[derive(Debug, Default)]
+pub struct ChannelMeter {
+    /// Sample peak since the editor last read it (read-and-reset).
+    pub sample_peak: AtomicF32,
+    /// True peak since the editor last read it (read-and-reset).
+    pub true_peak: AtomicF32,
+    /// Sample peak since the last reset.
+    pub max_sample_peak: AtomicF32,
+    /// True peak since the last reset.
+    pub max_true_peak: AtomicF32,
+    /// Clip events (all kinds) since the last reset.
+    pub clip_events: AtomicU64,
+    /// Flat-top events since the last reset (clipping baked in before this plugin).
+    pub flat_top_events: AtomicU64,
+    /// NaN or infinite samples since the last reset.
+    pub non_finite_samples: AtomicU64,
+}
+
+/// A clip event with the place on the timeline where it started.
+#[derive(Debug, Clone, Copy)]
+pub struct ClipNotice {
+    /// What and how long.
+    pub event: ClipEvent,
+    /// Where it started.
+    pub position: TimelinePosition,
+}
+
+/// Everything the editor reads from the audio thread.
+#[derive(Debug)]
+pub struct MeterShared {
+    /// Per channel; only the first `channel_count` are live.
+    pub channels: [ChannelMeter; MAX_CHANNELS],
+    /// Channels in the active layout.
+    pub channel_count: AtomicU32,
+    /// Sample rate of the active configuration, Hz.
+    pub sample_rate: AtomicF32,
+    /// Set by the editor; the audio thread clears its measurements at the next block.
+    pub reset_requested: AtomicBool,
+    /// Clip events that did not fit in the queue.
+    pub dropped_clip_notices: AtomicU64,
+    clip_sender: Sender<ClipNotice>,
+    clip_receiver: Receiver<ClipNotice>,
+}
+
+impl Default for MeterShared {
+    fn default() -> Self {
+        let (clip_sender, clip_receiver) = crossbeam_channel::bounded(CLIP_QUEUE_CAPACITY);
+        Self {
+            channels: Default::default(),
+            channel_count: AtomicU32::new(2),
+            sample_rate: AtomicF32::new(48_000.0),
+            reset_requested: AtomicBool::new(false),
+            dropped_clip_notices: AtomicU64::new(0),
+            clip_sender,
+            clip_receiver,
+        }
+    }
+}
+
+impl MeterShared {
+    /// Queues a clip notice for the editor; never blocks or allocates. Returns false if the
+    /// queue was full and the notice was dropped (and counted).
+    pub fn post_clip(&self, notice: ClipNotice) -> bool {
+        match self.clip_sender.try_send(notice) {
+            Ok(()) => true,
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                self.dropped_clip_notices.fetch_add(1, Ordering::Relaxed);
+                false
+            }
+        }
+    }
+
+    /// The next queued clip notice, if any (editor side).
+    pub fn next_clip(&self) -> Option<ClipNotice> {
+        self.clip_receiver.try_recv().ok()
+    }
+
+    /// Audio thread: clears every published value after a reset.
+    pub fn clear(&self) {
+        for channel in &self.channels {
+            for value in [
+                &channel.sample_peak,
+                &channel.true_peak,
+                &channel.max_sample_peak,
+                &channel.max_true_peak,
+            ] {
+                value.store(0.0, Ordering::Relaxed);
+            }
+            channel.clip_events.store(0, Ordering::Relaxed);
+            channel.flat_top_events.store(0, Ordering::Relaxed);
+            channel.non_finite_samples.store(0, Ordering::Relaxed);
+        }
+        self.dropped_clip_notices.store(0, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::ClipKind;
+
+    fn notice() -> ClipNotice {
+        ClipNotice {
+            event: ClipEvent {
+                kind: ClipKind::Sample,
+                channel: 0,
+                start_sample: 0,
+                length_samples: 1,
+                peak: 1.0,
+            },
+            position: TimelinePosition {
+                seconds: 0.0,
+                from_host: true,
+                bar_beat: None,
+            },
+        }
+    }
+
+    #[test]
+    fn a_full_queue_drops_and_counts_instead_of_blocking() {
+        let shared = MeterShared::default();
+        for _ in 0..CLIP_QUEUE_CAPACITY {
+            assert!(shared.post_clip(notice()));
+        }
+        assert!(!shared.post_clip(notice()));
+        assert!(!shared.post_clip(notice()));
+        assert_eq!(shared.dropped_clip_notices.load(Ordering::Relaxed), 2);
+        assert!(shared.next_clip().is_some());
+        assert!(shared.post_clip(notice()));
+    }
+
+    #[test]
+    fn read_and_reset_keeps_the_largest_peak_between_reads() {
+        let meter = ChannelMeter::default();
+        // Three blocks between two editor frames: the frame sees the largest.
+        for block_peak in [0.2, 0.7, 0.4] {
+            meter.sample_peak.fetch_max(block_peak, Ordering::Relaxed);
+        }
+        assert_eq!(meter.sample_peak.swap(0.0, Ordering::Relaxed), 0.7);
+        assert_eq!(meter.sample_peak.swap(0.0, Ordering::Relaxed), 0.0);
+    }
+}

@@ -1,0 +1,180 @@
+//! Where in the song a sample is: seconds, and bar:beat when the host gives tempo and metre.
+
+use nice_plug::prelude::Transport;
+
+/// A position on the host's timeline.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TimelinePosition {
+    /// Seconds from the project start (or from the start of playback when the host gave no
+    /// position; see `from_host`).
+    pub seconds: f64,
+    /// Whether `seconds` comes from the host's transport.
+    pub from_host: bool,
+    /// Bar and beat, both counted from 1, when tempo and time signature are known.
+    pub bar_beat: Option<BarBeat>,
+}
+
+/// A musical position.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BarBeat {
+    /// Bar number, from 1.
+    pub bar: i64,
+    /// Beat within the bar in the time signature's unit, from 1.0 (3.5 is halfway through
+    /// beat 3).
+    pub beat: f64,
+}
+
+/// The host's transport at the first sample of a block, copied so positions of later samples
+/// can be computed without the transport.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BlockAnchor {
+    /// Index of the block's first sample in the plugin's own stream count.
+    pub stream_sample: u64,
+    /// Host position of that sample in seconds.
+    pub seconds: Option<f64>,
+    /// Host position in quarter notes.
+    pub beats: Option<f64>,
+    /// Tempo in quarter notes per minute.
+    pub tempo_bpm: Option<f64>,
+    /// Time signature numerator and denominator.
+    pub time_signature: Option<(i32, i32)>,
+    /// Start of the current bar in quarter notes, and its number from 0.
+    pub bar_start: Option<(f64, i32)>,
+    /// Sample rate, Hz.
+    pub sample_rate: f64,
+}
+
+impl BlockAnchor {
+    /// Copies what is needed from the transport. Never allocates.
+    pub fn from_transport(transport: &Transport, stream_sample: u64) -> Self {
+        let time_signature = transport
+            .time_sig_numerator
+            .zip(transport.time_sig_denominator)
+            .filter(|&(n, d)| n > 0 && d > 0);
+        Self {
+            stream_sample,
+            seconds: transport.pos_seconds(),
+            beats: transport.pos_beats(),
+            tempo_bpm: transport.tempo.filter(|t| *t > 0.0 && t.is_finite()),
+            time_signature,
+            bar_start: transport.bar_start_pos_beats().zip(transport.bar_number()),
+            sample_rate: f64::from(transport.sample_rate),
+        }
+    }
+
+    /// Position of stream sample `stream_sample` (which may lie before this block: clip runs
+    /// are reported when they end). Never allocates.
+    pub fn position_of(&self, stream_sample: u64) -> TimelinePosition {
+        let offset_s = (stream_sample as f64 - self.stream_sample as f64) / self.sample_rate;
+        let (seconds, from_host) = match self.seconds {
+            Some(start) => (start + offset_s, true),
+            None => (stream_sample as f64 / self.sample_rate, false),
+        };
+        let bar_beat = match (self.tempo_bpm, self.time_signature) {
+            (Some(tempo), Some((numerator, denominator))) => {
+                let beats = self
+                    .beats
+                    .or_else(|| self.seconds.map(|s| s * tempo / 60.0))
+                    .map(|start| start + offset_s * tempo / 60.0);
+                beats.map(|beats| {
+                    let bar_quarters = f64::from(numerator) * 4.0 / f64::from(denominator);
+                    // Count bars from the host's last bar line when it gives one, so tempo or
+                    // metre changes earlier in the song don't shift the count.
+                    let (origin, origin_bar) = self
+                        .bar_start
+                        .map(|(start, bar)| (start, i64::from(bar)))
+                        .unwrap_or((0.0, 0));
+                    let bars_from_origin = ((beats - origin) / bar_quarters).floor();
+                    let in_bar = beats - origin - bars_from_origin * bar_quarters;
+                    BarBeat {
+                        bar: origin_bar + bars_from_origin as i64 + 1,
+                        beat: in_bar * f64::from(denominator) / 4.0 + 1.0,
+                    }
+                })
+            }
+            _ => None,
+        };
+        TimelinePosition {
+            seconds,
+            from_host,
+            bar_beat,
+        }
+    }
+}
+
+impl TimelinePosition {
+    /// "1:23.456" (minutes:seconds) and, when known, "bar 12 beat 3.50".
+    /// Allocates: not for the audio thread.
+    pub fn describe(&self) -> String {
+        let total = self.seconds.max(0.0);
+        let minutes = (total / 60.0).floor();
+        let clock = format!("{}:{:06.3}", minutes as u64, total - minutes * 60.0);
+        let clock = if self.from_host {
+            clock
+        } else {
+            format!("{clock} after playback started")
+        };
+        match self.bar_beat {
+            Some(BarBeat { bar, beat }) => format!("{clock} (bar {bar} beat {beat:.2})"),
+            None => clock,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn anchor() -> BlockAnchor {
+        BlockAnchor {
+            stream_sample: 48_000,
+            seconds: Some(10.0),
+            beats: Some(20.0),
+            tempo_bpm: Some(120.0),
+            time_signature: Some((4, 4)),
+            bar_start: Some((20.0, 5)),
+            sample_rate: 48_000.0,
+        }
+    }
+
+    #[test]
+    fn offsets_map_to_seconds_and_bars() {
+        // Half a second after the anchor at 120 BPM is one quarter note later: beat 2 of bar 6
+        // (bar 5 counted from 0 starts at quarter note 20).
+        let position = anchor().position_of(48_000 + 24_000);
+        assert!((position.seconds - 10.5).abs() < 1e-9);
+        let bar_beat = position.bar_beat.unwrap();
+        assert_eq!(bar_beat.bar, 6);
+        assert!((bar_beat.beat - 2.0).abs() < 1e-9);
+        // Two seconds later: four quarters, the next bar's downbeat.
+        let later = anchor().position_of(48_000 + 96_000).bar_beat.unwrap();
+        assert_eq!(later.bar, 7);
+        assert!((later.beat - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn events_before_the_block_and_six_eight() {
+        let mut anchor = anchor();
+        anchor.time_signature = Some((6, 8));
+        // 6/8: a bar is three quarter notes, beats are eighths. 0.25 s earlier = half a quarter
+        // before quarter 20 (the bar line): the last eighth of the previous bar.
+        let position = anchor.position_of(48_000 - 12_000);
+        let bar_beat = position.bar_beat.unwrap();
+        assert_eq!(bar_beat.bar, 5);
+        assert!((bar_beat.beat - 6.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn without_a_host_position_counts_from_playback() {
+        let anchor = BlockAnchor {
+            stream_sample: 0,
+            sample_rate: 44_100.0,
+            ..Default::default()
+        };
+        let position = anchor.position_of(88_200);
+        assert_eq!(position.seconds, 2.0);
+        assert!(!position.from_host);
+        assert!(position.bar_beat.is_none());
+        assert_eq!(position.describe(), "0:02.000 after playback started");
+    }
+}
