@@ -4,11 +4,13 @@ mod ballistics;
 mod meter_bar;
 
 use egui::{Color32, RichText};
-use nice_plug::prelude::*;
-use nice_plug_egui::widgets::ParamSlider;
-use nice_plug_egui::{create_egui_editor, EguiEditor, EguiEditorState, NiceEguiApp, RepaintNotifier};
 use nice_plug::context::gui::GuiContext;
 use nice_plug::editor::dpi::LogicalSize;
+use nice_plug::prelude::*;
+use nice_plug_egui::widgets::ParamSlider;
+use nice_plug_egui::{
+    create_egui_editor, EguiEditor, EguiEditorState, NiceEguiApp, RepaintNotifier,
+};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
@@ -100,7 +102,12 @@ impl NiceEguiApp for StemApp {
         });
 
         // Keep animating while a bar or hold line is still falling.
-        if self.sample.iter().chain(&self.true_peak).any(PeakDisplay::is_moving) {
+        if self
+            .sample
+            .iter()
+            .chain(&self.true_peak)
+            .any(PeakDisplay::is_moving)
+        {
             self.repaint.request_repaint();
         }
     }
@@ -212,7 +219,11 @@ impl StemApp {
                 HeadroomStatus::TooHot { .. } => Color32::from_rgb(240, 140, 20),
                 HeadroomStatus::Clipped { .. } => Color32::from_rgb(230, 40, 40),
             };
-            (colour, status.label(), status.advice(&name, peak_db, thresholds))
+            (
+                colour,
+                status.label(),
+                status.advice(&name, peak_db, thresholds),
+            )
         };
         egui::Frame::new()
             .fill(colour.gamma_multiply(0.25))
@@ -289,7 +300,10 @@ impl StemApp {
         let dropped = self.shared.dropped_clip_notices.load(Ordering::Relaxed);
         let text = match (&self.last_clip, total) {
             (_, 0) => "Clips: none".to_owned(),
-            (Some(notice), _) => format!("Clips: {total}. Last: {}", describe_clip(notice, self.channel_count())),
+            (Some(notice), _) => format!(
+                "Clips: {total}. Last: {}",
+                describe_clip(notice, self.channel_count())
+            ),
             (None, _) => format!("Clips: {total}"),
         };
         let colour = if total > 0 {
@@ -312,10 +326,16 @@ impl StemApp {
         let setter = gui.param_setter();
         egui::Grid::new("thresholds").show(ui, |ui| {
             ui.label("Target peak");
-            ui.add(ParamSlider::for_param(&self.params.target_peak_dbfs, &setter));
+            ui.add(ParamSlider::for_param(
+                &self.params.target_peak_dbfs,
+                &setter,
+            ));
             ui.end_row();
             ui.label("Warn above");
-            ui.add(ParamSlider::for_param(&self.params.warning_peak_dbfs, &setter));
+            ui.add(ParamSlider::for_param(
+                &self.params.warning_peak_dbfs,
+                &setter,
+            ));
             ui.end_row();
         });
     }

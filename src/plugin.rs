@@ -173,7 +173,9 @@ impl Plugin for StemPreflight {
                 .store(analyzer.max_true_peak(), Ordering::Relaxed);
             if clips > 0 {
                 meter.clip_events.fetch_add(clips, Ordering::Relaxed);
-                meter.flat_top_events.fetch_add(flat_tops, Ordering::Relaxed);
+                meter
+                    .flat_top_events
+                    .fetch_add(flat_tops, Ordering::Relaxed);
             }
             meter
                 .non_finite_samples

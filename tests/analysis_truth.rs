@@ -69,7 +69,10 @@ fn sample_rates_from_8k_to_384k() {
         for freq_fraction in [0.01, 0.2, 0.45] {
             let x = faded_sine(rate, freq_fraction * rate, 0.25, 30.0, 10.0, 0.05);
             let error_db = gain_to_db(true_peak_of(&x)) - gain_to_db(0.25);
-            assert!(error_db.abs() <= TRUE_PEAK_TOLERANCE_DB, "{rate}: {error_db}");
+            assert!(
+                error_db.abs() <= TRUE_PEAK_TOLERANCE_DB,
+                "{rate}: {error_db}"
+            );
         }
     }
 }
@@ -103,7 +106,10 @@ fn results_are_identical_for_any_block_size() {
     x.extend(faded_sine(48_000.0, 12_000.0, 1.41, 45.0, 10.0, 0.2));
     x[70_000] = f32::NAN;
     let reference = analyse_in_blocks(&x, &[x.len()]);
-    assert!(!reference.1.is_empty(), "the signal should produce clip events");
+    assert!(
+        !reference.1.is_empty(),
+        "the signal should produce clip events"
+    );
     let mut rng = Rng::new(3);
     let random: Vec<usize> = (0..1000).map(|_| rng.range(1, 3000)).collect();
     for sizes in [vec![1], vec![64], vec![512], vec![4096], vec![8192], random] {
@@ -184,11 +190,18 @@ fn inter_sample_overs_are_found_between_samples_below_full_scale() {
     // fs/4 at 45° and 1.41 FS: samples at ±0.997, reconstructed peaks at 1.41 (+3 dBTP).
     let x = faded_sine(48_000.0, 12_000.0, 1.41, 45.0, 10.0, 0.1);
     let events = events_of(&x, &[333]);
-    assert!(kinds(&events, ClipKind::Sample).is_empty(), "no sample reaches 1.0");
+    assert!(
+        kinds(&events, ClipKind::Sample).is_empty(),
+        "no sample reaches 1.0"
+    );
     // Each crest is its own excursion above 0 dBTP: one over per interval between two samples
     // of the same sign, every second interval, for the ~0.08 s between the fades.
     let overs = kinds(&events, ClipKind::TruePeak);
-    assert!(overs.len() > 1800 && overs.len() < 2400, "{} overs", overs.len());
+    assert!(
+        overs.len() > 1800 && overs.len() < 2400,
+        "{} overs",
+        overs.len()
+    );
     assert!(overs.iter().all(|&(_, len)| len == 1));
     assert!(overs.windows(2).all(|w| w[1].0 - w[0].0 == 2));
     let peak = events.iter().map(|e| e.peak).fold(0.0f32, f32::max);

@@ -113,7 +113,11 @@ fn any_block_size_from_1_to_8192_and_varying() {
             input.clone()
         };
         let output = run(&mut plugin, 48_000.0, &input, &sizes);
-        assert_bit_identical(&input, &output, &format!("blocks {:?}", &sizes[..sizes.len().min(6)]));
+        assert_bit_identical(
+            &input,
+            &output,
+            &format!("blocks {:?}", &sizes[..sizes.len().min(6)]),
+        );
     }
 }
 
@@ -150,9 +154,16 @@ fn state_survives_save_load_save_byte_for_byte() {
 fn parameter_events_take_effect() {
     let bundle = release_bundle();
     let mut plugin = Plugin::load(bundle);
-    let names: Vec<String> = plugin.param_names().into_iter().map(|(_, name)| name).collect();
+    let names: Vec<String> = plugin
+        .param_names()
+        .into_iter()
+        .map(|(_, name)| name)
+        .collect();
     for expected in ["Target peak", "Warning peak", "Role"] {
-        assert!(names.iter().any(|n| n == expected), "missing {expected} in {names:?}");
+        assert!(
+            names.iter().any(|n| n == expected),
+            "missing {expected} in {names:?}"
+        );
     }
     // Defaults: -6 dBFS on a -24..0 range is 0.75; -3 is 0.875; Stem is step 0.
     assert!((plugin.param_value("target_peak") - 0.75).abs() < 1e-6);

@@ -29,7 +29,13 @@ fn build_copy(features: &str, name: &str) -> PathBuf {
 
 fn run_child(plugin: &Path) -> ExitStatus {
     Command::new(std::env::current_exe().expect("test binary path"))
-        .args(["--exact", "child_session", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "child_session",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, plugin)
         .status()
         .expect("the child runs")
@@ -95,13 +101,28 @@ fn child_session() {
         }
         // Transport: rolling, jumping back (a loop), missing entirely, stopped.
         let song = match block % 100 {
-            0..=59 => Some(Song { seconds: song_seconds, tempo_bpm: 97.0, time_signature: (7, 8), playing: true }),
+            0..=59 => Some(Song {
+                seconds: song_seconds,
+                tempo_bpm: 97.0,
+                time_signature: (7, 8),
+                playing: true,
+            }),
             60 => {
                 song_seconds = 1.5;
-                Some(Song { seconds: song_seconds, tempo_bpm: 140.0, time_signature: (4, 4), playing: true })
+                Some(Song {
+                    seconds: song_seconds,
+                    tempo_bpm: 140.0,
+                    time_signature: (4, 4),
+                    playing: true,
+                })
             }
             61..=79 => None,
-            _ => Some(Song { seconds: song_seconds, tempo_bpm: 140.0, time_signature: (4, 4), playing: false }),
+            _ => Some(Song {
+                seconds: song_seconds,
+                tempo_bpm: 140.0,
+                time_signature: (4, 4),
+                playing: false,
+            }),
         };
         driver.process(&mut processor, &mut input, &mut output, song);
         plugin.run_main_thread();

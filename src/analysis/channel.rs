@@ -51,8 +51,9 @@ impl ChannelAnalyzer {
         let block_peak = self.sample_peak.process(samples);
         self.clips.process(samples, &mut on_clip);
         let clips = &mut self.clips;
-        self.true_peak
-            .process(samples, |interval, peak| clips.true_peak_over(interval, peak, &mut on_clip));
+        self.true_peak.process(samples, |interval, peak| {
+            clips.true_peak_over(interval, peak, &mut on_clip)
+        });
         self.clips
             .true_peak_checked_until(self.true_peak.evaluated_until(), &mut on_clip);
         block_peak

@@ -157,7 +157,9 @@ impl ClipDetector {
 
         let positive = x > 0.0;
         match &mut self.flat_run {
-            Some((run, sign)) if *sign == positive && (magnitude - run.peak).abs() <= LSB_24_BIT => {
+            Some((run, sign))
+                if *sign == positive && (magnitude - run.peak).abs() <= LSB_24_BIT =>
+            {
                 run.len += 1;
             }
             _ => {
@@ -176,7 +178,12 @@ impl ClipDetector {
 
     /// Reports that true-peak interval `interval` (between samples n and n+1) is above full
     /// scale; calls arrive in increasing order. Never allocates.
-    pub fn true_peak_over(&mut self, interval: u64, peak: f32, mut on_event: impl FnMut(ClipEvent)) {
+    pub fn true_peak_over(
+        &mut self,
+        interval: u64,
+        peak: f32,
+        mut on_event: impl FnMut(ClipEvent),
+    ) {
         if let Some(run) = &mut self.true_peak_run {
             if run.start + run.len == interval {
                 run.len += 1;
@@ -194,7 +201,11 @@ impl ClipDetector {
 
     /// Every interval before `evaluated_until` has been checked for overs: a run that ended
     /// before it is complete. Never allocates.
-    pub fn true_peak_checked_until(&mut self, evaluated_until: u64, mut on_event: impl FnMut(ClipEvent)) {
+    pub fn true_peak_checked_until(
+        &mut self,
+        evaluated_until: u64,
+        mut on_event: impl FnMut(ClipEvent),
+    ) {
         if matches!(self.true_peak_run, Some(run) if run.start + run.len < evaluated_until) {
             self.end_true_peak_run(&mut on_event);
         }

@@ -102,9 +102,18 @@ mod tests {
     #[test]
     fn status_boundaries() {
         let t = HeadroomThresholds::default();
-        assert_eq!(HeadroomStatus::assess(-6.0, -6.0, false, t), HeadroomStatus::Ready);
-        assert_eq!(HeadroomStatus::assess(-6.0, -5.9, false, t), HeadroomStatus::Acceptable);
-        assert_eq!(HeadroomStatus::assess(-3.0, -3.0, false, t), HeadroomStatus::Acceptable);
+        assert_eq!(
+            HeadroomStatus::assess(-6.0, -6.0, false, t),
+            HeadroomStatus::Ready
+        );
+        assert_eq!(
+            HeadroomStatus::assess(-6.0, -5.9, false, t),
+            HeadroomStatus::Acceptable
+        );
+        assert_eq!(
+            HeadroomStatus::assess(-3.0, -3.0, false, t),
+            HeadroomStatus::Acceptable
+        );
         // The larger of the two decides: true peak -1.2 dBTP → lower by 4.8 dB.
         match HeadroomStatus::assess(-2.0, -1.2, false, t) {
             HeadroomStatus::TooHot { lower_by_db } => assert!((lower_by_db - 4.8).abs() < 1e-5),

@@ -191,7 +191,9 @@ mod tests {
     #[test]
     fn fir_matches_dot() {
         let interp = Interpolator::new();
-        let x: Vec<f32> = (0..100).map(|i| ((i * 37 % 23) as f32 - 11.0) / 11.0).collect();
+        let x: Vec<f32> = (0..100)
+            .map(|i| ((i * 37 % 23) as f32 - 11.0) / 11.0)
+            .collect();
         let mut out = vec![0.0; 100 - TAPS + 1];
         fir(interp.phase(21), &x, &mut out);
         for (i, &o) in out.iter().enumerate() {

@@ -101,7 +101,10 @@ mod tests {
     fn exact_peak_and_non_finite_counts() {
         let mut peak = SamplePeak::new();
         assert_eq!(peak.process(&[0.1, -0.75, 0.5]), 0.75);
-        assert_eq!(peak.process(&[f32::NAN, 0.2, f32::INFINITY, -0.9, f32::NEG_INFINITY]), 0.9);
+        assert_eq!(
+            peak.process(&[f32::NAN, 0.2, f32::INFINITY, -0.9, f32::NEG_INFINITY]),
+            0.9
+        );
         assert_eq!(peak.max_abs(), 0.9);
         assert_eq!(peak.nan_count(), 1);
         assert_eq!(peak.inf_count(), 2);

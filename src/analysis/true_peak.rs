@@ -231,7 +231,11 @@ fn refine(interp: &Interpolator, window: &[f32; TAPS], start: usize) -> f32 {
     };
     let mut j = start;
     let mut here = eval(j);
-    let mut left = if j > 0 { eval(j - 1) } else { f32::NEG_INFINITY };
+    let mut left = if j > 0 {
+        eval(j - 1)
+    } else {
+        f32::NEG_INFINITY
+    };
     let mut right = if j < FINE_PHASES {
         eval(j + 1)
     } else {
@@ -249,7 +253,11 @@ fn refine(interp: &Interpolator, window: &[f32; TAPS], start: usize) -> f32 {
             right = here;
             here = left;
             j -= 1;
-            left = if j > 0 { eval(j - 1) } else { f32::NEG_INFINITY };
+            left = if j > 0 {
+                eval(j - 1)
+            } else {
+                f32::NEG_INFINITY
+            };
         }
     }
     // The sample at the start of the interval always belongs to it.

@@ -22,9 +22,9 @@ pub const PLUGIN_ID: &str = "audio.stem-preflight.meter";
 
 /// nice-plug's CLAP parameter id for a string id (a Java-style string hash, top bit cleared).
 pub fn param_id(id: &str) -> u32 {
-    id.bytes()
-        .fold(0u32, |hash, byte| hash.wrapping_mul(31).wrapping_add(u32::from(byte)))
-        & !(1 << 31)
+    id.bytes().fold(0u32, |hash, byte| {
+        hash.wrapping_mul(31).wrapping_add(u32::from(byte))
+    }) & !(1 << 31)
 }
 
 /// Builds the release bundles once per test process (a no-op when they are current) and
@@ -49,7 +49,14 @@ pub fn release_bundle() -> &'static Path {
 pub fn debug_build_with_features(features: &str, target_dir: &str) -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let status = Command::new(env!("CARGO"))
-        .args(["build", "--lib", "--features", features, "--target-dir", target_dir])
+        .args([
+            "build",
+            "--lib",
+            "--features",
+            features,
+            "--target-dir",
+            target_dir,
+        ])
         .current_dir(root)
         .status()
         .expect("cargo runs");
@@ -123,14 +130,9 @@ impl Plugin {
         let host = HostInfo::new("Stem Preflight tests", "tests", "https://localhost", "1.0")
             .expect("host info");
         let id = CString::new(PLUGIN_ID).expect("no NUL in id");
-        let instance = PluginInstance::<TestHost>::new(
-            |_| HostShared::default(),
-            |_| (),
-            &entry,
-            &id,
-            &host,
-        )
-        .expect("the plugin instantiates");
+        let instance =
+            PluginInstance::<TestHost>::new(|_| HostShared::default(), |_| (), &entry, &id, &host)
+                .expect("the plugin instantiates");
         Self {
             instance,
             _entry: entry,
@@ -158,7 +160,11 @@ impl Plugin {
         let handle = self.instance.plugin_handle();
         let mut buffer = AudioPortsConfigBuffer::new();
         let id = (0..config.count(&handle))
-            .filter_map(|i| config.get(&handle, i, &mut buffer).map(|c| (c.id, c.name.to_vec())))
+            .filter_map(|i| {
+                config
+                    .get(&handle, i, &mut buffer)
+                    .map(|c| (c.id, c.name.to_vec()))
+            })
             .find(|(_, config_name)| config_name == name.as_bytes())
             .map(|(id, _)| id)
             .unwrap_or_else(|| panic!("no layout named {name}"));
@@ -166,13 +172,20 @@ impl Plugin {
     }
 
     /// Activates and starts processing.
-    pub fn start(&mut self, sample_rate: f64, max_frames: u32) -> StartedPluginAudioProcessor<TestHost> {
+    pub fn start(
+        &mut self,
+        sample_rate: f64,
+        max_frames: u32,
+    ) -> StartedPluginAudioProcessor<TestHost> {
         let config = PluginAudioConfiguration {
             sample_rate,
             min_frames_count: 1,
             max_frames_count: max_frames,
         };
-        let stopped = self.instance.activate(|_, _| (), config).expect("activates");
+        let stopped = self
+            .instance
+            .activate(|_, _| (), config)
+            .expect("activates");
         stopped.start_processing().expect("starts processing")
     }
 
@@ -221,7 +234,10 @@ impl Plugin {
         (0..params.count(&handle))
             .filter_map(|i| {
                 let info = params.get_info(&handle, i, &mut buffer)?;
-                Some((info.id.get(), String::from_utf8_lossy(info.name).into_owned()))
+                Some((
+                    info.id.get(),
+                    String::from_utf8_lossy(info.name).into_owned(),
+                ))
             })
             .collect()
     }
@@ -275,7 +291,9 @@ impl Driver {
         let inputs = self.input_ports.with_input_buffers([AudioPortBuffer {
             latency: 0,
             channels: AudioPortBufferType::f32_input_only(
-                input.iter_mut().map(|channel| InputChannel::variable(&mut channel[..])),
+                input
+                    .iter_mut()
+                    .map(|channel| InputChannel::variable(&mut channel[..])),
             ),
         }]);
         let mut outputs = self.output_ports.with_output_buffers([AudioPortBuffer {
@@ -302,8 +320,7 @@ impl Driver {
 
 fn transport_event(song: Song) -> TransportEvent {
     let beats = song.seconds * song.tempo_bpm / 60.0;
-    let bar_quarters =
-        f64::from(song.time_signature.0) * 4.0 / f64::from(song.time_signature.1);
+    let bar_quarters = f64::from(song.time_signature.0) * 4.0 / f64::from(song.time_signature.1);
     let bar_number = (beats / bar_quarters).floor();
     let mut flags = TransportFlags::HAS_TEMPO
         | TransportFlags::HAS_BEATS_TIMELINE

@@ -1,0 +1,70 @@
+//! Builds the release bundles and copies them where DAWs look for plugins.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+const CLAP_BUNDLE: &str = "Stem Preflight.clap";
+const VST3_BUNDLE: &str = "Stem Preflight.vst3";
+
+/// `cargo xtask install`: bundle, then copy the CLAP and VST3 bundles into the per-user plugin
+/// folders (`~/.clap` and `~/.vst3` on Linux; the standard folders on macOS and Windows).
+pub fn run() -> nice_plug_xtask::Result<()> {
+    nice_plug_xtask::main_with_args(
+        "cargo xtask",
+        ["bundle", "stem_preflight", "--release"].map(String::from),
+    )?;
+    // `main_with_args` moved us to the workspace root.
+    let bundled = Path::new("target/bundled");
+    let (clap_dir, vst3_dir) = plugin_folders()?;
+    for (bundle, folder) in [(CLAP_BUNDLE, clap_dir), (VST3_BUNDLE, vst3_dir)] {
+        let source = bundled.join(bundle);
+        let target = folder.join(bundle);
+        fs::create_dir_all(&folder)?;
+        if target.exists() {
+            if target.is_dir() {
+                fs::remove_dir_all(&target)?;
+            } else {
+                fs::remove_file(&target)?;
+            }
+        }
+        copy_recursively(&source, &target)?;
+        eprintln!("Installed {}", target.display());
+    }
+    eprintln!("Rescan plugins in your DAW and insert \"Stem Preflight\" on each group bus and the master.");
+    Ok(())
+}
+
+fn plugin_folders() -> nice_plug_xtask::Result<(PathBuf, PathBuf)> {
+    if cfg!(target_os = "windows") {
+        let common = std::env::var_os("COMMONPROGRAMFILES")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(r"C:\Program Files\Common Files"));
+        return Ok((common.join("CLAP"), common.join("VST3")));
+    }
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .ok_or_else(|| anyhow_error("HOME is not set: cannot find the plugin folders"))?;
+    if cfg!(target_os = "macos") {
+        let plugins = home.join("Library/Audio/Plug-Ins");
+        Ok((plugins.join("CLAP"), plugins.join("VST3")))
+    } else {
+        Ok((home.join(".clap"), home.join(".vst3")))
+    }
+}
+
+fn anyhow_error(message: &str) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::NotFound, message)
+}
+
+fn copy_recursively(source: &Path, target: &Path) -> std::io::Result<()> {
+    if source.is_dir() {
+        fs::create_dir_all(target)?;
+        for entry in fs::read_dir(source)? {
+            let entry = entry?;
+            copy_recursively(&entry.path(), &target.join(entry.file_name()))?;
+        }
+        Ok(())
+    } else {
+        fs::copy(source, target).map(drop)
+    }
+}
