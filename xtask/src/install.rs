@@ -29,6 +29,12 @@ pub fn run() -> nice_plug_xtask::Result<()> {
         }
         copy_recursively(&source, &target)?;
         eprintln!("Installed {}", target.display());
+        if bundle == CLAP_BUNDLE {
+            let plugins = crate::smoke::describe_clap(&target).map_err(anyhow_error)?;
+            for plugin in plugins {
+                eprintln!("  loads as a CLAP plugin: {plugin}");
+            }
+        }
     }
     eprintln!("Rescan plugins in your DAW and insert \"Stem Preflight\" on each group bus and the master.");
     Ok(())
@@ -52,8 +58,8 @@ fn plugin_folders() -> nice_plug_xtask::Result<(PathBuf, PathBuf)> {
     }
 }
 
-fn anyhow_error(message: &str) -> std::io::Error {
-    std::io::Error::new(std::io::ErrorKind::NotFound, message)
+fn anyhow_error(message: impl Into<String>) -> std::io::Error {
+    std::io::Error::other(message.into())
 }
 
 fn copy_recursively(source: &Path, target: &Path) -> std::io::Result<()> {

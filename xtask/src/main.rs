@@ -2,6 +2,7 @@
 //! into the user's plugin folders.
 
 mod install;
+mod smoke;
 
 fn main() -> nice_plug_xtask::Result<()> {
     let mut args = std::env::args().skip(1).peekable();
