@@ -2,8 +2,11 @@
 
 use super::clip::{ClipCounts, ClipDetector, ClipEvent};
 use super::level::gain_to_db;
-use super::sample_peak::SamplePeak;
+use super::sample_peak::{stretch_maxima, SamplePeak, STRETCH};
 use super::true_peak::TruePeakMeter;
+
+/// Samples scanned at a time: the stretch maxima of one scan live on the stack.
+const SCAN: usize = 1024;
 
 /// Sample peak, true peak and clip detection for one channel, sharing one pass over the block.
 #[derive(Debug, Clone)]
@@ -48,12 +51,19 @@ impl ChannelAnalyzer {
     /// Analyses one block; `on_clip` receives each clip once it has ended. Returns the block's
     /// sample peak (linear). Never allocates.
     pub fn process(&mut self, samples: &[f32], mut on_clip: impl FnMut(ClipEvent)) -> f32 {
-        let block_peak = self.sample_peak.process(samples);
-        self.clips.process(samples, &mut on_clip);
-        let clips = &mut self.clips;
-        self.true_peak.process(samples, |interval, peak| {
-            clips.true_peak_over(interval, peak, &mut on_clip)
-        });
+        let mut block_peak = 0.0f32;
+        let mut maxima = [0.0f32; SCAN / STRETCH];
+        // One scan for stretch maxima serves all three meters.
+        for piece in samples.chunks(SCAN) {
+            let piece_max = stretch_maxima(piece, &mut maxima);
+            block_peak = block_peak.max(self.sample_peak.process_scanned(piece, piece_max));
+            self.clips.process_scanned(piece, &maxima, &mut on_clip);
+            let clips = &mut self.clips;
+            self.true_peak
+                .process_scanned(piece, piece_max.is_finite(), |interval, peak| {
+                    clips.true_peak_over(interval, peak, &mut on_clip)
+                });
+        }
         self.clips
             .true_peak_checked_until(self.true_peak.evaluated_until(), &mut on_clip);
         block_peak

@@ -6,8 +6,10 @@ pub const LSB_24_BIT: f32 = 1.0 / 8_388_608.0;
 pub const FLAT_TOP_MIN_SAMPLES: u64 = 3;
 /// Held values below -40 dBFS are quiet DC or a fade's last step, not clipping.
 pub const FLAT_TOP_FLOOR: f32 = 0.01;
-/// Samples examined together; a stretch that cannot hold a clip is passed over in one test.
-const SUB: usize = 64;
+use super::sample_peak::{stretch_maxima, STRETCH};
+
+/// Samples scanned for stretch maxima at a time by [`ClipDetector::process`].
+const SCAN: usize = 1024;
 
 /// What kind of clip an event is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -109,8 +111,23 @@ impl ClipDetector {
     /// full-scale samples neither ends nor starts it; ±Inf counts as full scale. Never
     /// allocates.
     pub fn process(&mut self, samples: &[f32], mut on_event: impl FnMut(ClipEvent)) {
-        for sub in samples.chunks(SUB) {
-            let sub_max = super::sample_peak::max_abs(sub);
+        let mut maxima = [0.0f32; SCAN / STRETCH];
+        for piece in samples.chunks(SCAN) {
+            stretch_maxima(piece, &mut maxima);
+            self.process_scanned(piece, &maxima, &mut on_event);
+        }
+    }
+
+    /// [`process`](Self::process) with the stretch maxima of `samples` already computed by
+    /// [`stretch_maxima`]. A stretch that cannot hold a clip is passed over in one test.
+    /// Never allocates.
+    pub fn process_scanned(
+        &mut self,
+        samples: &[f32],
+        maxima: &[f32],
+        mut on_event: impl FnMut(ClipEvent),
+    ) {
+        for (sub, &sub_max) in samples.chunks(STRETCH).zip(maxima) {
             // Nothing here is at full scale, nor at the running maximum or loud enough for a
             // flat top: any open run ends at this stretch's first sample, and no new one that
             // counts can start inside it.

@@ -35,6 +35,8 @@ pub const COARSE_UNDER_READ: f32 = 0.88;
 pub struct Interpolator {
     /// `phases[j][k]` weighs x\[n - CENTER + k\] to give y(n + j/FINE_PHASES).
     phases: Vec<[f32; TAPS]>,
+    /// The coarse grid's phases (16, 32, 48), stored together for [`Self::coarse_block`].
+    coarse: [[f32; TAPS]; COARSE_FACTOR - 1],
     /// Largest L1 norm over all phases: |y(t)| never exceeds this times the largest |x| in the
     /// taps' reach.
     max_l1: f32,
@@ -70,7 +72,12 @@ impl Interpolator {
             }
             max_l1 = max_l1.max(phase.iter().map(|h| h.abs()).sum());
         }
-        Self { phases, max_l1 }
+        let coarse = std::array::from_fn(|c| phases[(c + 1) * COARSE_STEP]);
+        Self {
+            phases,
+            coarse,
+            max_l1,
+        }
     }
 
     /// Bound on |y(t)| relative to the largest |x| within the taps' reach.
@@ -104,38 +111,57 @@ fn dot(h: &[f32; TAPS], x: &[f32; TAPS]) -> f32 {
     ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
 }
 
-/// out\[i\] = Σ h\[k\]·x\[i+k\] for every i in `out`. `x` must hold `out.len() + TAPS - 1`
-/// samples. Dispatches to an AVX build of the same loop when the CPU has it; both compute
-/// every output with the same operations in the same order, so results are identical.
-#[inline]
-pub fn fir(h: &[f32; TAPS], x: &[f32], out: &mut [f32]) {
-    debug_assert!(x.len() + 1 >= out.len() + TAPS);
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx") {
-            // SAFETY: the CPU supports AVX, checked just above.
-            unsafe { fir_avx(h, x, out) };
-            return;
+/// Intervals evaluated together on the coarse grid.
+pub const BLOCK: usize = 16;
+/// Samples a coarse block reads: its intervals' windows overlap.
+pub const BLOCK_REACH: usize = BLOCK + TAPS - 1;
+
+impl Interpolator {
+    /// The coarse grid's interpolated points (fine phases 16, 32, 48) for `BLOCK` consecutive
+    /// intervals whose windows start at `x[0]`: `out[p][i]` is phase `(p+1)·16` of interval
+    /// `i`. Dispatches to an AVX build of the same code when the CPU has it; both do the same
+    /// operations in the same order, so results are identical. Never allocates.
+    #[inline]
+    pub fn coarse_block(&self, x: &[f32; BLOCK_REACH]) -> [[f32; BLOCK]; COARSE_FACTOR - 1] {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx") {
+                // SAFETY: the CPU supports AVX, checked just above.
+                return unsafe { coarse_block_avx(&self.coarse, x) };
+            }
         }
+        coarse_block_portable(&self.coarse, x)
     }
-    fir_portable(h, x, out);
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx")]
-fn fir_avx(h: &[f32; TAPS], x: &[f32], out: &mut [f32]) {
-    fir_portable(h, x, out);
+fn coarse_block_avx(
+    h: &[[f32; TAPS]; COARSE_FACTOR - 1],
+    x: &[f32; BLOCK_REACH],
+) -> [[f32; BLOCK]; COARSE_FACTOR - 1] {
+    coarse_block_portable(h, x)
 }
 
+/// Written over fixed-size arrays so the accumulators stay in vector registers.
 #[inline(always)]
-fn fir_portable(h: &[f32; TAPS], x: &[f32], out: &mut [f32]) {
-    out.fill(0.0);
-    for (k, &hk) in h.iter().enumerate() {
-        let xs = &x[k..k + out.len()];
-        for (o, &xv) in out.iter_mut().zip(xs) {
-            *o += hk * xv;
+fn coarse_block_portable(
+    h: &[[f32; TAPS]; COARSE_FACTOR - 1],
+    x: &[f32; BLOCK_REACH],
+) -> [[f32; BLOCK]; COARSE_FACTOR - 1] {
+    let mut acc = [[0.0f32; BLOCK]; COARSE_FACTOR - 1];
+    for k in 0..TAPS {
+        let xs: &[f32; BLOCK] = x[k..k + BLOCK]
+            .try_into()
+            .expect("BLOCK_REACH covers every tap of every interval");
+        for (phase, taps) in acc.iter_mut().zip(h) {
+            let hk = taps[k];
+            for (a, &xv) in phase.iter_mut().zip(xs) {
+                *a += hk * xv;
+            }
         }
     }
+    acc
 }
 
 fn sinc(u: f64) -> f64 {
@@ -189,17 +215,18 @@ mod tests {
     }
 
     #[test]
-    fn fir_matches_dot() {
+    fn coarse_block_matches_single_evaluations() {
         let interp = Interpolator::new();
-        let x: Vec<f32> = (0..100)
+        let x: Vec<f32> = (0..BLOCK_REACH)
             .map(|i| ((i * 37 % 23) as f32 - 11.0) / 11.0)
             .collect();
-        let mut out = vec![0.0; 100 - TAPS + 1];
-        fir(interp.phase(21), &x, &mut out);
-        for (i, &o) in out.iter().enumerate() {
+        let block = interp.coarse_block(x.as_slice().try_into().unwrap());
+        for i in 0..BLOCK {
             let window: &[f32; TAPS] = x[i..i + TAPS].try_into().unwrap();
-            let direct = interp.at(21, window);
-            assert!((o - direct).abs() < 1e-5);
+            for (c, phase) in block.iter().enumerate() {
+                let direct = interp.at((c + 1) * COARSE_STEP, window);
+                assert!((phase[i] - direct).abs() < 1e-5);
+            }
         }
     }
 }

@@ -27,7 +27,12 @@ impl SamplePeak {
 
     /// Feeds samples and returns the largest finite |x| among them. Never allocates.
     pub fn process(&mut self, samples: &[f32]) -> f32 {
-        let block_max = max_abs(samples);
+        self.process_scanned(samples, max_abs(samples))
+    }
+
+    /// [`process`](Self::process) when [`max_abs`] of `samples` is already known (NaN if any
+    /// sample is not finite). Never allocates.
+    pub fn process_scanned(&mut self, samples: &[f32], block_max: f32) -> f32 {
         if block_max.is_finite() {
             self.max_abs = self.max_abs.max(block_max);
             return block_max;
@@ -93,6 +98,27 @@ pub fn max_abs(samples: &[f32]) -> f32 {
     }
 }
 
+/// Samples per stretch in [`stretch_maxima`].
+pub const STRETCH: usize = 16;
+
+/// One pass over `samples`: `maxima[i]` gets [`max_abs`] of the i-th stretch of [`STRETCH`]
+/// samples (the last may be shorter), and the result is the largest of them (NaN if any
+/// sample is not finite). `maxima` must have room for every stretch.
+pub fn stretch_maxima(samples: &[f32], maxima: &mut [f32]) -> f32 {
+    let mut all = 0.0f32;
+    let mut finite = true;
+    for (stretch, max) in samples.chunks(STRETCH).zip(maxima.iter_mut()) {
+        *max = max_abs(stretch);
+        finite &= !max.is_nan();
+        all = if *max <= all { all } else { *max };
+    }
+    if finite {
+        all
+    } else {
+        f32::NAN
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,6 +136,17 @@ mod tests {
         assert_eq!(peak.inf_count(), 2);
         peak.reset();
         assert_eq!(peak.max_abs(), 0.0);
+    }
+
+    #[test]
+    fn stretch_maxima_match_their_stretches() {
+        let x: Vec<f32> = (0..40).map(|i| i as f32 / 100.0).collect();
+        let mut maxima = [0.0; 3];
+        assert_eq!(stretch_maxima(&x, &mut maxima), 0.39);
+        assert_eq!(maxima, [0.15, 0.31, 0.39]);
+        let mut y = x.clone();
+        y[3] = f32::INFINITY;
+        assert!(stretch_maxima(&y, &mut maxima).is_nan());
     }
 
     #[test]

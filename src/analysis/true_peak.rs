@@ -6,20 +6,23 @@
 //! [`COARSE_UNDER_READ`] of that threshold are searched on the fine grid.
 
 use super::interpolator::{
-    fir, Interpolator, CENTER, COARSE_FACTOR, COARSE_STEP, COARSE_UNDER_READ, FINE_PHASES,
-    LOOKAHEAD, TAPS,
+    Interpolator, BLOCK, BLOCK_REACH, CENTER, COARSE_FACTOR, COARSE_STEP, COARSE_UNDER_READ,
+    FINE_PHASES, LOOKAHEAD, TAPS,
 };
 use super::level::gain_to_db;
 use super::sample_peak::max_abs;
 
 /// Intervals examined together for the skip test and the coarse grid.
-const SUB: usize = 16;
+const SUB: usize = BLOCK;
 /// Intervals evaluated per refill of the work buffer.
 const CHUNK: usize = 256;
+/// Samples the work buffer holds before it is evaluated.
+const FILL_LIMIT: usize = CHUNK + TAPS;
 /// Samples kept from one refill to the next.
 const HISTORY: usize = TAPS - 1;
-/// Values below this are flushed to zero on entry, so no denormal ever reaches the filter.
-const DENORMAL_FLOOR: f32 = 1e-30;
+/// Stretches whose samples stay below this (-200 dBFS) are never interpolated: nothing there
+/// can matter, and the filter never works on denormal tails of reverbs and fades.
+const SILENCE_FLOOR: f32 = 1e-10;
 
 /// Streaming true-peak meter for one channel.
 ///
@@ -41,7 +44,6 @@ pub struct TruePeakMeter {
     window_max: f32,
     /// Largest |y| since the last reset.
     max: f32,
-    coarse: [[f32; SUB]; COARSE_FACTOR - 1],
 }
 
 impl Default for TruePeakMeter {
@@ -56,14 +58,14 @@ impl TruePeakMeter {
     pub fn new() -> Self {
         let mut meter = Self {
             interp: Interpolator::new(),
-            buf: vec![0.0; CHUNK + TAPS],
+            // Slack after the fill limit: a partial stretch still reads two full stretches ahead.
+            buf: vec![0.0; FILL_LIMIT + 2 * BLOCK],
             fill: 0,
             base: 0,
             next: 0,
             total: 0,
             window_max: 0.0,
             max: 0.0,
-            coarse: [[0.0; SUB]; COARSE_FACTOR - 1],
         };
         meter.reset();
         meter
@@ -83,16 +85,31 @@ impl TruePeakMeter {
 
     /// Feeds samples. `on_over(n, value)` is called for every interval `n` whose true peak
     /// exceeds full scale (linear `value` > 1.0). Never allocates.
-    pub fn process(&mut self, samples: &[f32], mut on_over: impl FnMut(u64, f32)) {
+    pub fn process(&mut self, samples: &[f32], on_over: impl FnMut(u64, f32)) {
+        self.process_scanned(samples, max_abs(samples).is_finite(), on_over);
+    }
+
+    /// [`process`](Self::process) when it is already known whether every sample is finite.
+    /// Never allocates.
+    pub fn process_scanned(
+        &mut self,
+        samples: &[f32],
+        all_finite: bool,
+        mut on_over: impl FnMut(u64, f32),
+    ) {
         self.total += samples.len() as u64;
         let mut rest = samples;
         while !rest.is_empty() {
-            let take = (self.buf.len() - self.fill).min(rest.len());
-            for (dst, &x) in self.buf[self.fill..self.fill + take].iter_mut().zip(rest) {
-                *dst = sanitize(x);
+            let take = (FILL_LIMIT - self.fill).min(rest.len());
+            let (now, later) = rest.split_at(take);
+            let to = &mut self.buf[self.fill..self.fill + take];
+            if all_finite {
+                to.copy_from_slice(now);
+            } else {
+                copy_sanitized(now, to);
             }
             self.fill += take;
-            rest = &rest[take..];
+            rest = later;
             self.evaluate_ready(i64::MAX, &mut on_over);
         }
     }
@@ -103,7 +120,7 @@ impl TruePeakMeter {
         let end = self.total as i64;
         let mut padding = LOOKAHEAD;
         while padding > 0 {
-            let take = (self.buf.len() - self.fill).min(padding);
+            let take = (FILL_LIMIT - self.fill).min(padding);
             self.buf[self.fill..self.fill + take].fill(0.0);
             self.fill += take;
             padding -= take;
@@ -142,10 +159,26 @@ impl TruePeakMeter {
     fn evaluate_ready(&mut self, end: i64, on_over: &mut impl FnMut(u64, f32)) {
         let ready_end = (self.base + self.fill as i64 - LOOKAHEAD as i64).min(end);
         let mut n = self.next;
+        // Largest |x| of the stretches before, at and after the current one: together they
+        // cover every tap of the current stretch's intervals (and a little more, which only
+        // loosens the skip bound).
+        let mut local = (n - self.base) as usize;
+        let mut previous = max_abs(&self.buf[local - SUB.min(local)..local]);
+        let mut current = max_abs(&self.buf[local..local + SUB]);
         while n < ready_end {
             let count = ((ready_end - n) as usize).min(SUB);
-            self.evaluate_sub((n - self.base) as usize, count, n, on_over);
+            let following = max_abs(&self.buf[local + SUB..local + 2 * SUB]);
+            let reach_max = previous.max(current).max(following);
+            let samples_max = if count == SUB {
+                current
+            } else {
+                max_abs(&self.buf[local..local + count])
+            };
+            self.evaluate_sub(local, count, n, samples_max, reach_max, on_over);
+            previous = current;
+            current = following;
             n += count as i64;
+            local += count;
         }
         self.next = n.max(self.next);
         // Keep x[next - CENTER ..] for the next round.
@@ -158,50 +191,73 @@ impl TruePeakMeter {
     }
 
     /// Intervals `first..first+count` at local index `local`.
+    /// `samples_max` is the largest |x\[n\]| of these intervals' own samples; `reach_max`
+    /// bounds |x| over every tap they read.
+    #[allow(clippy::too_many_arguments)] // NOTE: all of them are hot-loop scalars.
     fn evaluate_sub(
         &mut self,
         local: usize,
         count: usize,
         first: i64,
+        samples_max: f32,
+        reach_max: f32,
         on_over: &mut impl FnMut(u64, f32),
     ) {
-        let samples_max = max_abs(&self.buf[local..local + count]);
         self.window_max = self.window_max.max(samples_max);
         self.max = self.max.max(samples_max);
 
         // Nothing in reach of these intervals can beat the threshold: skip them.
-        let reach = &self.buf[local - CENTER..local + count + LOOKAHEAD];
-        let threshold = self.window_max.min(1.0);
-        if max_abs(reach) * self.interp.max_l1() <= threshold {
+        let threshold = self.window_max.clamp(SILENCE_FLOOR, 1.0);
+        if reach_max * self.interp.max_l1() <= threshold {
             return;
         }
 
-        let window_src = &self.buf[local - CENTER..local - CENTER + count + TAPS - 1];
-        for (c, coarse) in self.coarse.iter_mut().enumerate() {
-            fir(
-                self.interp.phase((c + 1) * COARSE_STEP),
-                window_src,
-                &mut coarse[..count],
-            );
+        let reach: &[f32; BLOCK_REACH] = self.buf[local - CENTER..local - CENTER + BLOCK_REACH]
+            .try_into()
+            .expect("the buffer has a block of slack past its fill limit");
+        let coarse = self.interp.coarse_block(reach);
+
+        // The coarse grid's largest |y| per interval, all intervals at once (vectorised);
+        // usually none comes near the threshold and the stretch is done.
+        let samples: &[f32; SUB + 1] = self.buf[local..local + SUB + 1]
+            .try_into()
+            .expect("the buffer has slack past its fill limit");
+        let mut grid_max = [0.0f32; SUB];
+        for (i, g) in grid_max.iter_mut().enumerate() {
+            let inner = coarse[0][i]
+                .abs()
+                .max(coarse[1][i].abs())
+                .max(coarse[2][i].abs());
+            *g = inner.max(samples[i].abs()).max(samples[i + 1].abs());
+        }
+        let candidate_floor = threshold * COARSE_UNDER_READ;
+        if grid_max[..count].iter().all(|&g| g < candidate_floor) {
+            return;
         }
 
+        // NOTE: `i` indexes the three coarse rows and the buffer together.
+        #[allow(clippy::needless_range_loop)]
         for i in 0..count {
+            if grid_max[i] < candidate_floor {
+                continue;
+            }
             let l = local + i;
             // Coarse grid: the sample, three interpolated points, the next sample.
-            let mut grid_max = self.buf[l].abs();
-            let mut grid_arg = 0;
-            for c in 0..COARSE_FACTOR - 1 {
-                let v = self.coarse[c][i].abs();
-                if v > grid_max {
-                    grid_max = v;
-                    grid_arg = (c + 1) * COARSE_STEP;
-                }
-            }
-            let next_sample = self.buf[l + 1].abs();
-            if next_sample > grid_max {
-                grid_max = next_sample;
-                grid_arg = FINE_PHASES;
-            }
+            let grid = [
+                self.buf[l].abs(),
+                coarse[0][i].abs(),
+                coarse[1][i].abs(),
+                coarse[2][i].abs(),
+                self.buf[l + 1].abs(),
+            ];
+            let (grid_arg, grid_max) =
+                grid.iter()
+                    .copied()
+                    .enumerate()
+                    .fold(
+                        (0, 0.0f32),
+                        |best, (j, v)| if v > best.1 { (j, v) } else { best },
+                    );
             let threshold = self.window_max.min(1.0);
             if grid_max < threshold * COARSE_UNDER_READ {
                 continue;
@@ -209,7 +265,7 @@ impl TruePeakMeter {
             let window: &[f32; TAPS] = self.buf[l - CENTER..l - CENTER + TAPS]
                 .try_into()
                 .expect("the buffer always holds a full window around a ready interval");
-            let peak = refine(&self.interp, window, grid_arg);
+            let peak = refine(&self.interp, window, predicted_peak_phase(&grid, grid_arg));
             self.window_max = self.window_max.max(peak);
             self.max = self.max.max(peak);
             if peak > 1.0 {
@@ -217,6 +273,23 @@ impl TruePeakMeter {
             }
         }
     }
+}
+
+/// Where on the fine grid the peak near coarse point `arg` probably is: the vertex of a
+/// parabola through the coarse points around it. Only a starting point for the climb.
+fn predicted_peak_phase(grid: &[f32; COARSE_FACTOR + 1], arg: usize) -> usize {
+    if arg == 0 || arg == COARSE_FACTOR {
+        return arg * COARSE_STEP;
+    }
+    let (left, here, right) = (grid[arg - 1], grid[arg], grid[arg + 1]);
+    let curvature = left - 2.0 * here + right;
+    let offset = if curvature < 0.0 {
+        (0.5 * (left - right) / curvature).clamp(-0.5, 0.5)
+    } else {
+        0.0
+    };
+    let phase = (arg as f32 + offset) * COARSE_STEP as f32;
+    (phase.round() as usize).min(FINE_PHASES)
 }
 
 /// Largest |y| in one interval, found by climbing the fine grid from the coarse maximum at
@@ -277,18 +350,17 @@ fn refine(interp: &Interpolator, window: &[f32; TAPS], start: usize) -> f32 {
     peak.max(sample)
 }
 
-#[inline]
-fn sanitize(x: f32) -> f32 {
-    let a = x.abs();
-    if a < DENORMAL_FLOOR {
-        0.0
-    } else if a.is_finite() {
-        x
-    } else if x.is_nan() {
-        0.0
-    } else {
-        // ±Inf is as loud as a sample can be; treat it as full scale for interpolation.
-        x.signum()
+/// Copies samples into the work buffer with NaN replaced by zero and ±Inf by full scale (it is
+/// as loud as a sample can be), so the filter only ever sees finite numbers.
+fn copy_sanitized(from: &[f32], to: &mut [f32]) {
+    for (dst, &x) in to.iter_mut().zip(from) {
+        *dst = if x.is_nan() {
+            0.0
+        } else if x.is_infinite() {
+            x.signum()
+        } else {
+            x
+        };
     }
 }
 
