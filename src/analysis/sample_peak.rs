@@ -105,18 +105,60 @@ pub const STRETCH: usize = 16;
 /// samples (the last may be shorter), and the result is the largest of them (NaN if any
 /// sample is not finite). `maxima` must have room for every stretch.
 pub fn stretch_maxima(samples: &[f32], maxima: &mut [f32]) -> f32 {
+    let mut chunks = samples.chunks_exact(STRETCH);
+    let mut poison = [0.0f32; STRETCH];
     let mut all = 0.0f32;
-    let mut finite = true;
+    for (chunk, max) in (&mut chunks).zip(maxima.iter_mut()) {
+        let stretch: &[f32; STRETCH] = chunk.try_into().expect("chunks_exact yields STRETCH");
+        for (p, &x) in poison.iter_mut().zip(stretch) {
+            *p += x * 0.0;
+        }
+        *max = stretch_max(stretch);
+        all = greater(all, *max);
+    }
+    let remainder = chunks.remainder();
+    if !remainder.is_empty() {
+        let max = max_abs(remainder);
+        maxima[samples.len() / STRETCH] = max;
+        poison[0] += max * 0.0;
+        all = greater(all, max);
+    }
+    if poison.iter().sum::<f32>() == 0.0 {
+        return all;
+    }
+    // Rare: something is not finite. Flag the stretches that hold it.
     for (stretch, max) in samples.chunks(STRETCH).zip(maxima.iter_mut()) {
         *max = max_abs(stretch);
-        finite &= !max.is_nan();
-        all = if *max <= all { all } else { *max };
     }
-    if finite {
-        all
+    f32::NAN
+}
+
+/// `a` if it is greater, else `b`: one `maxps`, unlike `f32::max` with its NaN rules.
+#[inline(always)]
+fn greater(a: f32, b: f32) -> f32 {
+    if a > b {
+        a
     } else {
-        f32::NAN
+        b
     }
+}
+
+/// Largest |x| of a full stretch of finite samples, as a reduction tree the compiler
+/// vectorises.
+#[inline(always)]
+pub fn stretch_max(stretch: &[f32; STRETCH]) -> f32 {
+    let mut m = [0.0f32; STRETCH / 2];
+    for (i, v) in m.iter_mut().enumerate() {
+        *v = greater(stretch[i].abs(), stretch[i + STRETCH / 2].abs());
+    }
+    let mut width = STRETCH / 4;
+    while width > 0 {
+        for i in 0..width {
+            m[i] = greater(m[i], m[i + width]);
+        }
+        width /= 2;
+    }
+    m[0]
 }
 
 #[cfg(test)]

@@ -10,10 +10,11 @@ use super::interpolator::{
     FINE_PHASES, LOOKAHEAD, TAPS,
 };
 use super::level::gain_to_db;
-use super::sample_peak::max_abs;
+use super::sample_peak::{max_abs, stretch_max, STRETCH};
 
 /// Intervals examined together for the skip test and the coarse grid.
 const SUB: usize = BLOCK;
+const _: () = assert!(SUB == STRETCH, "skip bounds reuse the stretch maxima");
 /// Intervals evaluated per refill of the work buffer.
 const CHUNK: usize = 256;
 /// Samples the work buffer holds before it is evaluated.
@@ -164,10 +165,10 @@ impl TruePeakMeter {
         // loosens the skip bound).
         let mut local = (n - self.base) as usize;
         let mut previous = max_abs(&self.buf[local - SUB.min(local)..local]);
-        let mut current = max_abs(&self.buf[local..local + SUB]);
+        let mut current = self.stretch_max_at(local);
         while n < ready_end {
             let count = ((ready_end - n) as usize).min(SUB);
-            let following = max_abs(&self.buf[local + SUB..local + 2 * SUB]);
+            let following = self.stretch_max_at(local + SUB);
             let reach_max = previous.max(current).max(following);
             let samples_max = if count == SUB {
                 current
@@ -191,6 +192,16 @@ impl TruePeakMeter {
     }
 
     /// Intervals `first..first+count` at local index `local`.
+    /// Largest |x| of the buffer's stretch starting at `local` (finite after sanitising).
+    #[inline]
+    fn stretch_max_at(&self, local: usize) -> f32 {
+        stretch_max(
+            self.buf[local..local + STRETCH]
+                .try_into()
+                .expect("the buffer has two stretches of slack past its fill limit"),
+        )
+    }
+
     /// `samples_max` is the largest |x\[n\]| of these intervals' own samples; `reach_max`
     /// bounds |x| over every tap they read.
     #[allow(clippy::too_many_arguments)] // NOTE: all of them are hot-loop scalars.
