@@ -135,7 +135,7 @@ pub fn stretch_maxima(samples: &[f32], maxima: &mut [f32]) -> f32 {
 
 /// `a` if it is greater, else `b`: one `maxps`, unlike `f32::max` with its NaN rules.
 #[inline(always)]
-fn greater(a: f32, b: f32) -> f32 {
+pub fn greater(a: f32, b: f32) -> f32 {
     if a > b {
         a
     } else {

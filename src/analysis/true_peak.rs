@@ -10,7 +10,7 @@ use super::interpolator::{
     FINE_PHASES, LOOKAHEAD, TAPS,
 };
 use super::level::gain_to_db;
-use super::sample_peak::{max_abs, stretch_max, STRETCH};
+use super::sample_peak::{greater, max_abs, stretch_max, STRETCH};
 
 /// Intervals examined together for the skip test and the coarse grid.
 const SUB: usize = BLOCK;
@@ -235,32 +235,31 @@ impl TruePeakMeter {
             .expect("the buffer has slack past its fill limit");
         let mut grid_max = [0.0f32; SUB];
         for (i, g) in grid_max.iter_mut().enumerate() {
-            let inner = coarse[0][i]
-                .abs()
-                .max(coarse[1][i].abs())
-                .max(coarse[2][i].abs());
-            *g = inner.max(samples[i].abs()).max(samples[i + 1].abs());
+            *g = greater(samples[i].abs(), samples[i + 1].abs());
+        }
+        for phase in &coarse {
+            for (g, y) in grid_max.iter_mut().zip(phase) {
+                *g = greater(*g, y.abs());
+            }
         }
         let candidate_floor = threshold * COARSE_UNDER_READ;
         if grid_max[..count].iter().all(|&g| g < candidate_floor) {
             return;
         }
 
-        // NOTE: `i` indexes the three coarse rows and the buffer together.
+        // NOTE: `i` indexes the coarse rows and the buffer together.
         #[allow(clippy::needless_range_loop)]
         for i in 0..count {
             if grid_max[i] < candidate_floor {
                 continue;
             }
             let l = local + i;
-            // Coarse grid: the sample, three interpolated points, the next sample.
-            let grid = [
-                self.buf[l].abs(),
-                coarse[0][i].abs(),
-                coarse[1][i].abs(),
-                coarse[2][i].abs(),
-                self.buf[l + 1].abs(),
-            ];
+            // Coarse grid: the sample, the interpolated points, the next sample.
+            let grid: [f32; COARSE_FACTOR + 1] = std::array::from_fn(|j| match j {
+                0 => self.buf[l].abs(),
+                COARSE_FACTOR => self.buf[l + 1].abs(),
+                _ => coarse[j - 1][i].abs(),
+            });
             let (grid_arg, grid_max) =
                 grid.iter()
                     .copied()
@@ -300,7 +299,8 @@ fn predicted_peak_phase(grid: &[f32; COARSE_FACTOR + 1], arg: usize) -> usize {
         0.0
     };
     let phase = (arg as f32 + offset) * COARSE_STEP as f32;
-    (phase.round() as usize).min(FINE_PHASES)
+    // NOTE: `phase` is never negative, so adding a half and truncating rounds it.
+    ((phase + 0.5) as usize).min(FINE_PHASES)
 }
 
 /// Largest |y| in one interval, found by climbing the fine grid from the coarse maximum at
