@@ -36,18 +36,7 @@ pub fn create(
         EguiEditorState::from_size(LogicalSize::new(f64::from(WIDTH), f64::from(HEIGHT)), 1.0),
         repaint.clone(),
         nice_plug_egui::EguiNiceSettings::default(),
-        StemApp {
-            params,
-            shared,
-            repaint,
-            gui: None,
-            track_name: None,
-            name_field: None,
-            sample: [PeakDisplay::default(); MAX_CHANNELS],
-            true_peak: [PeakDisplay::default(); MAX_CHANNELS],
-            last_clip: None,
-            last_frame: None,
-        },
+        StemApp::new(params, shared, repaint),
     )
 }
 
@@ -81,6 +70,41 @@ impl NiceEguiApp for StemApp {
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut nice_plug_egui::Frame) {
+        self.draw(ui);
+    }
+
+    fn editor_closed(&mut self) {
+        self.gui = None;
+        self.name_field = None;
+    }
+
+    fn track_info_changed(&mut self, info: TrackInfo) {
+        self.track_name = Some(info.name().to_owned());
+    }
+}
+
+impl StemApp {
+    fn new(
+        params: Arc<StemPreflightParams>,
+        shared: Arc<MeterShared>,
+        repaint: RepaintNotifier,
+    ) -> Self {
+        Self {
+            params,
+            shared,
+            repaint,
+            gui: None,
+            track_name: None,
+            name_field: None,
+            sample: [PeakDisplay::default(); MAX_CHANNELS],
+            true_peak: [PeakDisplay::default(); MAX_CHANNELS],
+            last_clip: None,
+            last_frame: None,
+        }
+    }
+
+    /// One frame of the editor.
+    fn draw(&mut self, ui: &mut egui::Ui) {
         let now = Instant::now();
         let dt_s = self
             .last_frame
@@ -112,17 +136,6 @@ impl NiceEguiApp for StemApp {
         }
     }
 
-    fn editor_closed(&mut self) {
-        self.gui = None;
-        self.name_field = None;
-    }
-
-    fn track_info_changed(&mut self, info: TrackInfo) {
-        self.track_name = Some(info.name().to_owned());
-    }
-}
-
-impl StemApp {
     fn channel_count(&self) -> usize {
         (self.shared.channel_count.load(Ordering::Relaxed) as usize).min(MAX_CHANNELS)
     }
@@ -368,4 +381,99 @@ fn describe_clip(notice: &ClipNotice, channels: usize) -> String {
         ),
     };
     format!("{}{channel}, {what}", notice.position.describe())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::{db_to_gain, ClipEvent, ClipKind};
+    use crate::plugin::timeline::{BarBeat, TimelinePosition};
+
+    /// Draws one frame headlessly and returns every piece of text it laid out.
+    fn texts_of_frame(app: &mut StemApp) -> Vec<String> {
+        let ctx = egui::Context::default();
+        let output = ctx.run_ui(egui::RawInput::default(), |ui| app.draw(ui));
+        let texts = output
+            .shapes
+            .iter()
+            .filter_map(|clipped| match &clipped.shape {
+                egui::Shape::Text(text) => Some(text.galley.text().to_owned()),
+                _ => None,
+            })
+            .collect();
+        // No GPU here: the font atlas upload is dropped on purpose.
+        output.drop_without_applying_deltas();
+        texts
+    }
+
+    fn app() -> (StemApp, Arc<MeterShared>) {
+        let shared = Arc::new(MeterShared::default());
+        let app = StemApp::new(
+            Arc::new(StemPreflightParams::default()),
+            shared.clone(),
+            RepaintNotifier::new(),
+        );
+        (app, shared)
+    }
+
+    #[test]
+    fn a_hot_bus_shows_the_fader_move_that_fixes_it() {
+        let (mut app, shared) = app();
+        app.track_name = Some("Drums".to_owned());
+        // Left channel peaked at -1.2 dBFS: 4.8 dB above the -6 dBFS target.
+        shared.channels[0]
+            .max_sample_peak
+            .store(db_to_gain(-1.2), Ordering::Relaxed);
+        shared.channels[0]
+            .sample_peak
+            .store(db_to_gain(-1.2), Ordering::Relaxed);
+        let texts = texts_of_frame(&mut app);
+        assert!(texts.iter().any(|t| t == "Too hot"), "{texts:?}");
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.contains("Lower the Drums bus by 4.8 dB")),
+            "{texts:?}"
+        );
+        // The read-and-reset peak was consumed by the frame.
+        assert_eq!(shared.channels[0].sample_peak.load(Ordering::Relaxed), 0.0);
+    }
+
+    #[test]
+    fn a_clip_is_shown_with_its_place_in_the_song() {
+        let (mut app, shared) = app();
+        shared.channels[1]
+            .max_sample_peak
+            .store(1.0, Ordering::Relaxed);
+        shared.channels[1].clip_events.store(1, Ordering::Relaxed);
+        shared.post_clip(ClipNotice {
+            event: ClipEvent {
+                kind: ClipKind::Sample,
+                channel: 1,
+                start_sample: 0,
+                length_samples: 4,
+                peak: 1.0,
+            },
+            position: TimelinePosition {
+                seconds: 83.25,
+                from_host: true,
+                bar_beat: Some(BarBeat { bar: 42, beat: 3.0 }),
+            },
+        });
+        let texts = texts_of_frame(&mut app);
+        assert!(texts.iter().any(|t| t == "Clipped"), "{texts:?}");
+        assert!(
+            texts.iter().any(|t| t.contains(
+                "Clips: 1. Last: 1:23.250 (bar 42 beat 3.00), right, 4 samples at full scale"
+            )),
+            "{texts:?}"
+        );
+    }
+
+    #[test]
+    fn silence_says_what_to_do() {
+        let (mut app, _) = app();
+        let texts = texts_of_frame(&mut app);
+        assert!(texts.iter().any(|t| t == "No signal yet"), "{texts:?}");
+    }
 }

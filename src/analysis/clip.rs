@@ -6,7 +6,10 @@ pub const LSB_24_BIT: f32 = 1.0 / 8_388_608.0;
 pub const FLAT_TOP_MIN_SAMPLES: u64 = 3;
 /// Held values below -40 dBFS are quiet DC or a fade's last step, not clipping.
 pub const FLAT_TOP_FLOOR: f32 = 0.01;
-use super::sample_peak::{stretch_maxima, STRETCH};
+use super::sample_peak::{greater, stretch_maxima, STRETCH};
+
+/// Stretches tested together before testing them one by one.
+const GROUP: usize = 4;
 
 /// Samples scanned for stretch maxima at a time by [`ClipDetector::process`].
 const SCAN: usize = 1024;
@@ -127,22 +130,43 @@ impl ClipDetector {
         maxima: &[f32],
         mut on_event: impl FnMut(ClipEvent),
     ) {
-        for (sub, &sub_max) in samples.chunks(STRETCH).zip(maxima) {
-            // Nothing here is at full scale, nor at the running maximum or loud enough for a
-            // flat top: any open run ends at this stretch's first sample, and no new one that
-            // counts can start inside it.
-            let quiet = sub_max < FLAT_TOP_FLOOR || sub_max < self.running_max - LSB_24_BIT;
-            if sub_max < 1.0 && quiet {
-                self.running_max = self.running_max.max(sub_max);
-                self.end_sample_run(&mut on_event);
-                self.end_flat_run(&mut on_event);
-                self.position += sub.len() as u64;
+        // Groups of stretches first: loud material is rare, so most groups pass in one test.
+        for (group, group_maxima) in samples
+            .chunks(STRETCH * GROUP)
+            .zip(maxima[..samples.len().div_ceil(STRETCH)].chunks(GROUP))
+        {
+            let group_max = group_maxima.iter().fold(0.0f32, |m, &x| greater(m, x));
+            let nan = group_maxima.iter().any(|m| m.is_nan());
+            if !nan && self.is_quiet(group_max) {
+                self.pass_quiet(group_max, group.len(), &mut on_event);
                 continue;
             }
-            for &x in sub {
-                self.step(x, &mut on_event);
+            for (sub, &sub_max) in group.chunks(STRETCH).zip(group_maxima) {
+                if self.is_quiet(sub_max) {
+                    self.pass_quiet(sub_max, sub.len(), &mut on_event);
+                    continue;
+                }
+                for &x in sub {
+                    self.step(x, &mut on_event);
+                }
             }
         }
+    }
+
+    /// Nothing in a stretch with this maximum is at full scale, nor at the running maximum or
+    /// loud enough for a flat top: any open run ends at its first sample, and no new one that
+    /// counts can start inside it. False for NaN.
+    #[inline]
+    fn is_quiet(&self, stretch_max: f32) -> bool {
+        stretch_max < 1.0
+            && (stretch_max < FLAT_TOP_FLOOR || stretch_max < self.running_max - LSB_24_BIT)
+    }
+
+    fn pass_quiet(&mut self, stretch_max: f32, len: usize, on_event: &mut impl FnMut(ClipEvent)) {
+        self.running_max = greater(self.running_max, stretch_max);
+        self.end_sample_run(on_event);
+        self.end_flat_run(on_event);
+        self.position += len as u64;
     }
 
     fn step(&mut self, x: f32, on_event: &mut impl FnMut(ClipEvent)) {
