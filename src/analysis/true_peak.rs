@@ -169,13 +169,19 @@ impl TruePeakMeter {
         while n < ready_end {
             let count = ((ready_end - n) as usize).min(SUB);
             let following = self.stretch_max_at(local + SUB);
-            let reach_max = previous.max(current).max(following);
             let samples_max = if count == SUB {
                 current
             } else {
                 max_abs(&self.buf[local..local + count])
             };
-            self.evaluate_sub(local, count, n, samples_max, reach_max, on_over);
+            self.window_max = greater(self.window_max, samples_max);
+            self.max = greater(self.max, samples_max);
+            // Nothing in reach of these intervals can beat the threshold: skip them.
+            let reach_max = greater(greater(previous, current), following);
+            let threshold = self.window_max.clamp(SILENCE_FLOOR, 1.0);
+            if reach_max * self.interp.max_l1() > threshold {
+                self.evaluate_sub(local, count, n, threshold, on_over);
+            }
             previous = current;
             current = following;
             n += count as i64;
@@ -202,27 +208,16 @@ impl TruePeakMeter {
         )
     }
 
-    /// `samples_max` is the largest |x\[n\]| of these intervals' own samples; `reach_max`
-    /// bounds |x| over every tap they read.
-    #[allow(clippy::too_many_arguments)] // NOTE: all of them are hot-loop scalars.
+    /// Searches intervals that the skip bound could not rule out; `threshold` is the level
+    /// that matters (the window's maximum so far, at most full scale).
     fn evaluate_sub(
         &mut self,
         local: usize,
         count: usize,
         first: i64,
-        samples_max: f32,
-        reach_max: f32,
+        threshold: f32,
         on_over: &mut impl FnMut(u64, f32),
     ) {
-        self.window_max = self.window_max.max(samples_max);
-        self.max = self.max.max(samples_max);
-
-        // Nothing in reach of these intervals can beat the threshold: skip them.
-        let threshold = self.window_max.clamp(SILENCE_FLOOR, 1.0);
-        if reach_max * self.interp.max_l1() <= threshold {
-            return;
-        }
-
         let reach: &[f32; BLOCK_REACH] = self.buf[local - CENTER..local - CENTER + BLOCK_REACH]
             .try_into()
             .expect("the buffer has a block of slack past its fill limit");
