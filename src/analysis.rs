@@ -8,6 +8,7 @@ pub mod clip;
 pub mod headroom;
 pub mod interpolator;
 pub mod level;
+pub mod limiter;
 pub mod sample_peak;
 pub mod true_peak;
 
@@ -15,5 +16,6 @@ pub use channel::{ChannelAnalyzer, ChannelSummary};
 pub use clip::{ClipCounts, ClipDetector, ClipEvent, ClipKind};
 pub use headroom::{HeadroomStatus, HeadroomThresholds};
 pub use level::{db_to_gain, gain_to_db};
+pub use limiter::{LimiterDetector, LimiterEvidence, LimiterVerdict};
 pub use sample_peak::SamplePeak;
 pub use true_peak::TruePeakMeter;

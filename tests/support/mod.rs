@@ -2,4 +2,5 @@
 #![allow(dead_code)] // NOTE: each test crate uses a different subset.
 
 pub mod clap_host;
+pub mod dynamics;
 pub mod signals;

@@ -80,3 +80,59 @@ pub fn program(sample_rate: f64, seconds: f64, peak: f32, seed: u64) -> Vec<f32>
     }
     out
 }
+
+/// A song-like mix: kick and snare with transients, a bass line, a pad, vocal-like formant
+/// bursts, sections at different levels and quiet gaps. Peaks normalised to `peak`.
+pub fn song(sample_rate: f64, seconds: f64, peak: f32, seed: u64) -> Vec<f32> {
+    let mut rng = Rng::new(seed);
+    let len = (seconds * sample_rate) as usize;
+    let tempo_hz = 2.0 + rng.unit() * 0.3; // beats per second
+    let beat = (sample_rate / tempo_hz) as usize;
+    let section = beat * 16;
+    let mut noise_state = 0.0f64;
+    let mut out: Vec<f32> = (0..len)
+        .map(|n| {
+            let t = n as f64 / sample_rate;
+            let in_beat = (n % beat) as f64 / sample_rate;
+            let beat_index = n / beat;
+            let section_index = n / section;
+            // Verse, chorus, breakdown: the loudness moves by several dB.
+            let section_gain = [0.55, 1.0, 0.35, 0.8][section_index % 4];
+            // A short gap at the end of every fourth section.
+            if section_index % 4 == 3 && n % section > section - beat {
+                return 0.0;
+            }
+            let kick = if beat_index.is_multiple_of(2) {
+                (2.0 * PI * (50.0 + 80.0 * (-in_beat * 30.0).exp()) * in_beat).sin()
+                    * (-in_beat * 8.0).exp()
+            } else {
+                0.0
+            };
+            let white = rng.unit() * 2.0 - 1.0;
+            noise_state += 0.3 * (white - noise_state);
+            let snare = if beat_index % 2 == 1 {
+                noise_state * 1.2 * (-in_beat * 18.0).exp()
+            } else {
+                0.0
+            };
+            let root = [55.0, 55.0, 73.4, 49.0][(beat_index / 4) % 4];
+            let bass = 0.5 * (2.0 * PI * root * t).sin() * (0.6 + 0.4 * (-in_beat * 4.0).exp());
+            let pad = 0.15
+                * ((2.0 * PI * root * 4.0 * t).sin()
+                    + (2.0 * PI * root * 5.04 * t).sin()
+                    + (2.0 * PI * root * 6.0 * t).sin());
+            let syllable = ((t * 4.0).fract() * PI).sin().powi(2);
+            let vocal = 0.3
+                * syllable
+                * ((2.0 * PI * 220.0 * t).sin() * 0.5
+                    + (2.0 * PI * 660.0 * t).sin() * 0.3
+                    + (2.0 * PI * 2500.0 * t).sin() * 0.1);
+            (section_gain * (kick + snare + bass + pad + vocal)) as f32
+        })
+        .collect();
+    let max = out.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+    for x in &mut out {
+        *x *= peak / max;
+    }
+    out
+}

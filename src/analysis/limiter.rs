@@ -1,0 +1,292 @@
+//! Master-bus limiter detection from the audio alone.
+//!
+//! A limiter pins the peaks of loud passages to one ceiling while the loudness underneath keeps
+//! moving; in unlimited audio the peaks move with the loudness. The detector cuts the signal
+//! into 400 ms passages, files each window's peak and RMS level in a fixed 2-D histogram (fixed
+//! memory, whatever the song's length), and reads the evidence from it: where the ceiling is,
+//! what share of the loud windows sit within half a dB of it, and how much their loudness
+//! varies meanwhile.
+
+use super::level::gain_to_db;
+
+/// Window ("passage") length: long enough that a passage of a mix almost always holds a drum hit
+/// or another transient that a limiter would catch, short enough that verse, chorus and
+/// breakdown land in different passages.
+pub const WINDOW_MS: f32 = 400.0;
+/// Histogram resolution of window peaks, dB.
+const PEAK_BIN_DB: f32 = 0.1;
+/// Histogram range of window peaks, dBFS.
+const PEAK_RANGE_DB: (f32, f32) = (-60.0, 6.0);
+/// Histogram resolution of window loudness (RMS), dB.
+const RMS_BIN_DB: f32 = 1.0;
+/// Histogram range of window loudness, dBFS.
+const RMS_RANGE_DB: (f32, f32) = (-70.0, 6.0);
+/// Windows quieter than this are gaps, not music.
+const SILENT_RMS_DB: f32 = -60.0;
+/// "Loud" windows: within this many dB of the loud reference (90th percentile of loudness).
+const LOUD_RANGE_DB: f32 = 12.0;
+/// A passage is pinned when its peak lies within this distance of the ceiling. Sample-peak
+/// limiters hold peaks to the ceiling exactly; true-peak limiters leave the sample peaks a
+/// little below it.
+pub const PINNED_TOLERANCE_DB: f32 = 0.3;
+/// Peaks further than this above the ceiling mean nothing holds them down.
+const ABOVE_CEILING_DB: f32 = 0.3;
+/// Loud material needed before any verdict: 5 s.
+const MIN_LOUD_WINDOWS: u32 = 12;
+
+/// How sure the detector is that a limiter shaped this audio.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LimiterVerdict {
+    /// No sign of a limiter (or not enough loud material yet).
+    None,
+    /// The peaks look held to a ceiling.
+    Likely,
+    /// The peaks are held to a ceiling in most loud passages while the loudness moves.
+    Certain,
+}
+
+/// The verdict with the numbers behind it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LimiterEvidence {
+    /// The verdict.
+    pub verdict: LimiterVerdict,
+    /// The ceiling the peaks are held to, dBFS (the 95th percentile of loud windows' peaks).
+    pub ceiling_dbfs: f32,
+    /// Share of loud windows whose peak is within [`PINNED_TOLERANCE_DB`] of the ceiling, 0..1.
+    pub pinned_share: f32,
+    /// Share of loud passages whose peak is within 0.1 dB of the highest one: near 1 / count
+    /// for natural audio, a pile-up under a limiter.
+    pub top_share: f32,
+    /// How much the loudness of the loud passages varies (10th to 90th percentile), dB.
+    pub loudness_range_db: f32,
+    /// Seconds of loud material the evidence rests on.
+    pub loud_seconds: f32,
+}
+
+impl LimiterEvidence {
+    /// What the evidence means and what to do, in the engineer's words.
+    /// Allocates: not for the audio thread.
+    pub fn explanation(&self) -> String {
+        let share = (self.pinned_share * 100.0).round();
+        match self.verdict {
+            LimiterVerdict::Certain | LimiterVerdict::Likely => format!(
+                "Peaks pinned at {:.1} dBFS in {share:.0} % of loud passages while loudness varies by {:.0} dB: {} on this bus. Bypass it before exporting stems and the reference mix.",
+                self.ceiling_dbfs,
+                self.loudness_range_db,
+                if self.verdict == LimiterVerdict::Certain {
+                    "a limiter or maximizer is active"
+                } else {
+                    "a limiter or maximizer is probably active"
+                }
+            ),
+            LimiterVerdict::None if self.loud_seconds < MIN_LOUD_WINDOWS as f32 * WINDOW_MS / 1000.0 => {
+                "Not enough loud material yet to judge whether a limiter is active.".to_owned()
+            }
+            LimiterVerdict::None => format!(
+                "No limiter: peaks move with the loudness (only {share:.0} % of loud passages reach the top 0.5 dB)."
+            ),
+        }
+    }
+}
+
+/// Streaming limiter detector for one bus (all channels together).
+#[derive(Debug, Clone)]
+pub struct LimiterDetector {
+    window_len: usize,
+    /// Position inside the current window.
+    filled: usize,
+    window_peak: f32,
+    window_square_sum: f64,
+    channels_seen: usize,
+    /// `histogram[peak_bin * rms_bins + rms_bin]`: windows by peak and loudness.
+    histogram: Vec<u32>,
+    /// Largest window peak so far (linear): the exact ceiling when a limiter holds it.
+    max_peak: f32,
+    peak_bins: usize,
+    rms_bins: usize,
+}
+
+impl LimiterDetector {
+    /// A detector for audio at `sample_rate` Hz. Allocates its histogram (about 270 KB).
+    pub fn new(sample_rate: f32) -> Self {
+        let peak_bins = ((PEAK_RANGE_DB.1 - PEAK_RANGE_DB.0) / PEAK_BIN_DB).round() as usize;
+        let rms_bins = ((RMS_RANGE_DB.1 - RMS_RANGE_DB.0) / RMS_BIN_DB).round() as usize;
+        Self {
+            window_len: ((sample_rate * WINDOW_MS / 1000.0).round() as usize).max(1),
+            filled: 0,
+            window_peak: 0.0,
+            window_square_sum: 0.0,
+            channels_seen: 1,
+            histogram: vec![0; peak_bins * rms_bins],
+            max_peak: 0.0,
+            peak_bins,
+            rms_bins,
+        }
+    }
+
+    /// Forgets everything. Never allocates.
+    pub fn reset(&mut self) {
+        self.histogram.fill(0);
+        self.max_peak = 0.0;
+        self.filled = 0;
+        self.window_peak = 0.0;
+        self.window_square_sum = 0.0;
+    }
+
+    /// Feeds one block; every channel slice has the same length. Non-finite samples are
+    /// ignored. Never allocates.
+    pub fn process<S: AsRef<[f32]>>(&mut self, channels: &[S]) {
+        let Some(first) = channels.first() else {
+            return;
+        };
+        self.channels_seen = channels.len();
+        let frames = first.as_ref().len();
+        let mut start = 0;
+        while start < frames {
+            let take = (self.window_len - self.filled).min(frames - start);
+            for channel in channels {
+                for &x in &channel.as_ref()[start..start + take] {
+                    if x.is_finite() {
+                        let a = x.abs();
+                        self.window_peak = if a > self.window_peak {
+                            a
+                        } else {
+                            self.window_peak
+                        };
+                        self.window_square_sum += f64::from(x) * f64::from(x);
+                    }
+                }
+            }
+            self.filled += take;
+            start += take;
+            if self.filled == self.window_len {
+                self.close_window();
+            }
+        }
+    }
+
+    fn close_window(&mut self) {
+        let samples = (self.window_len * self.channels_seen) as f64;
+        let rms = (self.window_square_sum / samples).sqrt() as f32;
+        let rms_db = gain_to_db(rms);
+        if rms_db > SILENT_RMS_DB {
+            let peak_bin = bin(
+                gain_to_db(self.window_peak),
+                PEAK_RANGE_DB,
+                PEAK_BIN_DB,
+                self.peak_bins,
+            );
+            let rms_bin = bin(rms_db, RMS_RANGE_DB, RMS_BIN_DB, self.rms_bins);
+            self.histogram[peak_bin * self.rms_bins + rms_bin] += 1;
+            self.max_peak = self.max_peak.max(self.window_peak);
+        }
+        self.filled = 0;
+        self.window_peak = 0.0;
+        self.window_square_sum = 0.0;
+    }
+
+    /// The evidence so far. Never allocates; reads the whole histogram, so call it a few times
+    /// a second, not per block.
+    pub fn evidence(&self) -> LimiterEvidence {
+        let window_s = WINDOW_MS / 1000.0;
+        // Loudness per window, all non-silent windows.
+        let mut rms_counts = [0u32; 128];
+        for peak_row in self.histogram.chunks(self.rms_bins) {
+            for (count, &c) in rms_counts.iter_mut().zip(peak_row) {
+                *count += c;
+            }
+        }
+        let rms_counts = &rms_counts[..self.rms_bins];
+        let total: u32 = rms_counts.iter().sum();
+        let none = |loud_windows: u32| LimiterEvidence {
+            verdict: LimiterVerdict::None,
+            ceiling_dbfs: f32::NAN,
+            pinned_share: 0.0,
+            top_share: 0.0,
+            loudness_range_db: 0.0,
+            loud_seconds: loud_windows as f32 * window_s,
+        };
+        if total == 0 {
+            return none(0);
+        }
+        let loud_reference = percentile_bin(rms_counts, total, 0.9);
+        let loud_from = loud_reference.saturating_sub((LOUD_RANGE_DB / RMS_BIN_DB) as usize);
+
+        // Peaks of the loud windows.
+        let mut loud_windows = 0u32;
+        let mut peak_counts = [0u32; 1024];
+        for (peak_bin, row) in self.histogram.chunks(self.rms_bins).enumerate() {
+            let n: u32 = row[loud_from..].iter().sum();
+            peak_counts[peak_bin] = n;
+            loud_windows += n;
+        }
+        if loud_windows < MIN_LOUD_WINDOWS {
+            return none(loud_windows);
+        }
+        let peak_counts = &peak_counts[..self.peak_bins];
+        let ceiling_bin = percentile_bin(peak_counts, loud_windows, 0.95);
+        let tolerance_bins = (PINNED_TOLERANCE_DB / PEAK_BIN_DB).round() as usize;
+        let above_bins = (ABOVE_CEILING_DB / PEAK_BIN_DB).round() as usize;
+        let pinned_from = ceiling_bin.saturating_sub(tolerance_bins);
+        let pinned_to = (ceiling_bin + 1 + tolerance_bins).min(self.peak_bins);
+        let pinned: u32 = peak_counts[pinned_from..pinned_to].iter().sum();
+        let above: u32 = peak_counts[(ceiling_bin + 1 + above_bins).min(self.peak_bins)..]
+            .iter()
+            .sum();
+
+        // Loudness spread of all loud passages, and of the pinned ones.
+        let loud_rms = &rms_counts[loud_from..];
+        let loud_low = percentile_bin(loud_rms, loud_windows, 0.1);
+        let loud_high = percentile_bin(loud_rms, loud_windows, 0.9);
+        let loudness_range_db = (loud_high - loud_low) as f32 * RMS_BIN_DB;
+        let pinned_share = pinned as f32 / loud_windows as f32;
+        // A limiter lets nothing through above its ceiling.
+        let held = (above as f32) < 0.01 * loud_windows as f32;
+        // A sample-peak limiter holds the loudest passages to the same value, to the LSB:
+        // count the passages within one bin of the highest peak.
+        let top_bin = peak_counts.iter().rposition(|&c| c > 0).unwrap_or(0);
+        let at_top: u32 = peak_counts[top_bin.saturating_sub(1)..=top_bin]
+            .iter()
+            .sum();
+        let top_share = at_top as f32 / loud_windows as f32;
+
+        // The loudness must move, or a steady tone (all peaks equal) would look limited.
+        let verdict = if held && pinned_share >= 0.4 && loudness_range_db >= 3.0 {
+            LimiterVerdict::Certain
+        } else if held && top_share >= 0.05 && at_top >= 4 && loudness_range_db >= 2.0 {
+            LimiterVerdict::Likely
+        } else {
+            LimiterVerdict::None
+        };
+        LimiterEvidence {
+            verdict,
+            // Held peaks sit at the ceiling: the highest one is exact, the bin only approximate.
+            ceiling_dbfs: if held {
+                gain_to_db(self.max_peak)
+            } else {
+                PEAK_RANGE_DB.0 + (ceiling_bin as f32 + 0.5) * PEAK_BIN_DB
+            },
+            pinned_share,
+            top_share,
+            loudness_range_db,
+            loud_seconds: loud_windows as f32 * window_s,
+        }
+    }
+}
+
+fn bin(db: f32, range: (f32, f32), width: f32, bins: usize) -> usize {
+    (((db - range.0) / width).floor().max(0.0) as usize).min(bins - 1)
+}
+
+/// The bin below which `fraction` of `total` lies.
+fn percentile_bin(counts: &[u32], total: u32, fraction: f32) -> usize {
+    let target = (total as f32 * fraction).ceil().max(1.0) as u32;
+    let mut seen = 0u32;
+    for (i, &c) in counts.iter().enumerate() {
+        seen += c;
+        if seen >= target {
+            return i;
+        }
+    }
+    counts.len().saturating_sub(1)
+}
