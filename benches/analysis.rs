@@ -7,7 +7,7 @@ mod support;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
 
-use stem_preflight::analysis::ChannelAnalyzer;
+use stem_preflight::analysis::{ChannelAnalyzer, LimiterDetector};
 use support::signals::{program, Rng};
 
 const RATE: usize = 48_000;
@@ -52,16 +52,28 @@ fn ebur128_true_peak(channels: &[Vec<f32>; 2]) -> f64 {
     meter.true_peak(0).unwrap().max(meter.true_peak(1).unwrap())
 }
 
-fn full_analysis(analyzers: &mut [ChannelAnalyzer; 2], channels: &[Vec<f32>; 2]) -> u64 {
+fn full_analysis(
+    analyzers: &mut [ChannelAnalyzer; 2],
+    limiter: &mut LimiterDetector,
+    channels: &[Vec<f32>; 2],
+) -> u64 {
     let mut events = 0u64;
-    for (analyzer, samples) in analyzers.iter_mut().zip(channels) {
+    limiter.reset();
+    for analyzer in analyzers.iter_mut() {
         analyzer.reset();
-        for block in samples.chunks(BLOCK) {
+    }
+    for start in (0..channels[0].len()).step_by(BLOCK) {
+        let end = (start + BLOCK).min(channels[0].len());
+        let blocks = [&channels[0][start..end], &channels[1][start..end]];
+        for (analyzer, block) in analyzers.iter_mut().zip(blocks) {
             analyzer.process(block, |_| events += 1);
         }
+        limiter.process(&blocks);
+    }
+    for analyzer in analyzers.iter_mut() {
         analyzer.finish(|_| events += 1);
     }
-    events + analyzers[0].summary().clips.sample_clipped
+    events + analyzers[0].summary().clips.sample_clipped + limiter.evidence().verdict as u64
 }
 
 fn bench(c: &mut Criterion) {
@@ -79,8 +91,9 @@ fn bench(c: &mut Criterion) {
             b.iter(|| ebur128_true_peak(black_box(&material)))
         });
         let mut analyzers = [ChannelAnalyzer::new(0), ChannelAnalyzer::new(1)];
+        let mut limiter = LimiterDetector::new(RATE as f32);
         group.bench_function(BenchmarkId::new("stem_preflight_full", name), |b| {
-            b.iter(|| full_analysis(&mut analyzers, black_box(&material)))
+            b.iter(|| full_analysis(&mut analyzers, &mut limiter, black_box(&material)))
         });
         group.finish();
     }

@@ -15,7 +15,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::analysis::{gain_to_db, HeadroomStatus};
+use crate::analysis::{gain_to_db, HeadroomStatus, LimiterVerdict};
 use crate::plugin::params::{Role, StemPreflightParams};
 use crate::plugin::shared::{ClipNotice, MeterShared, MAX_CHANNELS};
 use ballistics::{PeakDisplay, FLOOR_DB};
@@ -117,6 +117,7 @@ impl StemApp {
             self.header(ui);
             ui.separator();
             self.status(ui);
+            self.limiter(ui);
             ui.separator();
             self.meters(ui);
             ui.separator();
@@ -260,6 +261,51 @@ impl StemApp {
                     );
                 }
             });
+    }
+
+    /// The limiter warning: prominent on the master, a note on a stem bus, with the numbers
+    /// behind it on demand.
+    fn limiter(&mut self, ui: &mut egui::Ui) {
+        let Some(evidence) = self.shared.limiter.read() else {
+            return;
+        };
+        let master = self.params.role.value() == Role::Master;
+        let found = evidence.verdict >= LimiterVerdict::Likely;
+        if found && master {
+            let colour = Color32::from_rgb(240, 140, 20);
+            egui::Frame::new()
+                .fill(colour.gamma_multiply(0.25))
+                .stroke(egui::Stroke::new(2.0, colour))
+                .corner_radius(4.0)
+                .inner_margin(8.0)
+                .show(ui, |ui| {
+                    ui.set_width(ui.available_width());
+                    ui.label(
+                        RichText::new("Limiter on the master")
+                            .size(16.0)
+                            .strong()
+                            .color(colour),
+                    );
+                    ui.label(evidence.explanation());
+                });
+        } else if found {
+            ui.label(format!(
+                "Note: {} (A limiter on a group bus may be intended; the master must have none.)",
+                evidence.explanation()
+            ));
+        } else {
+            ui.label(RichText::new(evidence.explanation()).weak());
+        }
+        egui::CollapsingHeader::new("Limiter evidence").show(ui, |ui| {
+            ui.label(format!(
+                "Loud material: {:.0} s. Ceiling {:.2} dBFS. Loud passages within 0.3 dB of it: {:.0} %. Within 0.1 dB of the highest peak: {:.0} %. Loudness range: {:.0} dB.",
+                evidence.loud_seconds,
+                evidence.ceiling_dbfs,
+                evidence.pinned_share * 100.0,
+                evidence.top_share * 100.0,
+                evidence.loudness_range_db
+            ));
+        });
     }
 
     fn meters(&mut self, ui: &mut egui::Ui) {
@@ -468,6 +514,46 @@ mod tests {
             )),
             "{texts:?}"
         );
+    }
+
+    #[test]
+    fn a_limiter_on_the_master_is_a_prominent_warning_and_a_note_on_a_stem() {
+        use crate::analysis::LimiterEvidence;
+        let evidence = LimiterEvidence {
+            verdict: LimiterVerdict::Certain,
+            ceiling_dbfs: -0.3,
+            pinned_share: 0.91,
+            top_share: 0.4,
+            loudness_range_db: 9.0,
+            loud_seconds: 60.0,
+        };
+        let expected = "Peaks pinned at -0.3 dBFS in 91 % of loud passages while loudness varies by 9 dB: a limiter or maximizer is active on this bus. Bypass it before exporting stems and the reference mix.";
+
+        let (mut stem, shared) = app();
+        shared.limiter.publish(&evidence);
+        let texts = texts_of_frame(&mut stem);
+        assert!(
+            !texts.iter().any(|t| t == "Limiter on the master"),
+            "{texts:?}"
+        );
+        assert!(
+            texts
+                .iter()
+                .any(|t| t.starts_with("Note: ") && t.contains(expected)),
+            "{texts:?}"
+        );
+
+        let params = Arc::new(StemPreflightParams {
+            role: EnumParam::new("Role", Role::Master),
+            ..StemPreflightParams::default()
+        });
+        let mut master = StemApp::new(params, shared, RepaintNotifier::new());
+        let texts = texts_of_frame(&mut master);
+        assert!(
+            texts.iter().any(|t| t == "Limiter on the master"),
+            "{texts:?}"
+        );
+        assert!(texts.iter().any(|t| t == expected), "{texts:?}");
     }
 
     #[test]

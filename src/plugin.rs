@@ -9,7 +9,7 @@ use nice_plug_egui::RepaintNotifier;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use crate::analysis::{ChannelAnalyzer, ClipKind};
+use crate::analysis::{ChannelAnalyzer, ClipKind, LimiterDetector};
 use crate::editor;
 use params::StemPreflightParams;
 use shared::{ClipNotice, MeterShared, MAX_CHANNELS};
@@ -17,6 +17,8 @@ use timeline::BlockAnchor;
 
 /// The true-peak display window: the meter's threshold for skipping work restarts this often.
 const DISPLAY_WINDOW_S: f32 = 0.02;
+/// How often the limiter evidence is recomputed and published (it reads a whole histogram).
+const LIMITER_UPDATE_S: f32 = 0.5;
 
 /// One instance on one bus.
 pub struct StemPreflight {
@@ -25,6 +27,11 @@ pub struct StemPreflight {
     repaint: RepaintNotifier,
     /// One per channel of the active layout; built in `activate`.
     analyzers: Vec<ChannelAnalyzer>,
+    /// Limiter detection over all channels; built in `activate`.
+    limiter: Option<LimiterDetector>,
+    /// Samples since the limiter evidence was last published.
+    limiter_samples: u32,
+    limiter_interval: u32,
     /// Samples per channel since activation or reset.
     stream_samples: u64,
     /// Samples since the true-peak display window was last restarted.
@@ -39,6 +46,9 @@ impl Default for StemPreflight {
             shared: Arc::new(MeterShared::default()),
             repaint: RepaintNotifier::new(),
             analyzers: Vec::new(),
+            limiter: None,
+            limiter_samples: 0,
+            limiter_interval: 24_000,
             stream_samples: 0,
             window_samples: 0,
             window_length: 960,
@@ -97,6 +107,8 @@ impl Plugin for StemPreflight {
             self.analyzers = (0..channels as u16).map(ChannelAnalyzer::new).collect();
         }
         self.window_length = (buffer_config.sample_rate * DISPLAY_WINDOW_S).max(1.0) as u32;
+        self.limiter_interval = (buffer_config.sample_rate * LIMITER_UPDATE_S).max(1.0) as u32;
+        self.limiter = Some(LimiterDetector::new(buffer_config.sample_rate));
         self.shared.channel_count.store(channels, Ordering::Relaxed);
         self.shared
             .sample_rate
@@ -109,6 +121,10 @@ impl Plugin for StemPreflight {
         for analyzer in &mut self.analyzers {
             analyzer.reset();
         }
+        if let Some(limiter) = &mut self.limiter {
+            limiter.reset();
+        }
+        self.limiter_samples = 0;
         self.stream_samples = 0;
         self.window_samples = 0;
         self.shared.clear();
@@ -181,6 +197,16 @@ impl Plugin for StemPreflight {
                 .non_finite_samples
                 .store(summary.nan_samples + summary.inf_samples, Ordering::Relaxed);
             changed |= block_peak > 0.0 || true_peak > 0.0 || clips > 0;
+        }
+
+        if let Some(limiter) = &mut self.limiter {
+            limiter.process(buffer.as_slice_immutable());
+            self.limiter_samples += frames as u32;
+            if self.limiter_samples >= self.limiter_interval {
+                self.limiter_samples = 0;
+                shared.limiter.publish(&limiter.evidence());
+                changed = true;
+            }
         }
 
         self.stream_samples += frames as u64;

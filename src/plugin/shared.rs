@@ -10,7 +10,7 @@ use crossbeam_channel::{Receiver, Sender, TrySendError};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use super::timeline::TimelinePosition;
-use crate::analysis::ClipEvent;
+use crate::analysis::{ClipEvent, LimiterEvidence, LimiterVerdict};
 
 /// Channels metered per instance: the plugin's layouts are mono and stereo.
 pub const MAX_CHANNELS: usize = 2;
@@ -58,6 +58,8 @@ pub struct MeterShared {
     pub reset_requested: AtomicBool,
     /// Clip events that did not fit in the queue.
     pub dropped_clip_notices: AtomicU64,
+    /// The limiter detector's latest evidence.
+    pub limiter: LimiterShared,
     clip_sender: Sender<ClipNotice>,
     clip_receiver: Receiver<ClipNotice>,
 }
@@ -71,6 +73,7 @@ impl Default for MeterShared {
             sample_rate: AtomicF32::new(48_000.0),
             reset_requested: AtomicBool::new(false),
             dropped_clip_notices: AtomicU64::new(0),
+            limiter: LimiterShared::default(),
             clip_sender,
             clip_receiver,
         }
@@ -111,6 +114,83 @@ impl MeterShared {
             channel.non_finite_samples.store(0, Ordering::Relaxed);
         }
         self.dropped_clip_notices.store(0, Ordering::Relaxed);
+        self.limiter.clear();
+    }
+}
+
+/// The limiter evidence as a seqlock: every field is an atomic, and the sequence number tells
+/// the reader whether it saw one consistent publication.
+#[derive(Debug, Default)]
+pub struct LimiterShared {
+    /// Odd while a publication is being written; 0 before the first.
+    sequence: AtomicU32,
+    verdict: AtomicU32,
+    ceiling_dbfs: AtomicF32,
+    pinned_share: AtomicF32,
+    top_share: AtomicF32,
+    loudness_range_db: AtomicF32,
+    loud_seconds: AtomicF32,
+}
+
+impl LimiterShared {
+    /// Audio thread (the only writer): publishes new evidence. Never blocks or allocates.
+    pub fn publish(&self, evidence: &LimiterEvidence) {
+        let sequence = self.sequence.load(Ordering::Relaxed);
+        self.sequence
+            .store(sequence.wrapping_add(1) | 1, Ordering::Relaxed);
+        std::sync::atomic::fence(Ordering::Release);
+        let verdict = match evidence.verdict {
+            LimiterVerdict::None => 0,
+            LimiterVerdict::Likely => 1,
+            LimiterVerdict::Certain => 2,
+        };
+        self.verdict.store(verdict, Ordering::Relaxed);
+        self.ceiling_dbfs
+            .store(evidence.ceiling_dbfs, Ordering::Relaxed);
+        self.pinned_share
+            .store(evidence.pinned_share, Ordering::Relaxed);
+        self.top_share.store(evidence.top_share, Ordering::Relaxed);
+        self.loudness_range_db
+            .store(evidence.loudness_range_db, Ordering::Relaxed);
+        self.loud_seconds
+            .store(evidence.loud_seconds, Ordering::Relaxed);
+        self.sequence
+            .store((sequence | 1).wrapping_add(1), Ordering::Release);
+    }
+
+    /// Audio thread: forgets the evidence (after a reset).
+    pub fn clear(&self) {
+        self.sequence.store(0, Ordering::Release);
+    }
+
+    /// Editor: the latest consistent evidence, or `None` before the first publication.
+    pub fn read(&self) -> Option<LimiterEvidence> {
+        loop {
+            let before = self.sequence.load(Ordering::Acquire);
+            if before == 0 {
+                return None;
+            }
+            if before & 1 == 1 {
+                std::hint::spin_loop();
+                continue;
+            }
+            let evidence = LimiterEvidence {
+                verdict: match self.verdict.load(Ordering::Relaxed) {
+                    2 => LimiterVerdict::Certain,
+                    1 => LimiterVerdict::Likely,
+                    _ => LimiterVerdict::None,
+                },
+                ceiling_dbfs: self.ceiling_dbfs.load(Ordering::Relaxed),
+                pinned_share: self.pinned_share.load(Ordering::Relaxed),
+                top_share: self.top_share.load(Ordering::Relaxed),
+                loudness_range_db: self.loudness_range_db.load(Ordering::Relaxed),
+                loud_seconds: self.loud_seconds.load(Ordering::Relaxed),
+            };
+            std::sync::atomic::fence(Ordering::Acquire);
+            if self.sequence.load(Ordering::Relaxed) == before {
+                return Some(evidence);
+            }
+        }
     }
 }
 
@@ -147,6 +227,25 @@ mod tests {
         assert_eq!(shared.dropped_clip_notices.load(Ordering::Relaxed), 2);
         assert!(shared.next_clip().is_some());
         assert!(shared.post_clip(notice()));
+    }
+
+    #[test]
+    fn limiter_evidence_round_trips_through_the_seqlock() {
+        let shared = LimiterShared::default();
+        assert!(shared.read().is_none());
+        let evidence = LimiterEvidence {
+            verdict: LimiterVerdict::Certain,
+            ceiling_dbfs: -0.3,
+            pinned_share: 0.91,
+            top_share: 0.5,
+            loudness_range_db: 9.0,
+            loud_seconds: 42.0,
+        };
+        shared.publish(&evidence);
+        shared.publish(&evidence);
+        assert_eq!(shared.read(), Some(evidence));
+        shared.clear();
+        assert!(shared.read().is_none());
     }
 
     #[test]
