@@ -8,6 +8,7 @@
 //! varies meanwhile.
 
 use super::level::gain_to_db;
+use super::sample_peak::{greater, max_abs};
 
 /// Window ("passage") length: long enough that a passage of a mix almost always holds a drum hit
 /// or another transient that a limiter would catch, short enough that verse, chorus and
@@ -145,14 +146,15 @@ impl LimiterDetector {
         while start < frames {
             let take = (self.window_len - self.filled).min(frames - start);
             for channel in channels {
-                for &x in &channel.as_ref()[start..start + take] {
-                    if x.is_finite() {
-                        let a = x.abs();
-                        self.window_peak = if a > self.window_peak {
-                            a
-                        } else {
-                            self.window_peak
-                        };
+                let segment = &channel.as_ref()[start..start + take];
+                let peak = max_abs(segment);
+                if peak.is_finite() {
+                    self.window_peak = greater(self.window_peak, peak);
+                    self.window_square_sum += sum_of_squares(segment);
+                } else {
+                    // Rare: skip the non-finite samples one by one.
+                    for &x in segment.iter().filter(|x| x.is_finite()) {
+                        self.window_peak = greater(self.window_peak, x.abs());
                         self.window_square_sum += f64::from(x) * f64::from(x);
                     }
                 }
@@ -272,6 +274,19 @@ impl LimiterDetector {
             loud_seconds: loud_windows as f32 * window_s,
         }
     }
+}
+
+/// Σx² over eight independent lanes (vectorised), summed in f64 at the end.
+fn sum_of_squares(samples: &[f32]) -> f64 {
+    let mut lanes = [0.0f32; 8];
+    let mut chunks = samples.chunks_exact(8);
+    for chunk in &mut chunks {
+        for (lane, &x) in lanes.iter_mut().zip(chunk) {
+            *lane += x * x;
+        }
+    }
+    let tail: f64 = chunks.remainder().iter().map(|&x| f64::from(x * x)).sum();
+    lanes.iter().map(|&l| f64::from(l)).sum::<f64>() + tail
 }
 
 fn bin(db: f32, range: (f32, f32), width: f32, bins: usize) -> usize {
