@@ -3,4 +3,5 @@
 
 pub mod clap_host;
 pub mod dynamics;
+pub mod external;
 pub mod signals;

@@ -1,0 +1,86 @@
+//! Other people's limiters, run as Debian's command-line tools on raw 32-bit float audio.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+/// Runs `program args…` with `input` as mono 32-bit float little-endian on stdin and returns
+/// its stdout in the same format. Panics with the tool's own message when it fails or is
+/// missing (`.ci/run` installs ffmpeg and sox).
+pub fn pipe_f32(program: &str, args: &[&str], input: &[f32]) -> Vec<f32> {
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {program} ({e}): install it (see .ci/run)"));
+    let bytes: Vec<u8> = input.iter().flat_map(|x| x.to_le_bytes()).collect();
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let writer = std::thread::spawn(move || stdin.write_all(&bytes));
+    let output = child.wait_with_output().expect("the tool runs");
+    writer
+        .join()
+        .expect("writer thread")
+        .expect("audio written to the tool");
+    assert!(
+        output.status.success(),
+        "{program} {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+        .stdout
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+/// ffmpeg's `alimiter`: input gain `gain_db`, ceiling `ceiling` (linear), 5 ms attack, 50 ms
+/// release, no automatic output levelling.
+pub fn ffmpeg_alimiter(x: &[f32], sample_rate: u32, gain_db: f64, ceiling: f64) -> Vec<f32> {
+    let rate = sample_rate.to_string();
+    let filter = format!(
+        "alimiter=level_in={:.6}:limit={ceiling:.6}:attack=5:release=50:level=false",
+        10f64.powf(gain_db / 20.0)
+    );
+    pipe_f32(
+        "ffmpeg",
+        &[
+            "-v", "error", "-f", "f32le", "-ar", &rate, "-ac", "1", "-i", "pipe:0", "-af", &filter,
+            "-f", "f32le", "pipe:1",
+        ],
+        x,
+    )
+}
+
+/// sox's `compand` set up as a limiter: `gain_db` of gain, then a transfer function flat above
+/// `ceiling_db`, 1 ms attack, 100 ms decay, 5 ms look-ahead.
+pub fn sox_compand_limiter(x: &[f32], sample_rate: u32, gain_db: f64, ceiling_db: f64) -> Vec<f32> {
+    let rate = sample_rate.to_string();
+    let gain = format!("{gain_db:.3}");
+    let transfer = format!("-90,-90,{ceiling_db:.3},{ceiling_db:.3},0,{ceiling_db:.3}");
+    pipe_f32(
+        "sox",
+        &[
+            "-V1",
+            "-t",
+            "f32",
+            "-r",
+            &rate,
+            "-c",
+            "1",
+            "-",
+            "-t",
+            "f32",
+            "-",
+            "gain",
+            &gain,
+            "compand",
+            "0.001,0.1",
+            &transfer,
+            "0",
+            "-90",
+            "0.005",
+        ],
+        x,
+    )
+}
