@@ -239,28 +239,21 @@ impl StemApp {
                 status.advice(&name, peak_db, thresholds),
             )
         };
-        egui::Frame::new()
-            .fill(colour.gamma_multiply(0.25))
-            .stroke(egui::Stroke::new(2.0, colour))
-            .corner_radius(4.0)
-            .inner_margin(8.0)
-            .show(ui, |ui| {
-                ui.set_width(ui.available_width());
-                ui.label(RichText::new(label).size(20.0).strong().color(colour));
-                ui.label(advice);
-                let non_finite: u64 = self.shared.channels[..self.channel_count()]
-                    .iter()
-                    .map(|c| c.non_finite_samples.load(Ordering::Relaxed))
-                    .sum();
-                if non_finite > 0 {
-                    ui.label(
+        status_box(ui, colour, label, 20.0, |ui| {
+            ui.label(advice);
+            let non_finite: u64 = self.shared.channels[..self.channel_count()]
+                .iter()
+                .map(|c| c.non_finite_samples.load(Ordering::Relaxed))
+                .sum();
+            if non_finite > 0 {
+                ui.label(
                         RichText::new(format!(
                             "{non_finite} invalid (NaN or infinite) samples reached this bus: a plugin before this one is misbehaving. Find it and replace or reset it before exporting."
                         ))
                         .color(Color32::from_rgb(230, 40, 40)),
                     );
-                }
-            });
+            }
+        });
     }
 
     /// The limiter warning: prominent on the master, a note on a stem bus, with the numbers
@@ -273,21 +266,9 @@ impl StemApp {
         let found = evidence.verdict >= LimiterVerdict::Likely;
         if found && master {
             let colour = Color32::from_rgb(240, 140, 20);
-            egui::Frame::new()
-                .fill(colour.gamma_multiply(0.25))
-                .stroke(egui::Stroke::new(2.0, colour))
-                .corner_radius(4.0)
-                .inner_margin(8.0)
-                .show(ui, |ui| {
-                    ui.set_width(ui.available_width());
-                    ui.label(
-                        RichText::new("Limiter on the master")
-                            .size(16.0)
-                            .strong()
-                            .color(colour),
-                    );
-                    ui.label(evidence.explanation());
-                });
+            status_box(ui, colour, "Limiter on the master", 16.0, |ui| {
+                ui.label(evidence.explanation());
+            });
         } else if found {
             ui.label(format!(
                 "Note: {} (A limiter on a group bus may be intended; the master must have none.)",
@@ -398,6 +379,31 @@ impl StemApp {
             ui.end_row();
         });
     }
+}
+
+/// A framed, tinted box with a coloured heading: the editor's way of saying "look here".
+fn status_box(
+    ui: &mut egui::Ui,
+    colour: Color32,
+    heading: &str,
+    heading_size: f32,
+    body: impl FnOnce(&mut egui::Ui),
+) {
+    egui::Frame::new()
+        .fill(colour.gamma_multiply(0.25))
+        .stroke(egui::Stroke::new(2.0, colour))
+        .corner_radius(4.0)
+        .inner_margin(8.0)
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            ui.label(
+                RichText::new(heading)
+                    .size(heading_size)
+                    .strong()
+                    .color(colour),
+            );
+            body(ui);
+        });
 }
 
 fn format_db(db: f32) -> String {
