@@ -177,7 +177,6 @@ impl Plugin for StemPreflight {
             } else {
                 analyzer.true_peak_window()
             };
-            let summary = analyzer.summary();
 
             meter.sample_peak.fetch_max(block_peak, Ordering::Relaxed);
             meter.true_peak.fetch_max(true_peak, Ordering::Relaxed);
@@ -195,7 +194,7 @@ impl Plugin for StemPreflight {
             }
             meter
                 .non_finite_samples
-                .store(summary.nan_samples + summary.inf_samples, Ordering::Relaxed);
+                .store(analyzer.non_finite_samples(), Ordering::Relaxed);
             changed |= block_peak > 0.0 || true_peak > 0.0 || clips > 0;
         }
 

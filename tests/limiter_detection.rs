@@ -27,6 +27,17 @@ fn detected(e: &LimiterEvidence) -> bool {
     e.verdict >= LimiterVerdict::Likely
 }
 
+/// Runs the detector on clean material and counts (false alarms, cases).
+fn check_clean(name: &str, clean: &[f32], false_alarms: &mut (u32, u32)) {
+    let e = detect(clean);
+    false_alarms.1 += 1;
+    println!("clean {name}: {e:?}");
+    if detected(&e) {
+        false_alarms.0 += 1;
+        println!("false alarm on {name}: {e:?}");
+    }
+}
+
 #[test]
 fn limited_songs_are_flagged_and_clean_material_is_not() {
     let mut hits_heavy = (0, 0);
@@ -70,13 +81,7 @@ fn limited_songs_are_flagged_and_clean_material_is_not() {
                 compress(&mix, RATE, -20.0, 4.0, 10.0, 120.0, 6.0),
             ),
         ] {
-            let e = detect(&clean);
-            false_alarms.1 += 1;
-            println!("clean {name} (seed {seed}): {e:?}");
-            if detected(&e) {
-                false_alarms.0 += 1;
-                println!("false alarm on {name} (seed {seed}): {e:?}");
-            }
+            check_clean(&format!("{name} (seed {seed})"), &clean, &mut false_alarms);
         }
     }
     let mut rng = Rng::new(1);
@@ -106,13 +111,7 @@ fn limited_songs_are_flagged_and_clean_material_is_not() {
         ("program noise", pink_ish),
         ("white noise", white),
     ] {
-        let e = detect(&clean);
-        false_alarms.1 += 1;
-        println!("clean {name}: {e:?}");
-        if detected(&e) {
-            false_alarms.0 += 1;
-            println!("false alarm on {name}: {e:?}");
-        }
+        check_clean(name, &clean, &mut false_alarms);
     }
     println!("confusion matrix        flagged  not flagged");
     println!(

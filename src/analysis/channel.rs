@@ -98,6 +98,11 @@ impl ChannelAnalyzer {
         self.true_peak.max()
     }
 
+    /// NaN and ±Inf samples since the last reset.
+    pub fn non_finite_samples(&self) -> u64 {
+        self.sample_peak.nan_count() + self.sample_peak.inf_count()
+    }
+
     /// The measurements since the last reset. Never allocates.
     pub fn summary(&self) -> ChannelSummary {
         ChannelSummary {

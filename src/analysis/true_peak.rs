@@ -178,7 +178,7 @@ impl TruePeakMeter {
             self.max = greater(self.max, samples_max);
             // Nothing in reach of these intervals can beat the threshold: skip them.
             let reach_max = greater(greater(previous, current), following);
-            let threshold = self.window_max.clamp(SILENCE_FLOOR, 1.0);
+            let threshold = self.threshold();
             if reach_max * self.interp.max_l1() > threshold {
                 self.evaluate_sub(local, count, n, threshold, on_over);
             }
@@ -197,7 +197,6 @@ impl TruePeakMeter {
         debug_assert!(self.fill <= HISTORY);
     }
 
-    /// Intervals `first..first+count` at local index `local`.
     /// Largest |x| of the buffer's stretch starting at `local` (finite after sanitising).
     #[inline]
     fn stretch_max_at(&self, local: usize) -> f32 {
@@ -208,8 +207,15 @@ impl TruePeakMeter {
         )
     }
 
-    /// Searches intervals that the skip bound could not rule out; `threshold` is the level
-    /// that matters (the window's maximum so far, at most full scale).
+    /// The level that matters: the window's maximum so far, at most full scale, never below
+    /// the silence floor.
+    #[inline]
+    fn threshold(&self) -> f32 {
+        self.window_max.clamp(SILENCE_FLOOR, 1.0)
+    }
+
+    /// Searches intervals `first..first+count` (at local index `local`) that the skip bound
+    /// could not rule out at `threshold`.
     fn evaluate_sub(
         &mut self,
         local: usize,
@@ -255,16 +261,12 @@ impl TruePeakMeter {
                 COARSE_FACTOR => self.buf[l + 1].abs(),
                 _ => coarse[j - 1][i].abs(),
             });
-            let (grid_arg, grid_max) =
-                grid.iter()
-                    .copied()
-                    .enumerate()
-                    .fold(
-                        (0, 0.0f32),
-                        |best, (j, v)| if v > best.1 { (j, v) } else { best },
-                    );
-            let threshold = self.window_max.min(1.0);
-            if grid_max < threshold * COARSE_UNDER_READ {
+            let grid_arg = grid
+                .iter()
+                .enumerate()
+                .fold(0, |best, (j, &v)| if v > grid[best] { j } else { best });
+            // Refinements so far may have raised the threshold past this interval.
+            if grid_max[i] < self.threshold() * COARSE_UNDER_READ {
                 continue;
             }
             let window: &[f32; TAPS] = self.buf[l - CENTER..l - CENTER + TAPS]
