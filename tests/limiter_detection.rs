@@ -1,16 +1,15 @@
 //! The limiter detector on labelled material: songs limited by a look-ahead brickwall limiter
 //! at several ceilings and amounts of gain reduction, and clean negatives.
 //!
-//! The limiters are ours (`support/dynamics.rs`) and other people's: ffmpeg's `alimiter` and
-//! sox's `compand` set up as a limiter, both installed by `.ci/run`.
-//!
-//! TODO: an LV2 limiter (x42-dpl) through a command-line LV2 host is not in the corpus yet.
+//! The limiters are ours (`support/dynamics.rs`) and other people's, all installed by `.ci/run`
+//! from Debian: ffmpeg's `alimiter`, sox's `compand` set up as a limiter, and the LV2 plugin
+//! x42-dpl (Digital Peak Limiter) run offline by `lv2file`.
 
 mod support;
 
 use stem_preflight::analysis::{db_to_gain, LimiterDetector, LimiterEvidence, LimiterVerdict};
 use support::dynamics::{compress, limit};
-use support::external::{ffmpeg_alimiter, sox_compand_limiter};
+use support::external::{ffmpeg_alimiter, ffmpeg_compressor, sox_compand_limiter, x42_dpl};
 use support::signals::{faded_sine, program, song, Rng};
 
 const RATE: f64 = 48_000.0;
@@ -134,6 +133,29 @@ fn limited_songs_are_flagged_and_clean_material_is_not() {
     assert_eq!(false_alarms.0, 0);
 }
 
+/// Material the detector was not tuned on: many unlimited songs at several levels, raw and
+/// through ffmpeg's compressor at bus settings (2:1 to 4:1, 3 to 30 ms attack).
+#[test]
+fn a_larger_clean_corpus_raises_no_alarm() {
+    let mut false_alarms = (0, 0);
+    for seed in 100..130u64 {
+        let peak = [0.3, 0.5, 0.7, 0.9][seed as usize % 4];
+        let mix = song(RATE, 20.0, peak, seed);
+        check_clean(&format!("unlimited song {seed}"), &mix, &mut false_alarms);
+        let ratio = [2.0, 3.0, 4.0][seed as usize % 3];
+        let attack_ms = [3.0, 10.0, 30.0][seed as usize / 3 % 3];
+        let compressed = ffmpeg_compressor(&mix, RATE as u32, -18.0, ratio, attack_ms, 3.0);
+        check_clean(
+            &format!("song {seed}, ffmpeg compressor {ratio}:1 {attack_ms} ms"),
+            &compressed,
+            &mut false_alarms,
+        );
+    }
+    println!("false alarms: {}/{}", false_alarms.0, false_alarms.1);
+    // The issue allows 2 %: at most one of these 60 cases.
+    assert!(f64::from(false_alarms.0) <= 0.02 * f64::from(false_alarms.1));
+}
+
 #[test]
 fn the_explanation_names_the_ceiling_and_the_fix() {
     let mix = song(RATE, 30.0, 0.5, 9);
@@ -184,8 +206,8 @@ fn block_size_does_not_change_the_evidence() {
 
 #[test]
 fn other_peoples_limiters_are_found() {
-    let mut found = [[(0u32, 0u32); 2]; 2]; // [tool][heavy?] = (flagged, total)
-    let tools = ["ffmpeg alimiter", "sox compand"];
+    let mut found = [[(0u32, 0u32); 2]; 3]; // [tool][heavy?] = (flagged, total)
+    let tools = ["ffmpeg alimiter", "sox compand", "x42-dpl (LV2)"];
     for seed in 0..3 {
         let mix = song(RATE, 30.0, 0.5, 20 + seed);
         for ceiling_db in [-0.1f64, -0.3, -1.0] {
@@ -196,7 +218,8 @@ fn other_peoples_limiters_are_found() {
                         0 => {
                             ffmpeg_alimiter(&mix, RATE as u32, drive, 10f64.powf(ceiling_db / 20.0))
                         }
-                        _ => sox_compand_limiter(&mix, RATE as u32, drive, ceiling_db),
+                        1 => sox_compand_limiter(&mix, RATE as u32, drive, ceiling_db),
+                        _ => x42_dpl(&mix, RATE as u32, drive, ceiling_db),
                     };
                     let e = detect(&limited);
                     let cell = &mut found[tool][usize::from(reduction_db >= 3.0)];

@@ -32,6 +32,10 @@ const LOUD_RANGE_DB: f32 = 12.0;
 pub const PINNED_TOLERANCE_DB: f32 = 0.3;
 /// Peaks further than this above the ceiling mean nothing holds them down.
 const ABOVE_CEILING_DB: f32 = 0.3;
+/// A ceiling held only by a few passages counts only this close to full scale, where people
+/// set master limiters (-0.1 to -1 dBFS, a little lower for streaming): a handful of equal
+/// peaks further down is more often a repeated drum sample than a limiter.
+const LIKELY_CEILING_DBFS: f32 = -3.0;
 /// Loud material needed before any verdict: 5 s.
 const MIN_LOUD_WINDOWS: u32 = 12;
 
@@ -255,7 +259,12 @@ impl LimiterDetector {
         // The loudness must move, or a steady tone (all peaks equal) would look limited.
         let verdict = if held && pinned_share >= 0.4 && loudness_range_db >= 3.0 {
             LimiterVerdict::Certain
-        } else if held && top_share >= 0.05 && at_top >= 4 && loudness_range_db >= 2.0 {
+        } else if held
+            && top_share >= 0.05
+            && at_top >= 4
+            && loudness_range_db >= 2.0
+            && gain_to_db(self.max_peak) >= LIKELY_CEILING_DBFS
+        {
             LimiterVerdict::Likely
         } else {
             LimiterVerdict::None

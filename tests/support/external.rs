@@ -84,3 +84,78 @@ pub fn sox_compand_limiter(x: &[f32], sample_rate: u32, gain_db: f64, ceiling_db
         x,
     )
 }
+
+/// x42-dpl, the Digital Peak Limiter from Debian's `x42-plugins`, run offline by `lv2file`:
+/// `gain_db` of input gain into a ceiling of `ceiling_db` dBFS, the plugin's default release.
+pub fn x42_dpl(x: &[f32], sample_rate: u32, gain_db: f64, ceiling_db: f64) -> Vec<f32> {
+    let dir = std::env::temp_dir().join(format!(
+        "stem-preflight-dpl-{}-{:?}",
+        std::process::id(),
+        std::thread::current().id()
+    ));
+    std::fs::create_dir_all(&dir).expect("temporary folder");
+    let (input, output) = (dir.join("in.wav"), dir.join("out.wav"));
+    std::fs::write(&input, float_wav(x, sample_rate)).expect("input written");
+    let status = Command::new("lv2file")
+        .arg("-i")
+        .arg(&input)
+        .arg("-o")
+        .arg(&output)
+        .args(["-p", &format!("gain:{gain_db:.3}")])
+        .args(["-p", &format!("threshold:{ceiling_db:.3}")])
+        .args(["--ignore-clipping", "http://gareus.org/oss/lv2/dpl#mono"])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run lv2file ({e}): install lv2file and x42-plugins"));
+    assert!(status.success(), "lv2file failed: {status}");
+    let output = output.to_str().expect("UTF-8 temporary path").to_owned();
+    let limited = pipe_f32("sox", &["-V1", &output, "-t", "f32", "-"], &[]);
+    std::fs::remove_dir_all(&dir).ok();
+    limited
+}
+
+/// A mono 32-bit float WAV file.
+fn float_wav(x: &[f32], sample_rate: u32) -> Vec<u8> {
+    let data_len = u32::try_from(x.len() * 4).expect("under 4 GB");
+    let mut wav = Vec::with_capacity(44 + x.len() * 4);
+    wav.extend_from_slice(b"RIFF");
+    wav.extend_from_slice(&(36 + data_len).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    wav.extend_from_slice(&16u32.to_le_bytes());
+    wav.extend_from_slice(&3u16.to_le_bytes()); // IEEE float
+    wav.extend_from_slice(&1u16.to_le_bytes()); // one channel
+    wav.extend_from_slice(&sample_rate.to_le_bytes());
+    wav.extend_from_slice(&(sample_rate * 4).to_le_bytes());
+    wav.extend_from_slice(&4u16.to_le_bytes());
+    wav.extend_from_slice(&32u16.to_le_bytes());
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&data_len.to_le_bytes());
+    wav.extend(x.iter().flat_map(|s| s.to_le_bytes()));
+    wav
+}
+
+/// ffmpeg's `acompressor` as a bus compressor: `ratio`:1 above `threshold_db`, `attack_ms`,
+/// 150 ms release, `makeup_db` of make-up gain.
+pub fn ffmpeg_compressor(
+    x: &[f32],
+    sample_rate: u32,
+    threshold_db: f64,
+    ratio: f64,
+    attack_ms: f64,
+    makeup_db: f64,
+) -> Vec<f32> {
+    let rate = sample_rate.to_string();
+    let filter = format!(
+        "acompressor=threshold={:.6}:ratio={ratio}:attack={attack_ms}:release=150:makeup={:.6}",
+        10f64.powf(threshold_db / 20.0),
+        10f64.powf(makeup_db / 20.0)
+    );
+    pipe_f32(
+        "ffmpeg",
+        &[
+            "-v", "error", "-f", "f32le", "-ar", &rate, "-ac", "1", "-i", "pipe:0", "-af", &filter,
+            "-f", "f32le", "pipe:1",
+        ],
+        x,
+    )
+}
