@@ -3,19 +3,25 @@
 //! Nothing in here knows about nice-plug, egui or files. Every type allocates only in its
 //! constructor; `process`, `reset` and the readers never allocate, lock, block or panic.
 
+pub mod align;
 pub mod channel;
 pub mod clip;
+pub mod cutoff;
 pub mod headroom;
 pub mod interpolator;
 pub mod level;
 pub mod limiter;
 pub mod sample_peak;
+pub mod tail;
 pub mod true_peak;
 
+pub use align::{align, Alignment};
 pub use channel::{ChannelAnalyzer, ChannelSummary};
 pub use clip::{ClipCounts, ClipDetector, ClipEvent, ClipKind};
+pub use cutoff::{CutoffDetector, SpectralCutoff};
 pub use headroom::{HeadroomStatus, HeadroomThresholds};
 pub use level::{db_to_gain, gain_to_db};
 pub use limiter::{LimiterDetector, LimiterEvidence, LimiterVerdict};
 pub use sample_peak::SamplePeak;
+pub use tail::{TailMeter, TailState};
 pub use true_peak::TruePeakMeter;

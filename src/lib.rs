@@ -5,6 +5,7 @@
 //! - [`editor`]: the egui editor.
 
 pub mod analysis;
+pub mod check;
 pub mod editor;
 pub mod plugin;
 

@@ -4,4 +4,5 @@
 pub mod clap_host;
 pub mod dynamics;
 pub mod external;
+pub mod files;
 pub mod signals;

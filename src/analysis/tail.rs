@@ -1,0 +1,218 @@
+//! Did the audio end while still sounding? A cut reverb or release tail is the commonest
+//! export-range mistake after a late start.
+
+use super::level::gain_to_db;
+
+/// Loudness is measured in windows of this length.
+const WINDOW_S: f32 = 0.05;
+/// The decay rate is read from the last second.
+const DECAY_WINDOWS: usize = 20;
+/// Below this the audio has ended, whatever its noise floor.
+pub const SOUNDING_DBFS: f32 = -80.0;
+/// ...and it must also stand this far above the quietest window of the stream, so a stem with
+/// hiss at -75 dBFS is not "still sounding" forever.
+const ABOVE_FLOOR_DB: f32 = 10.0;
+/// Only a floor below this is taken for noise; a louder "floor" is a loud song, not hiss.
+const NOISE_FLOOR_MAX_DBFS: f32 = -65.0;
+/// Windows quieter than this are digital silence and do not set the noise floor.
+const DIGITAL_SILENCE_DBFS: f32 = -140.0;
+
+/// How the end of a stream sounds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TailState {
+    /// RMS level of the last 50 ms, dBFS (all channels).
+    pub end_level_dbfs: f32,
+    /// How fast the level fell over the last second, dB per second (positive = decaying).
+    pub decay_db_per_s: f32,
+    /// The stream stopped while the audio was still sounding.
+    pub cut: bool,
+    /// When cut and decaying: about how much longer the export must run to reach the
+    /// threshold, seconds (rounded up to a whole second).
+    pub extend_by_s: Option<f32>,
+}
+
+/// Tracks the level of the last second in 50 ms windows. Allocates only in `new`.
+#[derive(Debug, Clone)]
+pub struct TailMeter {
+    window_len: usize,
+    /// Sum of squares and sample count of the window being filled.
+    energy: f64,
+    filled: usize,
+    /// Mean-square levels of the last windows, oldest first after `next`.
+    ring: [f32; DECAY_WINDOWS],
+    next: usize,
+    windows: u64,
+    /// Quietest non-silent window, mean square.
+    floor: f32,
+}
+
+impl TailMeter {
+    /// A meter for audio at `sample_rate`.
+    pub fn new(sample_rate: f32) -> Self {
+        Self {
+            window_len: ((sample_rate * WINDOW_S) as usize).max(1),
+            energy: 0.0,
+            filled: 0,
+            ring: [0.0; DECAY_WINDOWS],
+            next: 0,
+            windows: 0,
+            floor: f32::INFINITY,
+        }
+    }
+
+    /// Starts over. Never allocates.
+    pub fn reset(&mut self) {
+        *self = Self {
+            window_len: self.window_len,
+            ..Self::new(1.0)
+        };
+    }
+
+    /// Feeds one block (one slice per channel, equal lengths). NaN and Inf samples are
+    /// ignored. Never allocates.
+    pub fn process(&mut self, channels: &[&[f32]]) {
+        let Some(frames) = channels.first().map(|c| c.len()) else {
+            return;
+        };
+        let scale = 1.0 / channels.len() as f64;
+        let mut at = 0;
+        while at < frames {
+            let take = (self.window_len - self.filled).min(frames - at);
+            for channel in channels {
+                let sum: f32 = channel[at..at + take]
+                    .iter()
+                    .filter(|x| x.is_finite())
+                    .map(|x| x * x)
+                    .sum();
+                self.energy += f64::from(sum) * scale;
+            }
+            self.filled += take;
+            at += take;
+            if self.filled == self.window_len {
+                let mean_square = (self.energy / self.window_len as f64) as f32;
+                if gain_to_db(mean_square.sqrt()) > DIGITAL_SILENCE_DBFS {
+                    self.floor = self.floor.min(mean_square);
+                }
+                self.ring[self.next] = mean_square;
+                self.next = (self.next + 1) % DECAY_WINDOWS;
+                self.windows += 1;
+                self.energy = 0.0;
+                self.filled = 0;
+            }
+        }
+    }
+
+    /// The state of the end of the stream so far (the partial last window is left out).
+    /// Never allocates.
+    pub fn state(&self) -> TailState {
+        let count = (self.windows as usize).min(DECAY_WINDOWS);
+        let level = |age: usize| {
+            // age 0 = newest window
+            let index = (self.next + DECAY_WINDOWS - 1 - age) % DECAY_WINDOWS;
+            gain_to_db(self.ring[index].sqrt())
+        };
+        if count == 0 {
+            return TailState {
+                end_level_dbfs: gain_to_db(0.0),
+                decay_db_per_s: 0.0,
+                cut: false,
+                extend_by_s: None,
+            };
+        }
+        let end_level_dbfs = level(0);
+        // Least-squares slope of level against time over the windows we have.
+        let n = count as f32;
+        let (mut st, mut sl, mut stt, mut stl) = (0.0f32, 0.0f32, 0.0f32, 0.0f32);
+        for age in 0..count {
+            let t = -(age as f32) * WINDOW_S;
+            let l = level(age).max(gain_to_db(0.0));
+            st += t;
+            sl += l;
+            stt += t * t;
+            stl += t * l;
+        }
+        let denominator = n * stt - st * st;
+        let slope = if denominator > 0.0 {
+            (n * stl - st * sl) / denominator
+        } else {
+            0.0
+        };
+        let decay_db_per_s = -slope;
+        let floor_db = gain_to_db(self.floor.sqrt());
+        let threshold = if floor_db < NOISE_FLOOR_MAX_DBFS {
+            SOUNDING_DBFS.max(floor_db + ABOVE_FLOOR_DB)
+        } else {
+            SOUNDING_DBFS
+        };
+        let cut = end_level_dbfs > threshold;
+        let extend_by_s = (cut && decay_db_per_s > 3.0)
+            // Whole seconds, rounded up unless only a hair over.
+            .then(|| {
+                ((end_level_dbfs - threshold) / decay_db_per_s - 0.1)
+                    .ceil()
+                    .max(1.0)
+            });
+        TailState {
+            end_level_dbfs,
+            decay_db_per_s,
+            cut,
+            extend_by_s,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decaying_noise(rate: f32, seconds: f32, start_db: f32, db_per_s: f32) -> Vec<f32> {
+        let mut state = 1u32;
+        (0..(rate * seconds) as usize)
+            .map(|n| {
+                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                let white = (state >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0;
+                let db = start_db - db_per_s * n as f32 / rate;
+                // White noise in -1..1 has an RMS of 1/sqrt(3).
+                white * 3f32.sqrt() * 10f32.powf(db / 20.0)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_cut_reverb_tail_is_found_with_the_time_it_needs() {
+        // -20 dB RMS falling 12 dB/s, cut after 2 s: ends at -44 dBFS, needs 36 dB more to reach
+        // -80 dBFS = 3 s.
+        let x = decaying_noise(48_000.0, 2.0, -20.0, 12.0);
+        let mut meter = TailMeter::new(48_000.0);
+        for block in x.chunks(333) {
+            meter.process(&[block, block]);
+        }
+        let state = meter.state();
+        assert!(state.cut);
+        assert!((state.end_level_dbfs - -43.7).abs() < 0.5, "{state:?}");
+        assert!((state.decay_db_per_s - 12.0).abs() < 0.5, "{state:?}");
+        assert_eq!(state.extend_by_s, Some(3.0));
+    }
+
+    #[test]
+    fn a_decayed_ending_and_silence_are_not_cut() {
+        let mut x = decaying_noise(48_000.0, 2.0, -20.0, 12.0);
+        x.extend(std::iter::repeat_n(0.0, 48_000));
+        let mut meter = TailMeter::new(48_000.0);
+        meter.process(&[&x]);
+        assert!(!meter.state().cut);
+
+        let mut silent = TailMeter::new(48_000.0);
+        silent.process(&[&[0.0; 10_000]]);
+        assert!(!silent.state().cut);
+    }
+
+    #[test]
+    fn steady_hiss_is_not_a_tail() {
+        // Noise at -70 dBFS from start to end: that is the floor, not a sounding tail.
+        let x = decaying_noise(48_000.0, 3.0, -70.0, 0.0);
+        let mut meter = TailMeter::new(48_000.0);
+        meter.process(&[&x]);
+        assert!(!meter.state().cut, "{:?}", meter.state());
+    }
+}

@@ -1,0 +1,668 @@
+//! WAV (RIFF, RF64, WAVE_FORMAT_EXTENSIBLE) and AIFF/AIFF-C decoding, streamed in blocks.
+//!
+//! Our own parser: the checker must say exactly what a file holds (integer or float, how many
+//! bits, which container) and survive any header a broken exporter writes. Every size in a
+//! header is checked against the file before it is trusted.
+
+use std::fmt;
+use std::io::{self, Read, Seek, SeekFrom};
+
+/// Channels beyond this are treated as a corrupt header, not a surround stem.
+const MAX_CHANNELS: u16 = 64;
+/// Sample rates outside this range are treated as a corrupt header.
+const RATE_RANGE: (u32, u32) = (1_000, 1_536_000);
+
+/// The container a file uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Container {
+    /// RIFF WAVE (or RF64 for files over 4 GB).
+    Wav,
+    /// AIFF or AIFF-C.
+    Aiff,
+}
+
+/// How samples are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Encoding {
+    /// Linear PCM integers of `bits` bits (8 to 32).
+    Int {
+        /// Bits per sample.
+        bits: u16,
+    },
+    /// IEEE floating point, 32 or 64 bits.
+    Float {
+        /// Bits per sample.
+        bits: u16,
+    },
+}
+
+impl Encoding {
+    /// Bits per sample in the file.
+    pub fn bits(self) -> u16 {
+        match self {
+            Self::Int { bits } | Self::Float { bits } => bits,
+        }
+    }
+}
+
+impl fmt::Display for Encoding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Int { bits } => write!(f, "{bits}-bit integer PCM"),
+            Self::Float { bits } => write!(f, "{bits}-bit float"),
+        }
+    }
+}
+
+/// What a file's header says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct AudioFormat {
+    /// Container.
+    pub container: Container,
+    /// Sample encoding.
+    pub encoding: Encoding,
+    /// Frames per second.
+    pub sample_rate: u32,
+    /// Channels per frame.
+    pub channels: u16,
+    /// Frames the file holds (the header's count, cut to what the file really contains).
+    pub frames: u64,
+}
+
+/// Why a file could not be read.
+#[derive(Debug)]
+pub enum DecodeError {
+    /// The operating system refused or failed the read.
+    Io(io::Error),
+    /// The bytes are not a WAV or AIFF file, or the header contradicts itself.
+    Malformed(String),
+    /// A valid file in an encoding we do not read (and a deliverable should not use).
+    Unsupported(String),
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Io(e) => write!(f, "cannot read the file: {e}"),
+            Self::Malformed(why) => write!(f, "damaged or not audio: {why}"),
+            Self::Unsupported(why) => write!(f, "{why}"),
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
+
+impl From<io::Error> for DecodeError {
+    fn from(e: io::Error) -> Self {
+        if e.kind() == io::ErrorKind::UnexpectedEof {
+            Self::Malformed("the header ends early".into())
+        } else {
+            Self::Io(e)
+        }
+    }
+}
+
+fn malformed<T>(why: impl Into<String>) -> Result<T, DecodeError> {
+    Err(DecodeError::Malformed(why.into()))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ByteOrder {
+    Little,
+    Big,
+}
+
+/// A decoder positioned at the start of the sample data.
+pub struct AudioReader<R> {
+    source: R,
+    format: AudioFormat,
+    order: ByteOrder,
+    /// Frames the header promised; more than `format.frames` when the file was cut short.
+    declared_frames: u64,
+    /// Byte offset of the first frame.
+    data_start: u64,
+    frames_left: u64,
+    /// Raw bytes of one block.
+    raw: Vec<u8>,
+    /// OR of every integer sample read, shifted to the top of an i32: its trailing zeros tell
+    /// how many low bits were never used.
+    used_bits: u32,
+}
+
+impl<R: Read + Seek> AudioReader<R> {
+    /// Reads the header of a WAV or AIFF stream and stops at the first sample.
+    pub fn new(mut source: R) -> Result<Self, DecodeError> {
+        let file_len = source.seek(SeekFrom::End(0))?;
+        source.seek(SeekFrom::Start(0))?;
+        let mut magic = [0u8; 12];
+        source.read_exact(&mut magic)?;
+        let header = match (&magic[0..4], &magic[8..12]) {
+            (b"RIFF" | b"RF64", b"WAVE") => read_wav_header(&mut source, &magic[0..4], file_len)?,
+            (b"FORM", b"AIFF") => read_aiff_header(&mut source, false, file_len)?,
+            (b"FORM", b"AIFC") => read_aiff_header(&mut source, true, file_len)?,
+            _ => return malformed("no RIFF/WAVE or FORM/AIFF header"),
+        };
+        source.seek(SeekFrom::Start(header.data_start))?;
+        let frame_bytes =
+            header.format.channels as u64 * (header.format.encoding.bits() as u64 / 8);
+        let available = file_len.saturating_sub(header.data_start) / frame_bytes;
+        let frames = header.declared_frames.min(available);
+        Ok(Self {
+            source,
+            format: AudioFormat {
+                frames,
+                ..header.format
+            },
+            order: header.order,
+            declared_frames: header.declared_frames,
+            data_start: header.data_start,
+            frames_left: frames,
+            raw: Vec::new(),
+            used_bits: 0,
+        })
+    }
+}
+
+impl<R: Read + Seek> AudioReader<R> {
+    /// Moves to frame `frame` (clamped to the end) so the next read starts there.
+    pub fn seek_to_frame(&mut self, frame: u64) -> Result<(), DecodeError> {
+        let frame = frame.min(self.format.frames);
+        let frame_bytes =
+            u64::from(self.format.channels) * u64::from(self.format.encoding.bits() / 8);
+        self.source
+            .seek(SeekFrom::Start(self.data_start + frame * frame_bytes))?;
+        self.frames_left = self.format.frames - frame;
+        Ok(())
+    }
+}
+
+impl<R: Read> AudioReader<R> {
+    /// The format read from the header.
+    pub fn format(&self) -> AudioFormat {
+        self.format
+    }
+
+    /// Frames the header announced but the file does not hold (0 for a whole file).
+    pub fn missing_frames(&self) -> u64 {
+        self.declared_frames - self.format.frames
+    }
+
+    /// For integer files, how many of the container's bits carry signal so far: 16 for 16-bit
+    /// audio padded into a 24-bit file. `None` for float files or before any non-zero sample.
+    pub fn used_bits(&self) -> Option<u16> {
+        match self.format.encoding {
+            Encoding::Int { bits } if self.used_bits != 0 => {
+                // Samples sit at the top of 32 bits: the container's own low bits don't count.
+                let unused = self.used_bits.trailing_zeros() as u16 - (32 - bits);
+                Some(bits - unused)
+            }
+            _ => None,
+        }
+    }
+
+    /// Reads up to `max_frames` frames into one buffer per channel (cleared first), as f32 in
+    /// -1..1 for integers. Returns the frames read; 0 at the end.
+    pub fn read_planar(
+        &mut self,
+        channels: &mut [Vec<f32>],
+        max_frames: usize,
+    ) -> Result<usize, DecodeError> {
+        let n_channels = usize::from(self.format.channels);
+        assert_eq!(channels.len(), n_channels, "one buffer per channel");
+        let frames = (max_frames as u64).min(self.frames_left) as usize;
+        let sample_bytes = usize::from(self.format.encoding.bits() / 8);
+        self.raw.resize(frames * n_channels * sample_bytes, 0);
+        self.source.read_exact(&mut self.raw)?;
+        self.frames_left -= frames as u64;
+        for buffer in channels.iter_mut() {
+            buffer.clear();
+            buffer.reserve(frames);
+        }
+        let frame_bytes = n_channels * sample_bytes;
+        let mut used = 0u32;
+        for frame in self.raw.chunks_exact(frame_bytes) {
+            for (buffer, sample) in channels.iter_mut().zip(frame.chunks_exact(sample_bytes)) {
+                let value = match self.format.encoding {
+                    Encoding::Int { bits } => {
+                        let top = int_at_top(sample, bits, self.order);
+                        used |= top as u32;
+                        top as f32 * (1.0 / 2_147_483_648.0)
+                    }
+                    Encoding::Float { bits: 32 } => f32::from_bits(word(sample, self.order)),
+                    Encoding::Float { .. } => f64::from_bits(dword(sample, self.order)) as f32,
+                };
+                buffer.push(value);
+            }
+        }
+        self.used_bits |= used;
+        Ok(frames)
+    }
+}
+
+/// An integer sample moved to the top of an i32 (so every width scales alike). 8-bit WAV is
+/// unsigned; 8-bit AIFF is signed.
+fn int_at_top(sample: &[u8], bits: u16, order: ByteOrder) -> i32 {
+    let mut bytes = [0u8; 4];
+    let n = sample.len();
+    match order {
+        ByteOrder::Little => bytes[4 - n..].copy_from_slice(sample),
+        ByteOrder::Big => {
+            for (i, b) in sample.iter().rev().enumerate() {
+                bytes[4 - n + i] = *b;
+            }
+        }
+    }
+    let value = i32::from_le_bytes(bytes);
+    if bits == 8 && order == ByteOrder::Little {
+        value ^ i32::MIN
+    } else {
+        value
+    }
+}
+
+fn word(b: &[u8], order: ByteOrder) -> u32 {
+    let b = [b[0], b[1], b[2], b[3]];
+    match order {
+        ByteOrder::Little => u32::from_le_bytes(b),
+        ByteOrder::Big => u32::from_be_bytes(b),
+    }
+}
+
+fn dword(b: &[u8], order: ByteOrder) -> u64 {
+    let b = [b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]];
+    match order {
+        ByteOrder::Little => u64::from_le_bytes(b),
+        ByteOrder::Big => u64::from_be_bytes(b),
+    }
+}
+
+struct Header {
+    format: AudioFormat,
+    order: ByteOrder,
+    data_start: u64,
+    declared_frames: u64,
+}
+
+fn read_u16_le(r: &mut impl Read) -> io::Result<u16> {
+    let mut b = [0u8; 2];
+    r.read_exact(&mut b)?;
+    Ok(u16::from_le_bytes(b))
+}
+
+fn read_u32_le(r: &mut impl Read) -> io::Result<u32> {
+    let mut b = [0u8; 4];
+    r.read_exact(&mut b)?;
+    Ok(u32::from_le_bytes(b))
+}
+
+fn read_u64_le(r: &mut impl Read) -> io::Result<u64> {
+    let mut b = [0u8; 8];
+    r.read_exact(&mut b)?;
+    Ok(u64::from_le_bytes(b))
+}
+
+fn read_u16_be(r: &mut impl Read) -> io::Result<u16> {
+    let mut b = [0u8; 2];
+    r.read_exact(&mut b)?;
+    Ok(u16::from_be_bytes(b))
+}
+
+fn read_u32_be(r: &mut impl Read) -> io::Result<u32> {
+    let mut b = [0u8; 4];
+    r.read_exact(&mut b)?;
+    Ok(u32::from_be_bytes(b))
+}
+
+fn read_id(r: &mut impl Read) -> io::Result<[u8; 4]> {
+    let mut b = [0u8; 4];
+    r.read_exact(&mut b)?;
+    Ok(b)
+}
+
+fn check_layout(channels: u16, sample_rate: u32) -> Result<(), DecodeError> {
+    if channels == 0 || channels > MAX_CHANNELS {
+        return malformed(format!("{channels} channels in the header"));
+    }
+    if !(RATE_RANGE.0..=RATE_RANGE.1).contains(&sample_rate) {
+        return malformed(format!("a sample rate of {sample_rate} Hz in the header"));
+    }
+    Ok(())
+}
+
+fn read_wav_header(
+    r: &mut (impl Read + Seek),
+    riff: &[u8],
+    file_len: u64,
+) -> Result<Header, DecodeError> {
+    let mut format: Option<(Encoding, u32, u16)> = None;
+    let mut data: Option<(u64, u64)> = None; // (start, bytes)
+    let mut rf64_data_size: Option<u64> = None;
+    let mut position = 12u64;
+    while position + 8 <= file_len {
+        let id = read_id(r)?;
+        let size = u64::from(read_u32_le(r)?);
+        let body = position + 8;
+        match &id {
+            b"ds64" if riff == b"RF64" => {
+                let _riff_size = read_u64_le(r)?;
+                rf64_data_size = Some(read_u64_le(r)?);
+                r.seek(SeekFrom::Start(body))?;
+            }
+            b"fmt " => {
+                if size < 16 {
+                    return malformed("a fmt chunk shorter than 16 bytes");
+                }
+                let tag = read_u16_le(r)?;
+                let channels = read_u16_le(r)?;
+                let rate = read_u32_le(r)?;
+                let _byte_rate = read_u32_le(r)?;
+                let block_align = read_u16_le(r)?;
+                let bits = read_u16_le(r)?;
+                let tag = if tag == 0xFFFE {
+                    if size < 40 {
+                        return malformed("an extensible fmt chunk shorter than 40 bytes");
+                    }
+                    let mut ext = [0u8; 8];
+                    r.read_exact(&mut ext)?; // cbSize, valid bits, channel mask
+                    read_u16_le(r)? // first two bytes of the sub-format GUID
+                } else {
+                    tag
+                };
+                let encoding = match (tag, bits) {
+                    (1, 8 | 16 | 24 | 32) => Encoding::Int { bits },
+                    (3, 32 | 64) => Encoding::Float { bits },
+                    (1 | 3, _) => {
+                        return Err(DecodeError::Unsupported(format!(
+                            "{bits}-bit samples: export 24-bit or 32-bit float WAV"
+                        )))
+                    }
+                    (0x55, _) => {
+                        return Err(DecodeError::Unsupported(
+                            "MP3 inside a WAV file is lossy: export PCM WAV from the session"
+                                .into(),
+                        ))
+                    }
+                    (tag, _) => {
+                        return Err(DecodeError::Unsupported(format!(
+                            "WAV with compression format 0x{tag:04X}: export uncompressed PCM WAV"
+                        )))
+                    }
+                };
+                check_layout(channels, rate)?;
+                if u32::from(block_align) != u32::from(channels) * u32::from(bits / 8) {
+                    return malformed(format!(
+                        "block size {block_align} does not fit {channels} channels of {bits} bits"
+                    ));
+                }
+                format = Some((encoding, rate, channels));
+            }
+            b"data" => {
+                let bytes = match rf64_data_size {
+                    Some(big) if size == 0xFFFF_FFFF => big,
+                    _ => size,
+                };
+                data = Some((body, bytes));
+                if format.is_some() {
+                    break;
+                }
+            }
+            _ => {}
+        }
+        position = body.saturating_add(size).saturating_add(size & 1);
+        r.seek(SeekFrom::Start(position.min(file_len)))?;
+    }
+    let Some((encoding, sample_rate, channels)) = format else {
+        return malformed("no fmt chunk");
+    };
+    let Some((data_start, data_bytes)) = data else {
+        return malformed("no data chunk");
+    };
+    let frame_bytes = u64::from(channels) * u64::from(encoding.bits() / 8);
+    Ok(Header {
+        format: AudioFormat {
+            container: Container::Wav,
+            encoding,
+            sample_rate,
+            channels,
+            frames: 0,
+        },
+        order: ByteOrder::Little,
+        data_start,
+        declared_frames: data_bytes / frame_bytes,
+    })
+}
+
+/// An 80-bit IEEE 754 extended float (AIFF's sample rate) as f64.
+fn extended_to_f64(b: [u8; 10]) -> f64 {
+    let sign = if b[0] & 0x80 != 0 { -1.0 } else { 1.0 };
+    let exponent = i32::from(u16::from_be_bytes([b[0] & 0x7F, b[1]]));
+    let mantissa = u64::from_be_bytes([b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9]]);
+    if exponent == 0 && mantissa == 0 {
+        return 0.0;
+    }
+    sign * mantissa as f64 * 2f64.powi(exponent - 16383 - 63)
+}
+
+fn read_aiff_header(
+    r: &mut (impl Read + Seek),
+    compressed: bool,
+    file_len: u64,
+) -> Result<Header, DecodeError> {
+    let mut common: Option<(Encoding, ByteOrder, u32, u16, u64)> = None;
+    let mut data_start: Option<u64> = None;
+    let mut position = 12u64;
+    while position + 8 <= file_len {
+        let id = read_id(r)?;
+        let size = u64::from(read_u32_be(r)?);
+        let body = position + 8;
+        match &id {
+            b"COMM" => {
+                let channels = read_u16_be(r)?;
+                let frames = u64::from(read_u32_be(r)?);
+                let bits = read_u16_be(r)?;
+                let mut rate = [0u8; 10];
+                r.read_exact(&mut rate)?;
+                let rate = extended_to_f64(rate);
+                let kind = if compressed { read_id(r)? } else { *b"NONE" };
+                let (encoding, order) = match (&kind, bits) {
+                    (b"NONE" | b"twos", 8 | 16 | 24 | 32) => {
+                        (Encoding::Int { bits }, ByteOrder::Big)
+                    }
+                    (b"sowt", 16 | 24 | 32) => (Encoding::Int { bits }, ByteOrder::Little),
+                    (b"fl32" | b"FL32", _) => (Encoding::Float { bits: 32 }, ByteOrder::Big),
+                    (b"fl64" | b"FL64", _) => (Encoding::Float { bits: 64 }, ByteOrder::Big),
+                    (b"NONE" | b"twos" | b"sowt", _) => {
+                        return Err(DecodeError::Unsupported(format!(
+                            "{bits}-bit samples: export 24-bit AIFF or WAV"
+                        )))
+                    }
+                    (other, _) => {
+                        return Err(DecodeError::Unsupported(format!(
+                            "AIFF-C compressed as '{}': export uncompressed AIFF or WAV",
+                            String::from_utf8_lossy(other)
+                        )))
+                    }
+                };
+                if !(rate.is_finite() && rate >= 1.0 && rate.fract() == 0.0 && rate < 1e7) {
+                    return malformed(format!("a sample rate of {rate} Hz in the header"));
+                }
+                check_layout(channels, rate as u32)?;
+                common = Some((encoding, order, rate as u32, channels, frames));
+            }
+            b"SSND" => {
+                let offset = u64::from(read_u32_be(r)?);
+                data_start = Some(body + 8 + offset);
+            }
+            _ => {}
+        }
+        position = body.saturating_add(size).saturating_add(size & 1);
+        r.seek(SeekFrom::Start(position.min(file_len)))?;
+    }
+    let Some((encoding, order, sample_rate, channels, frames)) = common else {
+        return malformed("no COMM chunk");
+    };
+    let Some(data_start) = data_start else {
+        return if frames == 0 {
+            // An empty AIFF may omit the sound chunk.
+            Ok(Header {
+                format: AudioFormat {
+                    container: Container::Aiff,
+                    encoding,
+                    sample_rate,
+                    channels,
+                    frames: 0,
+                },
+                order,
+                data_start: file_len,
+                declared_frames: 0,
+            })
+        } else {
+            malformed("no SSND chunk")
+        };
+    };
+    Ok(Header {
+        format: AudioFormat {
+            container: Container::Aiff,
+            encoding,
+            sample_rate,
+            channels,
+            frames: 0,
+        },
+        order,
+        data_start,
+        declared_frames: frames,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    fn wav(tag: u16, bits: u16, channels: u16, rate: u32, data: &[u8]) -> Vec<u8> {
+        let mut f = Vec::new();
+        f.extend_from_slice(b"RIFF");
+        f.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
+        f.extend_from_slice(b"WAVEfmt ");
+        f.extend_from_slice(&16u32.to_le_bytes());
+        f.extend_from_slice(&tag.to_le_bytes());
+        f.extend_from_slice(&channels.to_le_bytes());
+        f.extend_from_slice(&rate.to_le_bytes());
+        let align = channels * bits / 8;
+        f.extend_from_slice(&(rate * u32::from(align)).to_le_bytes());
+        f.extend_from_slice(&align.to_le_bytes());
+        f.extend_from_slice(&bits.to_le_bytes());
+        f.extend_from_slice(b"data");
+        f.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        f.extend_from_slice(data);
+        f
+    }
+
+    fn read_all(bytes: Vec<u8>) -> Result<(AudioFormat, Vec<Vec<f32>>), DecodeError> {
+        let mut reader = AudioReader::new(Cursor::new(bytes))?;
+        let format = reader.format();
+        let mut out = vec![Vec::new(); usize::from(format.channels)];
+        let mut all = vec![Vec::new(); usize::from(format.channels)];
+        while reader.read_planar(&mut out, 3)? > 0 {
+            for (a, o) in all.iter_mut().zip(&out) {
+                a.extend_from_slice(o);
+            }
+        }
+        Ok((format, all))
+    }
+
+    #[test]
+    fn integer_widths_scale_to_full_scale() {
+        let (_, s) = read_all(wav(1, 16, 1, 48_000, &[0x00, 0x80, 0xFF, 0x7F])).unwrap();
+        assert_eq!(s[0], vec![-1.0, 32767.0 / 32768.0]);
+        let (_, s) = read_all(wav(1, 24, 1, 48_000, &[0x00, 0x00, 0x40])).unwrap();
+        assert_eq!(s[0], vec![0.5]);
+        let (_, s) = read_all(wav(1, 8, 1, 48_000, &[0x80, 0x00])).unwrap();
+        assert_eq!(s[0], vec![0.0, -1.0]);
+    }
+
+    #[test]
+    fn wave_format_extensible_reads_its_sub_format() {
+        // 24-bit stereo as ffmpeg writes it: a 40-byte fmt chunk, sub-format PCM.
+        let mut f = wav(0xFFFE, 24, 2, 48_000, &[0, 0, 0x40, 0, 0, 0xC0]);
+        let ext: [u8; 24] = [
+            22, 0, 24, 0, 3, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0x10, 0, 0x80, 0, 0, 0xAA, 0, 0x38, 0x9B,
+            0x71,
+        ];
+        f.splice(36..36, ext);
+        f[16] = 40; // fmt size
+        let (format, s) = read_all(f).unwrap();
+        assert_eq!(format.encoding, Encoding::Int { bits: 24 });
+        assert_eq!(s, vec![vec![0.5], vec![-0.5]]);
+    }
+
+    #[test]
+    fn stereo_float_is_split_into_channels() {
+        let data: Vec<u8> = [0.25f32, -0.5, 1.5, 0.0]
+            .iter()
+            .flat_map(|x| x.to_le_bytes())
+            .collect();
+        let (format, s) = read_all(wav(3, 32, 2, 44_100, &data)).unwrap();
+        assert_eq!(format.encoding, Encoding::Float { bits: 32 });
+        assert_eq!(s, vec![vec![0.25, 1.5], vec![-0.5, 0.0]]);
+    }
+
+    #[test]
+    fn a_cut_file_reads_what_it_holds_and_says_what_is_missing() {
+        let mut bytes = wav(1, 16, 1, 48_000, &[1, 0, 2, 0, 3, 0, 4, 0]);
+        bytes.truncate(bytes.len() - 3); // half of sample 3 and all of sample 4 gone
+        let mut reader = AudioReader::new(Cursor::new(bytes)).unwrap();
+        assert_eq!(reader.format().frames, 2);
+        assert_eq!(reader.missing_frames(), 2);
+        let mut out = vec![Vec::new()];
+        assert_eq!(reader.read_planar(&mut out, 100).unwrap(), 2);
+        assert_eq!(reader.read_planar(&mut out, 100).unwrap(), 0);
+    }
+
+    #[test]
+    fn absurd_headers_are_errors_not_panics() {
+        let bad = [
+            wav(1, 16, 0, 48_000, &[]),
+            wav(1, 16, 1000, 48_000, &[]),
+            wav(1, 16, 1, 0, &[]),
+            b"RIFF\xff\xff\xff\xffWAVEfmt \xff\xff\xff\xff".to_vec(),
+            b"RIFF".to_vec(),
+            b"hello, this is not a wav file".to_vec(),
+        ];
+        for bytes in bad {
+            assert!(matches!(
+                AudioReader::new(Cursor::new(bytes)),
+                Err(DecodeError::Malformed(_))
+            ));
+        }
+        assert!(matches!(
+            AudioReader::new(Cursor::new(wav(0x55, 0, 2, 44_100, &[]))),
+            Err(DecodeError::Unsupported(_))
+        ));
+    }
+
+    #[test]
+    fn sixteen_bit_audio_in_a_24_bit_file_uses_16_bits() {
+        let data: Vec<u8> = [0x1235i32 << 8, -0x0F00 << 8]
+            .iter()
+            .flat_map(|x| x.to_le_bytes()[..3].to_vec())
+            .collect();
+        let mut reader = AudioReader::new(Cursor::new(wav(1, 24, 1, 48_000, &data))).unwrap();
+        reader.read_planar(&mut [Vec::new()], 10).unwrap();
+        assert_eq!(reader.used_bits(), Some(16));
+    }
+
+    #[test]
+    fn aiff_rate_from_80_bit_float() {
+        // 44100 Hz and 48000 Hz as written by every AIFF writer.
+        assert_eq!(
+            extended_to_f64([0x40, 0x0E, 0xAC, 0x44, 0, 0, 0, 0, 0, 0]),
+            44_100.0
+        );
+        assert_eq!(
+            extended_to_f64([0x40, 0x0E, 0xBB, 0x80, 0, 0, 0, 0, 0, 0]),
+            48_000.0
+        );
+    }
+}

@@ -1,0 +1,205 @@
+//! Per-file verdicts: what the measurements of one file mean for the delivery.
+
+use super::decode::{Container, Encoding};
+use super::finding::{Check, Finding};
+use super::measure::FileMeasurements;
+use crate::analysis::{gain_to_db, ClipKind, HeadroomStatus, HeadroomThresholds, LimiterVerdict};
+
+/// Peaks at these values (within 0.001 dB) betray a normalize step.
+const ROUND_PEAKS_DBFS: [f32; 4] = [-0.1, -0.3, -0.5, -1.0];
+/// A DC offset above this is reported, dBFS (0.1 % of full scale).
+const DC_OFFSET_DBFS: f32 = -60.0;
+/// A file whose peak is below this is nearly silent, dBFS.
+const NEARLY_SILENT_DBFS: f32 = -70.0;
+/// Below this the sample peak is digital silence.
+const SILENT_DBFS: f32 = -190.0;
+/// Clip positions listed in a message.
+const LISTED_CLIPS: usize = 5;
+
+/// "1:02.345" for a frame position.
+pub fn timestamp(frame: u64, sample_rate: u32) -> String {
+    let ms = frame * 1000 / u64::from(sample_rate.max(1));
+    format!("{}:{:02}.{:03}", ms / 60_000, ms / 1000 % 60, ms % 1000)
+}
+
+fn channel_name(channel: u16, channels: u16) -> String {
+    match (channels, channel) {
+        (2, 0) => "left".into(),
+        (2, 1) => "right".into(),
+        (1, _) => "mono".into(),
+        _ => format!("channel {}", channel + 1),
+    }
+}
+
+/// The verdicts for one readable file. `label` names it in messages ("Drums", "the mix");
+/// `is_reference` adds the limiter check.
+pub fn judge(
+    m: &FileMeasurements,
+    label: &str,
+    is_reference: bool,
+    thresholds: HeadroomThresholds,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let format = m.format;
+    let container = match format.container {
+        Container::Wav => "WAV",
+        Container::Aiff => "AIFF",
+    };
+    if m.missing_frames > 0 {
+        out.push(Finding::fail(
+            Check::Readable,
+            format!(
+                "The file is cut short: the header announces {} more samples ({:.2} s) than it holds. Export it again and check the disk had space.",
+                m.missing_frames,
+                m.missing_frames as f64 / f64::from(format.sample_rate)
+            ),
+        ));
+    }
+    match format.encoding {
+        Encoding::Int { bits } if bits < 24 => out.push(Finding::fail(
+            Check::BitDepth,
+            format!("{container}, {bits}-bit: mastering needs 24-bit or 32-bit float. Export again at 24-bit (no dither to 16-bit)."),
+        )),
+        encoding => out.push(Finding::pass(
+            Check::Format,
+            format!("{container}, {encoding}, {} Hz", format.sample_rate),
+        )),
+    }
+    let silent = m.sample_peak_dbfs < SILENT_DBFS;
+    if let Some(bits) = m.effective_bits.filter(|&b| b < 24 && !silent) {
+        if bits < format.encoding.bits() {
+            out.push(Finding::fail(
+                Check::EffectiveBitDepth,
+                format!("The {} file holds only {bits}-bit audio: something in the chain (an export setting, a 16-bit intermediate file) reduced it. Export from the session at 24-bit.", format.encoding),
+            ));
+        }
+    }
+    if m.non_finite_samples > 0 {
+        out.push(Finding::fail(
+            Check::InvalidSamples,
+            format!("{} samples are NaN or infinite: a plugin blew up during the export. Find it (the meter's NaN count shows where), fix it and export again.", m.non_finite_samples),
+        ));
+    }
+    if silent {
+        out.push(Finding::warn(
+            Check::Silence,
+            format!("{label} is digital silence: check the bus routing, mutes and solos, or leave this stem out."),
+        ));
+        return out;
+    }
+    if m.sample_peak_dbfs < NEARLY_SILENT_DBFS {
+        out.push(Finding::warn(
+            Check::Silence,
+            format!("{label} is nearly silent (peak {:.1} dBFS): check the routing; if it is meant to be this quiet, say so in the delivery note.", m.sample_peak_dbfs),
+        ));
+    }
+
+    // Peaks, headroom and clipping.
+    let clipped = m.clip_counts.iter().any(|&c| c > 0);
+    let status = HeadroomStatus::assess(m.sample_peak_dbfs, m.true_peak_dbtp, clipped, thresholds);
+    let peak_db = m.sample_peak_dbfs.max(m.true_peak_dbtp);
+    let advice = status.advice(label, peak_db, thresholds);
+    out.push(match status {
+        HeadroomStatus::Ready | HeadroomStatus::Acceptable => {
+            Finding::pass(Check::Headroom, advice)
+        }
+        HeadroomStatus::TooHot { .. } => Finding::warn(Check::Headroom, advice),
+        HeadroomStatus::Clipped { .. } => Finding::fail(Check::Headroom, advice),
+    });
+    if clipped {
+        let listed: Vec<String> = m
+            .clip_events
+            .iter()
+            .take(LISTED_CLIPS)
+            .map(|e| {
+                format!(
+                    "{} {} ({}, {} samples)",
+                    timestamp(e.start_sample, format.sample_rate),
+                    match e.kind {
+                        ClipKind::Sample => "clip",
+                        ClipKind::TruePeak => "true-peak over",
+                        ClipKind::FlatTop => "flat top",
+                    },
+                    channel_name(e.channel, format.channels),
+                    e.length_samples
+                )
+            })
+            .collect();
+        let more =
+            m.clip_counts.iter().sum::<u64>() as usize - listed.len().min(m.clip_events.len());
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        let fix = if m.count(ClipKind::FlatTop) > 0 && m.count(ClipKind::Sample) == 0 {
+            "Flat-topped peaks below full scale mean a clipper or an overloaded plugin flattened them before the export: back it off and export again."
+        } else {
+            "Lower the bus (or the plugin that overloads) and export again; clipping in a file cannot be undone."
+        };
+        out.push(Finding::fail(
+            Check::Clipping,
+            format!(
+                "{} clips, {} true-peak overs, {} flat tops: {}{more}. {fix}",
+                m.count(ClipKind::Sample),
+                m.count(ClipKind::TruePeak),
+                m.count(ClipKind::FlatTop),
+                listed.join(", ")
+            ),
+        ));
+    } else {
+        out.push(Finding::pass(
+            Check::Clipping,
+            "No clips, true-peak overs or flat tops.",
+        ));
+    }
+    if let Some(round) = ROUND_PEAKS_DBFS
+        .iter()
+        .find(|&&r| (m.sample_peak_dbfs - r).abs() <= 0.001)
+    {
+        out.push(Finding::warn(
+            Check::Normalized,
+            format!("The peak sits at exactly {round:.1} dBFS: {label} looks normalized. Export without normalizing: it changes the balance between the stems, so they no longer add up to the mix."),
+        ));
+    }
+
+    if is_reference {
+        let limiter = m.limiter;
+        let text = limiter.explanation();
+        out.push(match limiter.verdict {
+            LimiterVerdict::Certain => Finding::fail(Check::Limiter, text),
+            LimiterVerdict::Likely => Finding::warn(Check::Limiter, text),
+            LimiterVerdict::None => {
+                Finding::pass(Check::Limiter, "No sign of a limiter on the mix.")
+            }
+        });
+    }
+    if let Some(cutoff) = m.cutoff {
+        out.push(Finding::warn(
+            Check::LossyOrigin,
+            format!("The spectrum stops abruptly at {:.1} kHz ({:.0} dB drop), the way an MP3 or AAC encoder leaves it: {label} (or a sample in it) was made from a lossy file. Replace the lossy source with the original WAV and export again.", cutoff.frequency_hz / 1000.0, cutoff.drop_db),
+        ));
+    }
+    if m.tail.cut {
+        let extend = m
+            .tail
+            .extend_by_s
+            .map_or("to where the sound has died away".to_string(), |s| {
+                format!("by about {s:.0} s")
+            });
+        out.push(Finding::warn(
+            Check::Tail,
+            format!("The file ends while the sound is still at {:.0} dBFS: the reverb or release tail is cut. Extend the export range {extend}.", m.tail.end_level_dbfs),
+        ));
+    }
+    for (channel, &dc) in m.dc_offset.iter().enumerate() {
+        let dc_db = gain_to_db(dc.abs());
+        if dc_db > DC_OFFSET_DBFS {
+            out.push(Finding::warn(
+                Check::DcOffset,
+                format!("DC offset of {:.2} % ({dc_db:.0} dBFS) on the {} channel: a plugin or converter adds it. Insert a DC filter or a gentle high-pass below 20 Hz and export again.", dc * 100.0, channel_name(channel as u16, format.channels)),
+            ));
+        }
+    }
+    out
+}

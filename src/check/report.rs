@@ -1,0 +1,110 @@
+//! The check's result for a person at a terminal.
+
+use super::finding::Severity;
+use super::{CheckReport, FileReport, Role};
+use std::fmt::Write;
+
+/// Colours for the severity labels, or none (not a terminal, or NO_COLOR set).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Colour {
+    /// Plain text.
+    Off,
+    /// ANSI colours.
+    On,
+}
+
+fn paint(colour: Colour, severity: Severity, text: &str) -> String {
+    match colour {
+        Colour::Off => text.to_string(),
+        Colour::On => {
+            let code = match severity {
+                Severity::Pass => "32",
+                Severity::Warn => "33",
+                Severity::Fail => "1;31",
+            };
+            format!("\x1b[{code}m{text}\x1b[0m")
+        }
+    }
+}
+
+fn describe(file: &FileReport) -> String {
+    let role = match file.role {
+        Role::Reference => "reference mix",
+        Role::Stem => "stem",
+        Role::Rejected => "not deliverable",
+        Role::Unreadable => "unreadable",
+    };
+    match (&file.format, &file.measured) {
+        (Some(format), Some(m)) => format!(
+            "{role}, {} Hz, {}, {} ch, {:.3} s, peak {:.1} dBFS, true peak {:.1} dBTP",
+            format.sample_rate,
+            format.encoding,
+            format.channels,
+            m.duration_s,
+            m.sample_peak_dbfs,
+            m.true_peak_dbtp
+        ),
+        _ => role.to_string(),
+    }
+}
+
+/// The table: one heading per file, one line per finding, then the set and a summary.
+pub fn render(report: &CheckReport, colour: Colour) -> String {
+    let mut out = String::new();
+    for file in &report.files {
+        let _ = writeln!(
+            out,
+            "{}  {}  ({})",
+            paint(colour, file.result, file.result.label()),
+            file.file_name(),
+            describe(file)
+        );
+        for finding in &file.findings {
+            let _ = writeln!(
+                out,
+                "      {}  {:<19} {}",
+                paint(colour, finding.severity, finding.severity.label()),
+                serde_json::to_value(finding.check)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                finding.message
+            );
+        }
+    }
+    if !report.set_findings.is_empty() {
+        let _ = writeln!(out, "The set");
+        for finding in &report.set_findings {
+            let _ = writeln!(
+                out,
+                "      {}  {}",
+                paint(colour, finding.severity, finding.severity.label()),
+                finding.message
+            );
+        }
+    }
+    if !report.ignored.is_empty() {
+        let names: Vec<String> = report
+            .ignored
+            .iter()
+            .map(|p| {
+                p.file_name().map_or_else(
+                    || p.display().to_string(),
+                    |n| n.to_string_lossy().into_owned(),
+                )
+            })
+            .collect();
+        let _ = writeln!(out, "Ignored (not audio): {}", names.join(", "));
+    }
+    let s = report.summary;
+    let _ = writeln!(
+        out,
+        "{}: {} files, {} pass, {} with warnings, {} failing.",
+        paint(colour, report.result, report.result.label()),
+        s.files,
+        s.pass,
+        s.warn,
+        s.fail
+    );
+    out
+}

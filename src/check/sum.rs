@@ -1,0 +1,226 @@
+//! Do the stems add up to the mix? Reads the reference and every stem in step, sums the stems
+//! and measures what is left after subtracting the reference.
+
+use super::decode::{AudioReader, DecodeError};
+use super::measure::BLOCK_FRAMES;
+use crate::analysis::{align, Alignment};
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
+
+/// Opens a WAV or AIFF file for streaming.
+pub fn open(path: &Path) -> Result<AudioReader<BufReader<File>>, DecodeError> {
+    AudioReader::new(BufReader::with_capacity(1 << 16, File::open(path)?))
+}
+
+/// Frames of the stem after its first sound used to align it.
+const ALIGN_WINDOW_S: f64 = 6.0;
+/// Largest offset searched, seconds either way.
+pub const MAX_OFFSET_S: f64 = 10.0;
+
+/// Mono frames `start..start + len` of a file (fewer at its end).
+fn read_mono(path: &Path, start: u64, len: u64) -> Result<Vec<f32>, DecodeError> {
+    let mut reader = open(path)?;
+    reader.seek_to_frame(start)?;
+    let n_channels = usize::from(reader.format().channels);
+    let mut channels = vec![Vec::new(); n_channels];
+    let mut mono = Vec::with_capacity(len as usize);
+    while (mono.len() as u64) < len {
+        let want = (len - mono.len() as u64).min(BLOCK_FRAMES as u64) as usize;
+        let frames = reader.read_planar(&mut channels, want)?;
+        if frames == 0 {
+            break;
+        }
+        mono.extend((0..frames).map(|i| channels.iter().map(|c| c[i]).sum::<f32>()));
+    }
+    Ok(mono)
+}
+
+/// Finds a stem's offset against the reference from a window starting at the stem's first
+/// sound. Reads only that window from each file.
+pub fn stem_offset(
+    reference: &Path,
+    stem: &Path,
+    stem_first_sound: u64,
+    sample_rate: u32,
+) -> Result<Alignment, DecodeError> {
+    let max_lag = (MAX_OFFSET_S * f64::from(sample_rate)) as u64;
+    let window = (ALIGN_WINDOW_S * f64::from(sample_rate)) as u64;
+    // The same range of both files: a stem shifted the wrong way then loses part of itself out
+    // of the range, so a repeating loop cannot match one bar off as well as it matches in place.
+    let start = stem_first_sound.saturating_sub(max_lag);
+    let len = stem_first_sound + window + max_lag - start;
+    let stem_part = read_mono(stem, start, len)?;
+    let reference_part = read_mono(reference, start, len)?;
+    Ok(align(&reference_part, &stem_part, max_lag as usize))
+}
+
+/// A stem in the null test: its file and the frames to skip (positive: the stem is late and
+/// its first frames are dropped) or to prepend as silence (negative).
+pub struct SumInput<'a> {
+    /// The stem file.
+    pub path: &'a Path,
+    /// Offset to undo, frames.
+    pub offset_frames: i64,
+}
+
+/// The outcome of a null test.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NullResult {
+    /// Energy of (Σ stems − reference) against the reference's, dB.
+    pub residual_db: f32,
+    /// Least-squares gain of each stem in the mix (1.0 = present as exported, 0 = absent,
+    /// -1 = polarity flipped).
+    pub gains: Vec<f32>,
+    /// Residual after fitting those gains, dB against the reference: what no stem explains.
+    pub fitted_residual_db: f32,
+}
+
+/// Fits the Gram matrix only on every n-th block: the gains need a sample, not every frame.
+const FIT_STRIDE: u64 = 4;
+
+/// Streams the reference and the stems in step. Stems with a different channel count from the
+/// reference are folded: a mono stem feeds every channel. Allocates per call, not per block.
+pub fn null_test(reference: &Path, stems: &[SumInput]) -> Result<NullResult, DecodeError> {
+    let mut reference_reader = open(reference)?;
+    let n_channels = usize::from(reference_reader.format().channels);
+    let k = stems.len();
+    let mut readers = Vec::with_capacity(k);
+    let mut silence_due = Vec::with_capacity(k);
+    for stem in stems {
+        let mut reader = open(stem.path)?;
+        reader.seek_to_frame(stem.offset_frames.max(0) as u64)?;
+        readers.push(reader);
+        silence_due.push((-stem.offset_frames).max(0) as u64);
+    }
+    let mut reference_block = vec![Vec::new(); n_channels];
+    let mut stem_blocks: Vec<Vec<Vec<f32>>> = readers
+        .iter()
+        .map(|r| vec![Vec::new(); usize::from(r.format().channels)])
+        .collect();
+    // Each stem's contribution to each reference channel for this block.
+    let mut parts = vec![vec![0.0f32; BLOCK_FRAMES]; k * n_channels];
+    let (mut residual, mut energy) = (0.0f64, 0.0f64);
+    let mut gram = vec![0.0f64; k * k];
+    let mut cross = vec![0.0f64; k];
+    let mut total = vec![0.0f32; BLOCK_FRAMES];
+    let mut fit_energy = 0.0f64;
+    let mut block_index = 0u64;
+    loop {
+        let frames = reference_reader.read_planar(&mut reference_block, BLOCK_FRAMES)?;
+        if frames == 0 {
+            break;
+        }
+        for (s, reader) in readers.iter_mut().enumerate() {
+            let zeros = silence_due[s].min(frames as u64) as usize;
+            silence_due[s] -= zeros as u64;
+            let got = if zeros < frames {
+                reader.read_planar(&mut stem_blocks[s], frames - zeros)?
+            } else {
+                0
+            };
+            let stem_channels = stem_blocks[s].len();
+            for c in 0..n_channels {
+                let part = &mut parts[s * n_channels + c][..frames];
+                part.fill(0.0);
+                if got == 0 {
+                    continue;
+                }
+                let source = &stem_blocks[s][c.min(stem_channels - 1)];
+                for (p, x) in part[zeros..zeros + got].iter_mut().zip(source) {
+                    *p = if x.is_finite() { *x } else { 0.0 };
+                }
+            }
+        }
+        let fit = block_index.is_multiple_of(FIT_STRIDE);
+        for (c, reference_channel) in reference_block.iter().enumerate() {
+            let total = &mut total[..frames];
+            total.fill(0.0);
+            for s in 0..k {
+                for (t, p) in total.iter_mut().zip(&parts[s * n_channels + c][..frames]) {
+                    *t += p;
+                }
+            }
+            for (&sum, &r) in total.iter().zip(reference_channel) {
+                let r = if r.is_finite() { r } else { 0.0 };
+                residual += f64::from((sum - r) * (sum - r));
+                energy += f64::from(r * r);
+            }
+            if fit {
+                fit_energy += dot(reference_channel, reference_channel);
+                for i in 0..k {
+                    let pi = &parts[i * n_channels + c][..frames];
+                    cross[i] += dot(pi, reference_channel);
+                    for j in i..k {
+                        gram[i * k + j] += dot(pi, &parts[j * n_channels + c][..frames]);
+                    }
+                }
+            }
+        }
+        block_index += 1;
+    }
+    for i in 0..k {
+        for j in 0..i {
+            gram[i * k + j] = gram[j * k + i];
+        }
+    }
+    let gains = solve(&mut gram, &mut cross.clone(), k);
+    // At the least-squares optimum G·g = b, so the fitted residual is ‖r‖² − gᵀb.
+    let explained: f64 = gains.iter().zip(&cross).map(|(g, b)| g * b).sum();
+    let to_db = |x: f64| (10.0 * x.max(1e-30).log10()) as f32;
+    let relative = |x: f64, of: f64| if of > 0.0 { x / of } else { x };
+    Ok(NullResult {
+        residual_db: to_db(relative(residual, energy)),
+        gains: gains.iter().map(|&g| g as f32).collect(),
+        fitted_residual_db: to_db(relative(fit_energy - explained, fit_energy)),
+    })
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f64 {
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| if y.is_finite() { f64::from(x * y) } else { 0.0 })
+        .sum()
+}
+
+/// Solves G g = b by Gaussian elimination with partial pivoting; singular directions (a
+/// silent stem) get gain 0.
+fn solve(gram: &mut [f64], b: &mut [f64], k: usize) -> Vec<f64> {
+    let scale = (0..k).map(|i| gram[i * k + i]).fold(0.0f64, f64::max);
+    let tiny = scale * 1e-12;
+    for col in 0..k {
+        let pivot = (col..k)
+            .max_by(|&a, &b| gram[a * k + col].abs().total_cmp(&gram[b * k + col].abs()))
+            .unwrap_or(col);
+        if gram[pivot * k + col].abs() <= tiny {
+            continue;
+        }
+        for j in 0..k {
+            gram.swap(col * k + j, pivot * k + j);
+        }
+        b.swap(col, pivot);
+        for row in 0..k {
+            if row == col {
+                continue;
+            }
+            let factor = gram[row * k + col] / gram[col * k + col];
+            if factor == 0.0 {
+                continue;
+            }
+            for j in col..k {
+                gram[row * k + j] -= factor * gram[col * k + j];
+            }
+            b[row] -= factor * b[col];
+        }
+    }
+    (0..k)
+        .map(|i| {
+            let d = gram[i * k + i];
+            if d.abs() > tiny {
+                b[i] / d
+            } else {
+                0.0
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,610 @@
+//! `stem-preflight check` and `note` end to end: generated WAV and AIFF sets with each defect
+//! injected exactly, checked through the real binary, asserting verdicts, numbers and exit
+//! codes.
+
+mod support;
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use support::dynamics::limit;
+use support::files::{mix, stems, write_aiff, write_wav, Store};
+use support::signals::song;
+
+const RATE: u32 = 48_000;
+
+/// A fresh folder under the target directory.
+fn folder(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("file_check")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("test folder");
+    dir
+}
+
+/// Runs the binary; returns its exit code, stdout and stderr.
+fn run(args: &[&str]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_stem-preflight"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the binary runs");
+    (
+        output
+            .status
+            .code()
+            .expect("exited, not killed by a signal"),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// `check --json` on a folder: exit code and the parsed report.
+fn check(dir: &Path, extra: &[&str]) -> (i32, Value) {
+    let mut args = vec!["check", "--json", dir.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let (code, stdout, stderr) = run(&args);
+    let report: Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("JSON report ({e}): {stdout}\nstderr: {stderr}"));
+    (code, report)
+}
+
+fn file<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"].as_str().unwrap().ends_with(name))
+        .unwrap_or_else(|| panic!("{name} in the report: {report:#}"))
+}
+
+/// The findings of `check` in a file (or the set, with `None`), as (severity, message).
+fn findings(report: &Value, name: Option<&str>, check: &str) -> Vec<(String, String)> {
+    let list = match name {
+        Some(name) => &file(report, name)["findings"],
+        None => &report["set_findings"],
+    };
+    list.as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"] == check)
+        .map(|f| {
+            (
+                f["severity"].as_str().unwrap().to_string(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn severity(report: &Value, name: Option<&str>, check: &str) -> String {
+    let found = findings(report, name, check);
+    assert_eq!(
+        found.len(),
+        1,
+        "one {check} finding for {name:?}: {report:#}"
+    );
+    found[0].0.clone()
+}
+
+fn peak_dbfs(channels: &[Vec<f32>]) -> f64 {
+    let peak = channels
+        .iter()
+        .flatten()
+        .fold(0.0f32, |m, x| m.max(x.abs()));
+    20.0 * f64::from(peak).log10()
+}
+
+fn write_set(dir: &Path, set: &[(&str, Vec<Vec<f32>>)], store: Store) {
+    for (name, audio) in set {
+        write_wav(
+            &dir.join(format!("Midnight_{name}.wav")),
+            RATE,
+            audio,
+            store,
+        );
+    }
+    write_wav(&dir.join("Midnight_Mix.wav"), RATE, &mix(set), store);
+}
+
+#[test]
+fn a_clean_set_passes_with_exact_numbers() {
+    let dir = folder("clean");
+    let set = stems(RATE, 12.0, 1);
+    write_set(&dir, &set, Store::Int(24));
+    let (code, report) = check(&dir, &[]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["schema"], "stem-preflight-check");
+    assert_eq!(report["version"], 1);
+    assert_eq!(report["summary"]["pass"], 4);
+    for (name, audio) in &set {
+        let f = file(&report, &format!("Midnight_{name}.wav"));
+        assert_eq!(f["role"], "stem");
+        assert_eq!(f["offset"]["frames"], 0);
+        // 24-bit quantization moves a peak by far less than 0.001 dB at these levels.
+        let read = f["measured"]["sample_peak_dbfs"].as_f64().unwrap();
+        assert!((read - peak_dbfs(audio)).abs() < 0.001, "{name}: {read}");
+        assert_eq!(f["format"]["frames"], 12 * RATE);
+    }
+    assert_eq!(file(&report, "Midnight_Mix.wav")["role"], "reference");
+    // Stems and mix quantized separately to 24 bits: the residual is quantization noise.
+    let residual = report["null_test"]["residual_db"].as_f64().unwrap();
+    assert!(residual < -100.0, "{residual}");
+}
+
+#[test]
+fn an_aiff_set_reads_like_the_wav_set() {
+    let dir = folder("aiff");
+    let set = stems(RATE, 8.0, 2);
+    for (name, audio) in &set {
+        write_aiff(&dir.join(format!("Midnight_{name}.aif")), RATE, audio, 24);
+    }
+    write_aiff(&dir.join("Midnight_Mix.aiff"), RATE, &mix(&set), 24);
+    let (code, report) = check(&dir, &[]);
+    assert_eq!(code, 0, "{report:#}");
+    let drums = file(&report, "Midnight_Drums.aif");
+    assert_eq!(drums["format"]["container"], "Aiff");
+    let read = drums["measured"]["sample_peak_dbfs"].as_f64().unwrap();
+    assert!((read - peak_dbfs(&set[0].1)).abs() < 0.001);
+}
+
+/// Shifts a stem `by` frames later (negative: earlier), keeping its length.
+fn shifted(audio: &[Vec<f32>], by: i64) -> Vec<Vec<f32>> {
+    audio
+        .iter()
+        .map(|c| {
+            (0..c.len() as i64)
+                .map(|n| {
+                    c.get((n - by) as usize)
+                        .copied()
+                        .filter(|_| n >= by)
+                        .unwrap_or(0.0)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn offsets_are_measured_to_the_sample_and_explain_the_null_test() {
+    let dir = folder("offsets");
+    let set = stems(RATE, 12.0, 3);
+    write_wav(
+        &dir.join("Midnight_Mix.wav"),
+        RATE,
+        &mix(&set),
+        Store::Int(24),
+    );
+    let offsets = [("Drums", 0i64), ("Bass", 480), ("Vocals", -1_000)];
+    for ((name, audio), (_, by)) in set.iter().zip(offsets) {
+        write_wav(
+            &dir.join(format!("Midnight_{name}.wav")),
+            RATE,
+            &shifted(audio, by),
+            Store::Int(24),
+        );
+    }
+    let (code, report) = check(&dir, &[]);
+    assert_eq!(code, 2);
+    for (name, by) in offsets {
+        let f = file(&report, &format!("Midnight_{name}.wav"));
+        assert_eq!(f["offset"]["frames"], by, "{name}");
+        let ms = f["offset"]["ms"].as_f64().unwrap();
+        assert!((ms - by as f64 / 48.0).abs() < 1e-9);
+    }
+    let bass = findings(&report, Some("Midnight_Bass.wav"), "offset");
+    assert_eq!(bass[0].0, "fail");
+    assert!(
+        bass[0].1.contains("480 samples (10.0 ms) later"),
+        "{}",
+        bass[0].1
+    );
+    let null = findings(&report, None, "null-test");
+    assert_eq!(null[0].0, "fail");
+    assert!(
+        null[0]
+            .1
+            .contains("the offset of Bass and Vocals explains it"),
+        "{}",
+        null[0].1
+    );
+    assert!(report["null_test"]["residual_aligned_db"].as_f64().unwrap() < -100.0);
+}
+
+#[test]
+fn clips_are_counted_and_located_and_hot_stems_get_the_fix() {
+    let dir = folder("clips");
+    let mut set = stems(RATE, 10.0, 4);
+    // Three runs of full-scale samples in the drums, at 1.000 s, 2.500 s and 7.250 s.
+    for (start, len) in [(48_000usize, 3usize), (120_000, 1), (348_000, 7)] {
+        for channel in &mut set[0].1 {
+            for x in &mut channel[start..start + len] {
+                *x = 1.0;
+            }
+        }
+    }
+    // Bass too hot: sample peak exactly -1 dBFS (its true peak lies a little above).
+    let gain = 10f32.powf(-1.0 / 20.0) / 10f32.powf(peak_dbfs(&set[1].1) as f32 / 20.0);
+    for channel in &mut set[1].1 {
+        channel.iter_mut().for_each(|x| *x *= gain);
+    }
+    write_set(&dir, &set, Store::Float32);
+    let (code, report) = check(&dir, &[]);
+    assert_eq!(code, 2);
+    let drums = &file(&report, "Midnight_Drums.wav")["measured"];
+    // One event per run and channel: 3 runs on 2 channels.
+    assert_eq!(drums["clips"]["sample"], 6, "{drums:#}");
+    let first = &drums["clip_events"][0];
+    assert_eq!(first["start_sample"], 48_000);
+    assert_eq!(first["timestamp"], "0:01.000");
+    assert_eq!(first["length_samples"], 3);
+    assert_eq!(
+        severity(&report, Some("Midnight_Drums.wav"), "clipping"),
+        "fail"
+    );
+    let clipping = findings(&report, Some("Midnight_Drums.wav"), "clipping");
+    assert!(
+        clipping[0].1.contains("0:01.000 clip (left, 3 samples)"),
+        "{}",
+        clipping[0].1
+    );
+    let measured = &file(&report, "Midnight_Bass.wav")["measured"];
+    let sample_peak = measured["sample_peak_dbfs"].as_f64().unwrap();
+    assert!((sample_peak - -1.0).abs() < 0.001, "{sample_peak}");
+    let peak = sample_peak.max(measured["true_peak_dbtp"].as_f64().unwrap());
+    let bass = findings(&report, Some("Midnight_Bass.wav"), "headroom");
+    assert_eq!(bass[0].0, "warn");
+    let fix = format!(
+        "Lower the Bass bus by {:.1} dB to reach -6 dBFS",
+        peak + 6.0
+    );
+    assert!(bass[0].1.contains(&fix), "{}", bass[0].1);
+}
+
+#[test]
+fn bit_depth_normalization_tails_and_sample_rates() {
+    let dir = folder("formats");
+    let set = stems(RATE, 8.0, 5);
+    write_wav(
+        &dir.join("Midnight_Mix.wav"),
+        RATE,
+        &mix(&set),
+        Store::Int(24),
+    );
+    // Drums as 16-bit: fails.
+    write_wav(
+        &dir.join("Midnight_Drums.wav"),
+        RATE,
+        &set[0].1,
+        Store::Int(16),
+    );
+    // Bass: 16-bit audio padded into a 24-bit file.
+    let padded: Vec<Vec<f32>> = set[1]
+        .1
+        .iter()
+        .map(|c| c.iter().map(|x| (x * 32768.0).round() / 32768.0).collect())
+        .collect();
+    write_wav(
+        &dir.join("Midnight_Bass.wav"),
+        RATE,
+        &padded,
+        Store::Int(24),
+    );
+    // Vocals normalized to exactly -0.3 dBFS (float keeps the value exact).
+    let gain = 10f32.powf(-0.3 / 20.0) / 10f32.powf(peak_dbfs(&set[2].1) as f32 / 20.0);
+    let normalized: Vec<Vec<f32>> = set[2]
+        .1
+        .iter()
+        .map(|c| c.iter().map(|x| x * gain).collect())
+        .collect();
+    write_wav(
+        &dir.join("Midnight_Vocals.wav"),
+        RATE,
+        &normalized,
+        Store::Float32,
+    );
+    // FX: a reverb tail cut while still sounding (noise decaying 20 dB/s from -20 dBFS).
+    let mut state = 9u64;
+    let tail: Vec<f32> = (0..8 * RATE as usize)
+        .map(|n| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            let white = (state >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0;
+            let t = n as f32 / RATE as f32;
+            let db = if t < 6.0 {
+                -20.0
+            } else {
+                -20.0 - 20.0 * (t - 6.0)
+            };
+            white * 10f32.powf(db / 20.0)
+        })
+        .collect();
+    write_wav(
+        &dir.join("Midnight_FX.wav"),
+        RATE,
+        &[tail.clone(), tail],
+        Store::Int(24),
+    );
+    // Keys at 44.1 kHz.
+    write_wav(
+        &dir.join("Midnight_Keys.wav"),
+        44_100,
+        &set[2].1,
+        Store::Int(24),
+    );
+
+    let (code, report) = check(&dir, &[]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        severity(&report, Some("Midnight_Drums.wav"), "bit-depth"),
+        "fail"
+    );
+    assert_eq!(
+        severity(&report, Some("Midnight_Bass.wav"), "effective-bit-depth"),
+        "fail"
+    );
+    assert_eq!(
+        file(&report, "Midnight_Bass.wav")["measured"]["effective_bits"],
+        16
+    );
+    assert!(findings(&report, Some("Midnight_Mix.wav"), "effective-bit-depth").is_empty());
+    let normalized = findings(&report, Some("Midnight_Vocals.wav"), "normalized");
+    assert!(
+        normalized[0].1.contains("exactly -0.3 dBFS"),
+        "{normalized:?}"
+    );
+    assert!(findings(&report, Some("Midnight_Drums.wav"), "normalized").is_empty());
+    let tail = findings(&report, Some("Midnight_FX.wav"), "tail");
+    assert_eq!(tail[0].0, "warn");
+    // Ends at about -60 dBFS RMS falling 20 dB/s: about 1 s more reaches -80 dBFS.
+    assert!(tail[0].1.contains("by about 1 s"), "{}", tail[0].1);
+    for stem in ["Drums", "Bass", "Vocals"] {
+        assert!(findings(&report, Some(&format!("Midnight_{stem}.wav")), "tail").is_empty());
+    }
+    let rates = findings(&report, None, "sample-rate");
+    assert_eq!(rates[0].0, "fail");
+    assert!(
+        rates[0].1.contains("Midnight_Keys.wav 44100 Hz"),
+        "{}",
+        rates[0].1
+    );
+}
+
+#[test]
+fn a_stem_missing_from_the_sum_and_one_not_in_the_mix_are_named() {
+    let dir = folder("missing");
+    let set = stems(RATE, 10.0, 6);
+    write_wav(
+        &dir.join("Midnight_Mix.wav"),
+        RATE,
+        &mix(&set),
+        Store::Int(24),
+    );
+    // Vocals are in the mix but not delivered; a Pad stem is delivered but not in the mix.
+    for (name, audio) in &set[..2] {
+        write_wav(
+            &dir.join(format!("Midnight_{name}.wav")),
+            RATE,
+            audio,
+            Store::Int(24),
+        );
+    }
+    let pad: Vec<f32> = (0..10 * RATE as usize)
+        .map(|n| 0.1 * (2.0 * std::f32::consts::PI * 330.0 * n as f32 / RATE as f32).sin())
+        .collect();
+    write_wav(
+        &dir.join("Midnight_Pad.wav"),
+        RATE,
+        &[pad.clone(), pad],
+        Store::Int(24),
+    );
+    let (code, report) = check(&dir, &[]);
+    assert_eq!(code, 2);
+    let null = findings(&report, None, "null-test");
+    assert_eq!(null[0].0, "fail");
+    assert!(null[0].1.contains("Pad is not in the mix"), "{}", null[0].1);
+    assert!(
+        null[0].1.contains("of the mix is in no stem"),
+        "{}",
+        null[0].1
+    );
+    assert!(!null[0].1.contains("Drums"), "{}", null[0].1);
+}
+
+#[test]
+fn lossy_files_are_rejected_and_a_lossy_origin_is_found() {
+    let dir = folder("lossy");
+    let set = stems(RATE, 8.0, 7);
+    let clean = dir.join("Midnight_Drums.wav");
+    write_wav(&clean, RATE, &set[0].1, Store::Int(24));
+    let mp3 = dir.join("Midnight_Drums.mp3");
+    let decoded = dir.join("Midnight_DrumsFromMp3.wav");
+    let ffmpeg = |input: &Path, args: &[&str]| {
+        let status = Command::new("ffmpeg")
+            .args(["-v", "error", "-y", "-i", input.to_str().unwrap()])
+            .args(args)
+            .status()
+            .expect("ffmpeg runs (installed by .ci/run)");
+        assert!(status.success());
+    };
+    ffmpeg(&clean, &["-b:a", "128k", mp3.to_str().unwrap()]);
+    ffmpeg(&mp3, &["-c:a", "pcm_s24le", decoded.to_str().unwrap()]);
+    let (code, report) = check(&dir, &[]);
+    assert_eq!(code, 2);
+    let rejected = file(&report, "Midnight_Drums.mp3");
+    assert_eq!(rejected["role"], "rejected");
+    assert!(rejected["findings"][0]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("MP3 is lossy: export WAV"));
+    let cutoff = file(&report, "Midnight_DrumsFromMp3.wav")["measured"]["lossy_cutoff_hz"]
+        .as_f64()
+        .expect("a cutoff in the MP3 round trip");
+    // LAME at 128 kbit/s low-passes at about 17 kHz.
+    assert!((15_000.0..18_500.0).contains(&cutoff), "{cutoff}");
+    assert_eq!(
+        severity(&report, Some("Midnight_DrumsFromMp3.wav"), "lossy-origin"),
+        "warn"
+    );
+    assert!(findings(&report, Some("Midnight_Drums.wav"), "lossy-origin").is_empty());
+}
+
+#[test]
+fn a_limited_reference_mix_is_flagged() {
+    let dir = folder("limiter");
+    let song = song(f64::from(RATE), 20.0, 0.5, 11);
+    let limited: Vec<f32> = limit(&song, f64::from(RATE), 8.0, 10f64.powf(-0.3 / 20.0));
+    write_wav(
+        &dir.join("Midnight_Mix.wav"),
+        RATE,
+        &[limited.clone(), limited],
+        Store::Int(24),
+    );
+    let (_, report) = check(&dir, &[]);
+    let limiter = findings(&report, Some("Midnight_Mix.wav"), "limiter");
+    assert_ne!(limiter[0].0, "pass", "{limiter:?}");
+    assert!(limiter[0].1.contains("-0.3 dBFS"), "{}", limiter[0].1);
+    let clean = folder("no-limiter");
+    write_wav(
+        &clean.join("Midnight_Mix.wav"),
+        RATE,
+        &[song.clone(), song],
+        Store::Int(24),
+    );
+    let (_, report) = check(&clean, &[]);
+    assert_eq!(
+        severity(&report, Some("Midnight_Mix.wav"), "limiter"),
+        "pass"
+    );
+}
+
+#[test]
+fn names_and_the_reference_option() {
+    let dir = folder("names");
+    let set = stems(RATE, 6.0, 8);
+    write_wav(&dir.join("stem1.wav"), RATE, &set[0].1, Store::Int(24));
+    write_wav(&dir.join("Bass.wav"), RATE, &set[1].1, Store::Int(24));
+    write_wav(
+        &dir.join("Midnight_Vocals.wav"),
+        RATE,
+        &set[2].1,
+        Store::Int(24),
+    );
+    let (code, report) = check(&dir, &[]);
+    assert_eq!(code, 1, "{report:#}");
+    assert!(findings(&report, Some("stem1.wav"), "name")[0]
+        .1
+        .contains("says nothing"));
+    assert!(findings(&report, Some("Bass.wav"), "name")[0]
+        .1
+        .contains("Song_Group"));
+    assert!(findings(&report, Some("Midnight_Vocals.wav"), "name").is_empty());
+    assert_eq!(severity(&report, None, "reference"), "warn");
+
+    // A reference named otherwise, given on the command line.
+    let elsewhere = folder("names-reference");
+    let reference = elsewhere.join("bounce_v3_final.wav");
+    write_wav(&reference, RATE, &mix(&set), Store::Int(24));
+    let (_, report) = check(&dir, &["--reference", reference.to_str().unwrap()]);
+    assert_eq!(file(&report, "bounce_v3_final.wav")["role"], "reference");
+    assert!(report["null_test"]["residual_db"].as_f64().unwrap() < -100.0);
+}
+
+#[test]
+fn broken_files_get_a_clear_error_and_the_rest_is_still_checked() {
+    let dir = folder("broken");
+    let set = stems(RATE, 6.0, 9);
+    write_wav(
+        &dir.join("Midnight_Drums.wav"),
+        RATE,
+        &set[0].1,
+        Store::Int(24),
+    );
+    // Cut in half mid-sample.
+    let cut = dir.join("Midnight_Bass.wav");
+    write_wav(&cut, RATE, &set[1].1, Store::Int(24));
+    let bytes = std::fs::read(&cut).unwrap();
+    std::fs::write(&cut, &bytes[..bytes.len() / 2 + 1]).unwrap();
+    std::fs::write(dir.join("Midnight_Empty.wav"), b"").unwrap();
+    std::fs::write(
+        dir.join("Midnight_Text.wav"),
+        b"these are my notes, not audio",
+    )
+    .unwrap();
+    let mut absurd = bytes[..44].to_vec();
+    absurd[22] = 0xFF; // 65 281 channels
+    std::fs::write(dir.join("Midnight_Absurd.wav"), absurd).unwrap();
+    std::fs::write(dir.join("notes.txt"), b"tempo 120").unwrap();
+    let (code, report) = check(&dir, &[]);
+    assert_eq!(code, 2);
+    assert_eq!(file(&report, "Midnight_Drums.wav")["role"], "stem");
+    let cut = findings(&report, Some("Midnight_Bass.wav"), "readable");
+    assert!(cut[0].1.contains("cut short"), "{cut:?}");
+    for name in [
+        "Midnight_Empty.wav",
+        "Midnight_Text.wav",
+        "Midnight_Absurd.wav",
+    ] {
+        assert_eq!(file(&report, name)["role"], "unreadable", "{name}");
+        assert_eq!(file(&report, name)["result"], "fail");
+    }
+    assert!(report["ignored"][0]
+        .as_str()
+        .unwrap()
+        .ends_with("notes.txt"));
+
+    // Nothing readable at all, and usage errors: exit 3.
+    let nothing = folder("nothing");
+    std::fs::write(nothing.join("a.wav"), b"RIFF").unwrap();
+    assert_eq!(check(&nothing, &[]).0, 3);
+    assert_eq!(run(&["check"]).0, 3);
+    assert_eq!(run(&["check", "/no/such/folder"]).0, 3);
+    assert_eq!(run(&["check", "--bogus", "x"]).0, 3);
+    let (code, help, _) = run(&["--help"]);
+    assert_eq!(code, 0);
+    assert!(help.contains("Exit status:"));
+}
+
+#[test]
+fn the_delivery_note_is_written_and_a_failed_write_loses_nothing() {
+    let dir = folder("note");
+    let set = stems(RATE, 6.0, 10);
+    write_set(&dir, &set, Store::Int(24));
+    let (code, _, stderr) = run(&[
+        "note",
+        dir.to_str().unwrap(),
+        "--tempo",
+        "120",
+        "--key",
+        "A minor",
+        "--time-signature",
+        "4/4",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let note = std::fs::read_to_string(dir.join("Delivery note.txt")).unwrap();
+    for expected in [
+        "Song:            Midnight",
+        "Tempo:           120 BPM",
+        "Key:             A minor",
+        "Time signature:  4/4",
+        "Sample rate:     48000 Hz",
+        "Format:          24-bit integer PCM",
+        "Midnight_Bass.wav: peak",
+        "Midnight_Mix.wav (reference mix)",
+        "Checks: all passed",
+    ] {
+        assert!(note.contains(expected), "{expected:?} in\n{note}");
+    }
+    // An unwritable target: exit 4, the note on stdout instead.
+    let (code, stdout, stderr) = run(&[
+        "note",
+        dir.to_str().unwrap(),
+        "-o",
+        "/proc/no/such/Delivery note.txt",
+    ]);
+    assert_eq!(code, 4);
+    assert!(stderr.contains("cannot write"), "{stderr}");
+    assert!(stdout.contains("DELIVERY NOTE"));
+}
