@@ -489,11 +489,7 @@ pub fn check(
         let is_reference = Some(i) == reference_index;
         match result {
             Ok(m) => {
-                let label = if is_reference {
-                    "the mix".to_string()
-                } else {
-                    label_of(path)
-                };
+                let label = label_of(path);
                 let mut findings = judge::judge(&m, &label, is_reference, options.thresholds);
                 findings.extend(name_findings(path, is_reference));
                 reports.push(FileReport {

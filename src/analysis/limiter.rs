@@ -7,7 +7,7 @@
 //! what share of the loud windows sit within half a dB of it, and how much their loudness
 //! varies meanwhile.
 
-use super::level::gain_to_db;
+use super::level::{gain_to_db, sum_of_squares};
 use super::sample_peak::{greater, max_abs};
 
 /// Window ("passage") length: long enough that a passage of a mix almost always holds a drum hit
@@ -283,19 +283,6 @@ impl LimiterDetector {
             loud_seconds: loud_windows as f32 * window_s,
         }
     }
-}
-
-/// Σx² over eight independent lanes (vectorised), summed in f64 at the end.
-fn sum_of_squares(samples: &[f32]) -> f64 {
-    let mut lanes = [0.0f32; 8];
-    let mut chunks = samples.chunks_exact(8);
-    for chunk in &mut chunks {
-        for (lane, &x) in lanes.iter_mut().zip(chunk) {
-            *lane += x * x;
-        }
-    }
-    let tail: f64 = chunks.remainder().iter().map(|&x| f64::from(x * x)).sum();
-    lanes.iter().map(|&l| f64::from(l)).sum::<f64>() + tail
 }
 
 fn bin(db: f32, range: (f32, f32), width: f32, bins: usize) -> usize {

@@ -1,7 +1,7 @@
 //! Did the audio end while still sounding? A cut reverb or release tail is the commonest
 //! export-range mistake after a late start.
 
-use super::level::gain_to_db;
+use super::level::{gain_to_db, lane_sum, sum_of_squares};
 
 /// Loudness is measured in windows of this length.
 const WINDOW_S: f32 = 0.05;
@@ -79,12 +79,13 @@ impl TailMeter {
         while at < frames {
             let take = (self.window_len - self.filled).min(frames - at);
             for channel in channels {
-                let sum: f32 = channel[at..at + take]
-                    .iter()
-                    .filter(|x| x.is_finite())
-                    .map(|x| x * x)
-                    .sum();
-                self.energy += f64::from(sum) * scale;
+                let part = &channel[at..at + take];
+                // Only a block with NaN or Inf pays for the filter.
+                let mut sum = sum_of_squares(part);
+                if !sum.is_finite() {
+                    sum = lane_sum(part, |x| if x.is_finite() { x * x } else { 0.0 });
+                }
+                self.energy += sum * scale;
             }
             self.filled += take;
             at += take;

@@ -3,6 +3,7 @@
 use super::decode::{Container, Encoding};
 use super::finding::{Check, Finding};
 use super::measure::FileMeasurements;
+use crate::analysis::clip::FLAT_TOP_MIN_SAMPLES;
 use crate::analysis::{gain_to_db, ClipKind, HeadroomStatus, HeadroomThresholds, LimiterVerdict};
 
 /// Peaks at these values (within 0.001 dB) betray a normalize step.
@@ -99,14 +100,39 @@ pub fn judge(
     let status = HeadroomStatus::assess(m.sample_peak_dbfs, m.true_peak_dbtp, clipped, thresholds);
     let peak_db = m.sample_peak_dbfs.max(m.true_peak_dbtp);
     let advice = status.advice(label, peak_db, thresholds);
+    // One shortest possible flat top per channel, and nothing else, also happens at the
+    // smooth crest of a synthesized wave: worth a listen, not a rejection.
+    let lone_flat_top = m.count(ClipKind::Sample) == 0
+        && m.count(ClipKind::TruePeak) == 0
+        && m.count(ClipKind::FlatTop) <= u64::from(format.channels)
+        && m.clip_events
+            .iter()
+            .all(|e| e.kind == ClipKind::FlatTop && e.length_samples == FLAT_TOP_MIN_SAMPLES);
     out.push(match status {
         HeadroomStatus::Ready | HeadroomStatus::Acceptable => {
             Finding::pass(Check::Headroom, advice)
         }
         HeadroomStatus::TooHot { .. } => Finding::warn(Check::Headroom, advice),
+        HeadroomStatus::Clipped { .. } if lone_flat_top => Finding::warn(Check::Headroom, advice),
         HeadroomStatus::Clipped { .. } => Finding::fail(Check::Headroom, advice),
     });
-    if clipped {
+    if clipped && lone_flat_top {
+        let at: Vec<String> = m
+            .clip_events
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} ({})",
+                    timestamp(e.start_sample, format.sample_rate),
+                    channel_name(e.channel, format.channels)
+                )
+            })
+            .collect();
+        out.push(Finding::warn(
+            Check::Clipping,
+            format!("One {FLAT_TOP_MIN_SAMPLES}-sample flat top at {}: it may be a clipper's mark or just a smooth crest. Listen there; if it is distorted, back off the clipper or overloaded plugin and export again.", at.join(", ")),
+        ));
+    } else if clipped {
         let listed: Vec<String> = m
             .clip_events
             .iter()

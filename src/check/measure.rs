@@ -2,6 +2,7 @@
 //! code the plugin runs.
 
 use super::decode::{AudioFormat, AudioReader, DecodeError, Encoding};
+use crate::analysis::level::lane_sum;
 use crate::analysis::{
     gain_to_db, ChannelAnalyzer, ClipEvent, ClipKind, CutoffDetector, LimiterDetector,
     LimiterEvidence, SpectralCutoff, TailMeter, TailState,
@@ -112,20 +113,24 @@ pub fn measure<R: Read + Seek>(
         }
         for ((analyzer, samples), sum) in analyzers.iter_mut().zip(&channels).zip(&mut sums) {
             analyzer.process(samples, &mut record);
-            *sum += samples
-                .iter()
-                .filter(|x| x.is_finite())
-                .map(|&x| f64::from(x))
-                .sum::<f64>();
+            // Only a block with NaN or Inf pays for the filter.
+            let mut block_sum = lane_sum(samples, |x| x);
+            if !block_sum.is_finite() {
+                block_sum = lane_sum(samples, |x| if x.is_finite() { x } else { 0.0 });
+            }
+            *sum += block_sum;
             grid.process(samples);
         }
         let slices: Vec<&[f32]> = channels.iter().map(Vec::as_slice).collect();
         limiter.process(&slices);
         tail.process(&slices);
         mono.clear();
-        mono.extend(
-            (0..frames).map(|i| slices.iter().map(|c| c[i]).sum::<f32>() / n_channels as f32),
-        );
+        mono.extend_from_slice(slices[0]);
+        for channel in &slices[1..] {
+            mono.iter_mut().zip(*channel).for_each(|(m, x)| *m += x);
+        }
+        let scale = 1.0 / n_channels as f32;
+        mono.iter_mut().for_each(|m| *m *= scale);
         cutoff.process(&mono);
         if first_sound_frame.is_none() {
             first_sound_frame = (0..frames)
