@@ -608,3 +608,32 @@ fn the_delivery_note_is_written_and_a_failed_write_loses_nothing() {
     assert!(stderr.contains("cannot write"), "{stderr}");
     assert!(stdout.contains("DELIVERY NOTE"));
 }
+
+#[test]
+fn a_folder_of_thousands_of_files_is_checked_in_bounded_memory() {
+    let dir = folder("thousands");
+    let tone: Vec<f32> = (0..400).map(|n| 0.25 * (n as f32 * 0.05).sin()).collect();
+    for i in 0..1_500 {
+        write_wav(
+            &dir.join(format!("Midnight_Take {i}.wav")),
+            RATE,
+            std::slice::from_ref(&tone),
+            Store::Int(16),
+        );
+    }
+    write_wav(
+        &dir.join("Midnight_Mix.wav"),
+        RATE,
+        std::slice::from_ref(&tone),
+        Store::Int(24),
+    );
+    let (code, report) = check(&dir, &[]);
+    assert_eq!(code, 2);
+    assert_eq!(report["summary"]["files"], 1_501);
+    assert_eq!(
+        severity(&report, Some("Midnight_Take 1499.wav"), "bit-depth"),
+        "fail"
+    );
+    let null = findings(&report, None, "null-test");
+    assert!(null[0].1.contains("1500 stems against one mix"), "{null:?}");
+}

@@ -35,6 +35,8 @@ pub fn align(reference: &[f32], stem: &[f32], max_lag: usize) -> Alignment {
     // filter applied to both sides keeps mix = stem + rest, so presence stays 1.0.
     let reference = &difference(reference);
     let stem = &difference(stem);
+    // No lag beyond the signals' own length can overlap anything.
+    let max_lag = max_lag.min(reference.len().max(stem.len()));
     let candidate = best_lag_fft(reference, stem, max_lag);
     // The FFT's f32 sums only choose the candidate; the decision uses exact sums.
     let at_candidate = dot_at(reference, stem, candidate);
@@ -111,9 +113,29 @@ fn overlap_energies(reference: &[f32], stem: &[f32], lag: i64) -> (f64, f64) {
     )
 }
 
+/// The smallest length ≥ `n` with no prime factor above 5: FFTs of such lengths are as fast
+/// per sample as powers of two, and up to 1.9x shorter.
+fn fft_len(n: usize) -> usize {
+    let mut best = n.next_power_of_two();
+    let mut fives = 1;
+    while fives < best {
+        let mut threes = fives;
+        while threes < best {
+            let mut length = threes;
+            while length < n {
+                length *= 2;
+            }
+            best = best.min(length);
+            threes *= 3;
+        }
+        fives *= 5;
+    }
+    best
+}
+
 /// The lag in ±`max_lag` maximising Σ reference[n] · stem[n + lag], by FFT.
 fn best_lag_fft(reference: &[f32], stem: &[f32], max_lag: usize) -> i64 {
-    let len = (reference.len().max(stem.len()) + max_lag + 1).next_power_of_two();
+    let len = fft_len(reference.len().max(stem.len()) + max_lag + 1);
     // Plans (and their twiddle tables) are reused across calls on the same thread.
     let (forward, inverse) = PLANNER
         .with_borrow_mut(|planner| (planner.plan_fft_forward(len), planner.plan_fft_inverse(len)));
@@ -191,6 +213,23 @@ mod tests {
             assert_eq!(found.offset_frames, offset, "{found:?}");
             assert!(found.correlation > 0.5, "{found:?}");
             assert!((found.presence - 1.0).abs() < 0.05, "{found:?}");
+        }
+    }
+
+    #[test]
+    fn fft_lengths_are_5_smooth_and_tight() {
+        assert_eq!(fft_len(1_000), 1_000);
+        assert_eq!(fft_len(1_001), 1_024);
+        assert_eq!(fft_len(1_248_001), 1_250_000);
+        for n in [1, 7, 4_097, 123_457] {
+            let mut m = fft_len(n);
+            assert!(m >= n);
+            for p in [2, 3, 5] {
+                while m.is_multiple_of(p) {
+                    m /= p;
+                }
+            }
+            assert_eq!(m, 1, "{n}");
         }
     }
 

@@ -79,19 +79,113 @@ pub struct NullResult {
 /// Fits the Gram matrix only on every n-th block: the gains need a sample, not every frame.
 const FIT_STRIDE: u64 = 4;
 
-/// Streams the reference and the stems in step. Stems with a different channel count from the
-/// reference are folded: a mono stem feeds every channel. Allocates per call, not per block.
+/// Streams the reference and the stems in step, one stretch of the song per core. Stems with
+/// a different channel count from the reference are folded: a mono stem feeds every channel.
+/// Allocates per call, not per block.
 pub fn null_test(reference: &Path, stems: &[SumInput]) -> Result<NullResult, DecodeError> {
+    let frames = open(reference)?.format().frames;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
+    // Stretches start on a multiple of the fit stride so the fitted blocks stay the same.
+    let unit = BLOCK_FRAMES as u64 * FIT_STRIDE;
+    let per_thread = frames.div_ceil(threads).div_ceil(unit) * unit;
+    let partials: Vec<Result<Sums, DecodeError>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| t * per_thread..((t + 1) * per_thread).min(frames))
+            .filter(|range| !range.is_empty())
+            .map(|range| scope.spawn(move || null_sums(reference, stems, range)))
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    let k = stems.len();
+    let mut sums = Sums::new(k);
+    for partial in partials {
+        sums.add(&partial?);
+    }
+    let Sums {
+        residual,
+        energy,
+        fit_energy,
+        mut gram,
+        cross,
+    } = sums;
+    for i in 0..k {
+        for j in 0..i {
+            gram[i * k + j] = gram[j * k + i];
+        }
+    }
+    let gains = solve(&mut gram, &mut cross.clone(), k);
+    // At the least-squares optimum G·g = b, so the fitted residual is ‖r‖² − gᵀb.
+    let explained: f64 = gains.iter().zip(&cross).map(|(g, b)| g * b).sum();
+    let to_db = |x: f64| (10.0 * x.max(1e-30).log10()) as f32;
+    let relative = |x: f64, of: f64| if of > 0.0 { x / of } else { x };
+    Ok(NullResult {
+        residual_db: to_db(relative(residual, energy)),
+        gains: gains.iter().map(|&g| g as f32).collect(),
+        fitted_residual_db: to_db(relative(fit_energy - explained, fit_energy)),
+    })
+}
+
+/// Running sums of a null test over part of the song.
+struct Sums {
+    /// Σ (Σ stems − reference)².
+    residual: f64,
+    /// Σ reference².
+    energy: f64,
+    /// Σ reference² over the fitted blocks.
+    fit_energy: f64,
+    /// Upper triangle of ⟨stem i, stem j⟩ over the fitted blocks.
+    gram: Vec<f64>,
+    /// ⟨stem i, reference⟩ over the fitted blocks.
+    cross: Vec<f64>,
+}
+
+impl Sums {
+    fn new(k: usize) -> Self {
+        Self {
+            residual: 0.0,
+            energy: 0.0,
+            fit_energy: 0.0,
+            gram: vec![0.0; k * k],
+            cross: vec![0.0; k],
+        }
+    }
+
+    fn add(&mut self, other: &Self) {
+        self.residual += other.residual;
+        self.energy += other.energy;
+        self.fit_energy += other.fit_energy;
+        self.gram
+            .iter_mut()
+            .zip(&other.gram)
+            .for_each(|(a, b)| *a += b);
+        self.cross
+            .iter_mut()
+            .zip(&other.cross)
+            .for_each(|(a, b)| *a += b);
+    }
+}
+
+/// The null test's sums over reference frames `range`.
+fn null_sums(
+    reference: &Path,
+    stems: &[SumInput],
+    range: std::ops::Range<u64>,
+) -> Result<Sums, DecodeError> {
     let mut reference_reader = open(reference)?;
+    reference_reader.seek_to_frame(range.start)?;
     let n_channels = usize::from(reference_reader.format().channels);
     let k = stems.len();
     let mut readers = Vec::with_capacity(k);
     let mut silence_due = Vec::with_capacity(k);
     for stem in stems {
         let mut reader = open(stem.path)?;
-        reader.seek_to_frame(stem.offset_frames.max(0) as u64)?;
+        let position = range.start as i64 + stem.offset_frames;
+        reader.seek_to_frame(position.max(0) as u64)?;
         readers.push(reader);
-        silence_due.push((-stem.offset_frames).max(0) as u64);
+        silence_due.push((-position).max(0) as u64);
     }
     let mut reference_block = vec![Vec::new(); n_channels];
     let mut stem_blocks: Vec<Vec<Vec<f32>>> = readers
@@ -100,14 +194,14 @@ pub fn null_test(reference: &Path, stems: &[SumInput]) -> Result<NullResult, Dec
         .collect();
     // Each stem's contribution to each reference channel for this block.
     let mut parts = vec![vec![0.0f32; BLOCK_FRAMES]; k * n_channels];
-    let (mut residual, mut energy) = (0.0f64, 0.0f64);
-    let mut gram = vec![0.0f64; k * k];
-    let mut cross = vec![0.0f64; k];
+    let mut sums = Sums::new(k);
     let mut total = vec![0.0f32; BLOCK_FRAMES];
-    let mut fit_energy = 0.0f64;
     let mut block_index = 0u64;
+    let mut left = range.end - range.start;
     loop {
-        let frames = reference_reader.read_planar(&mut reference_block, BLOCK_FRAMES)?;
+        let want = left.min(BLOCK_FRAMES as u64) as usize;
+        let frames = reference_reader.read_planar(&mut reference_block, want)?;
+        left -= frames as u64;
         if frames == 0 {
             break;
         }
@@ -143,37 +237,23 @@ pub fn null_test(reference: &Path, stems: &[SumInput]) -> Result<NullResult, Dec
             }
             for (&sum, &r) in total.iter().zip(reference_channel) {
                 let r = if r.is_finite() { r } else { 0.0 };
-                residual += f64::from((sum - r) * (sum - r));
-                energy += f64::from(r * r);
+                sums.residual += f64::from((sum - r) * (sum - r));
+                sums.energy += f64::from(r * r);
             }
             if fit {
-                fit_energy += dot(reference_channel, reference_channel);
+                sums.fit_energy += dot(reference_channel, reference_channel);
                 for i in 0..k {
                     let pi = &parts[i * n_channels + c][..frames];
-                    cross[i] += dot(pi, reference_channel);
+                    sums.cross[i] += dot(pi, reference_channel);
                     for j in i..k {
-                        gram[i * k + j] += dot(pi, &parts[j * n_channels + c][..frames]);
+                        sums.gram[i * k + j] += dot(pi, &parts[j * n_channels + c][..frames]);
                     }
                 }
             }
         }
         block_index += 1;
     }
-    for i in 0..k {
-        for j in 0..i {
-            gram[i * k + j] = gram[j * k + i];
-        }
-    }
-    let gains = solve(&mut gram, &mut cross.clone(), k);
-    // At the least-squares optimum G·g = b, so the fitted residual is ‖r‖² − gᵀb.
-    let explained: f64 = gains.iter().zip(&cross).map(|(g, b)| g * b).sum();
-    let to_db = |x: f64| (10.0 * x.max(1e-30).log10()) as f32;
-    let relative = |x: f64, of: f64| if of > 0.0 { x / of } else { x };
-    Ok(NullResult {
-        residual_db: to_db(relative(residual, energy)),
-        gains: gains.iter().map(|&g| g as f32).collect(),
-        fitted_residual_db: to_db(relative(fit_energy - explained, fit_energy)),
-    })
+    Ok(sums)
 }
 
 fn dot(a: &[f32], b: &[f32]) -> f64 {

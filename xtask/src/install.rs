@@ -36,7 +36,46 @@ pub fn run() -> nice_plug_xtask::Result<()> {
             }
         }
     }
+    install_checker()?;
     eprintln!("Rescan plugins in your DAW and insert \"Stem Preflight\" on each group bus and the master.");
+    eprintln!("After exporting, check the files: stem-preflight check <export folder>");
+    Ok(())
+}
+
+/// Builds the `stem-preflight` command-line checker and copies it to `~/.local/bin` (Linux,
+/// macOS); on Windows it stays in `target\release`.
+fn install_checker() -> nice_plug_xtask::Result<()> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .args(["build", "--release", "--bin", "stem-preflight"])
+        .status()?;
+    if !status.success() {
+        return Err(anyhow_error("building the stem-preflight checker failed").into());
+    }
+    let name = if cfg!(windows) {
+        "stem-preflight.exe"
+    } else {
+        "stem-preflight"
+    };
+    let built = Path::new("target/release").join(name);
+    let installed = match std::env::var_os("HOME") {
+        Some(home) if !cfg!(windows) => {
+            let folder = PathBuf::from(home).join(".local/bin");
+            fs::create_dir_all(&folder)?;
+            let target = folder.join(name);
+            fs::copy(&built, &target)?;
+            target
+        }
+        _ => built,
+    };
+    let version = std::process::Command::new(&installed)
+        .arg("--version")
+        .output()?;
+    eprintln!(
+        "Installed {} ({})",
+        installed.display(),
+        String::from_utf8_lossy(&version.stdout).trim()
+    );
     Ok(())
 }
 
