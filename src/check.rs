@@ -86,6 +86,8 @@ pub struct Measured {
     pub lossy_cutoff_hz: Option<f32>,
     /// Level of the last 50 ms, dBFS, and whether the tail is cut.
     pub tail: TailReport,
+    /// The quietest level held for half a second, dBFS RMS.
+    pub noise_floor_dbfs: Option<f32>,
     /// NaN and infinite samples.
     pub non_finite_samples: u64,
     /// First sound above -60 dBFS, seconds.
@@ -410,6 +412,7 @@ fn measured(m: &FileMeasurements) -> Measured {
             cut: m.tail.cut,
             extend_by_s: m.tail.extend_by_s,
         },
+        noise_floor_dbfs: m.noise_floor_dbfs,
         non_finite_samples: m.non_finite_samples,
         first_sound_s: m.first_sound_frame.map(|f| f as f64 / rate),
     }

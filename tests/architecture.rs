@@ -52,7 +52,9 @@ fn analysis_imports_nothing_from_the_plugin_gui_or_io() {
         let source = fs::read_to_string(file).expect("readable source");
         for (number, line) in production_code(&source).lines().enumerate() {
             for needle in FORBIDDEN {
-                if line.contains(needle) && !line.trim_start().starts_with("//") {
+                // An Arc shares an immutable FFT plan: no lock, no blocking.
+                let allowed = line.contains("std::sync::Arc;") && !line.contains('{');
+                if line.contains(needle) && !allowed && !line.trim_start().starts_with("//") {
                     violations.push(format!(
                         "{}:{}: {}",
                         file.display(),

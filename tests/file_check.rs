@@ -327,6 +327,29 @@ fn bit_depth_normalization_tails_and_sample_rates() {
         &[tail.clone(), tail],
         Store::Int(24),
     );
+    // Pads: 24-bit, but exported with 16-bit TPDF dither on (-98 dBFS RMS under everything).
+    let mut state = 3u64;
+    let mut uniform = move || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1);
+        (state >> 40) as f32 / (1u64 << 24) as f32
+    };
+    let dithered: Vec<Vec<f32>> = set[2]
+        .1
+        .iter()
+        .map(|c| {
+            c.iter()
+                .map(|x| x + (uniform() + uniform() - 1.0) / 32768.0)
+                .collect()
+        })
+        .collect();
+    write_wav(
+        &dir.join("Midnight_Pads.wav"),
+        RATE,
+        &dithered,
+        Store::Int(24),
+    );
     // Keys at 44.1 kHz.
     write_wav(
         &dir.join("Midnight_Keys.wav"),
@@ -362,6 +385,20 @@ fn bit_depth_normalization_tails_and_sample_rates() {
     assert!(tail[0].1.contains("by about 1 s"), "{}", tail[0].1);
     for stem in ["Drums", "Bass", "Vocals"] {
         assert!(findings(&report, Some(&format!("Midnight_{stem}.wav")), "tail").is_empty());
+    }
+    let dither = findings(&report, Some("Midnight_Pads.wav"), "dither");
+    assert_eq!(dither.len(), 1, "{report:#}");
+    let floor = file(&report, "Midnight_Pads.wav")["measured"]["noise_floor_dbfs"]
+        .as_f64()
+        .unwrap();
+    // TPDF dither of one 16-bit step: RMS 2^-15 / sqrt(6) = -98.1 dBFS.
+    assert!((floor - -98.1).abs() <= 1.0, "{floor}");
+    for stem in ["Drums", "Bass", "Vocals", "FX"] {
+        let name = format!("Midnight_{stem}.wav");
+        assert!(
+            findings(&report, Some(&name), "dither").is_empty(),
+            "{name}"
+        );
     }
     let rates = findings(&report, None, "sample-rate");
     assert_eq!(rates[0].0, "fail");
@@ -636,4 +673,126 @@ fn a_folder_of_thousands_of_files_is_checked_in_bounded_memory() {
     );
     let null = findings(&report, None, "null-test");
     assert!(null[0].1.contains("1500 stems against one mix"), "{null:?}");
+}
+
+/// WAV and AIFF variants as ffmpeg and sox write them (extensible headers, RF64, AIFF-C, 8-bit,
+/// 64-bit float): every one decodes to the right length and level.
+#[test]
+fn files_written_by_other_programs_decode_exactly() {
+    let dir = folder("interop");
+    // 1 s of stereo: a 997 Hz sine at 0.5 on the left, 0.25 on the right, faded in over 10 ms.
+    let frames = RATE as usize;
+    let raw = dir.join("sine.f32");
+    let samples: Vec<u8> = (0..frames)
+        .flat_map(|n| {
+            let fade = (n as f64 / 480.0).min(1.0);
+            let s = fade * (2.0 * std::f64::consts::PI * 997.0 * n as f64 / f64::from(RATE)).sin();
+            [(0.5 * s) as f32, (0.25 * s) as f32]
+        })
+        .flat_map(f32::to_le_bytes)
+        .collect();
+    std::fs::write(&raw, samples).unwrap();
+    let ffmpeg = |name: &str, args: &[&str]| {
+        let out = dir.join(name);
+        let status = Command::new("ffmpeg")
+            .args([
+                "-v", "error", "-y", "-f", "f32le", "-ar", "48000", "-ac", "2", "-i",
+            ])
+            .arg(&raw)
+            .args(args)
+            .arg(&out)
+            .status()
+            .expect("ffmpeg runs");
+        assert!(status.success(), "{name}");
+        out
+    };
+    let sox = |name: &str, args: &[&str]| {
+        let out = dir.join(name);
+        let status = Command::new("sox")
+            .args(["-t", "f32", "-r", "48000", "-c", "2"])
+            .arg(&raw)
+            .args(args)
+            .arg(&out)
+            .status()
+            .expect("sox runs");
+        assert!(status.success(), "{name}");
+        out
+    };
+    // (file, encoding type, bits, tolerance of the peak in dB)
+    let cases = [
+        (
+            ffmpeg("ff_s16.wav", &["-c:a", "pcm_s16le"]),
+            "int",
+            16,
+            0.001,
+        ),
+        (
+            ffmpeg("ff_s24.wav", &["-c:a", "pcm_s24le"]),
+            "int",
+            24,
+            0.0001,
+        ),
+        (
+            ffmpeg("ff_s32.wav", &["-c:a", "pcm_s32le"]),
+            "int",
+            32,
+            0.0001,
+        ),
+        (ffmpeg("ff_u8.wav", &["-c:a", "pcm_u8"]), "int", 8, 0.1),
+        (
+            ffmpeg("ff_f32.wav", &["-c:a", "pcm_f32le"]),
+            "float",
+            32,
+            0.0001,
+        ),
+        (
+            ffmpeg("ff_f64.wav", &["-c:a", "pcm_f64le"]),
+            "float",
+            64,
+            0.0001,
+        ),
+        (
+            ffmpeg("ff_rf64.wav", &["-c:a", "pcm_s24le", "-rf64", "always"]),
+            "int",
+            24,
+            0.0001,
+        ),
+        (
+            ffmpeg("ff_s16.aiff", &["-c:a", "pcm_s16be"]),
+            "int",
+            16,
+            0.001,
+        ),
+        (
+            ffmpeg("ff_s24.aiff", &["-c:a", "pcm_s24be"]),
+            "int",
+            24,
+            0.0001,
+        ),
+        (sox("sox_s24.wav", &["-b", "24"]), "int", 24, 0.0001),
+        (sox("sox_s24.aiff", &["-b", "24"]), "int", 24, 0.0001),
+        (
+            sox("sox_f32.aifc", &["-e", "floating-point", "-b", "32"]),
+            "float",
+            32,
+            0.0001,
+        ),
+    ];
+    for (path, kind, bits, tolerance) in cases {
+        let (_, report) = check(&path, &[]);
+        let name = path.file_name().unwrap().to_str().unwrap();
+        let f = file(&report, name);
+        assert_eq!(f["role"], "stem", "{name}: {f:#}");
+        assert_eq!(f["format"]["encoding"]["type"], kind, "{name}");
+        assert_eq!(f["format"]["encoding"]["bits"], bits, "{name}");
+        assert_eq!(f["format"]["sample_rate"], RATE, "{name}");
+        assert_eq!(f["format"]["channels"], 2, "{name}");
+        assert_eq!(f["format"]["frames"], frames, "{name}");
+        let peak = f["measured"]["sample_peak_dbfs"].as_f64().unwrap();
+        // The left channel's peak: 0.5 (-6.02 dBFS), within the format's quantization.
+        assert!(
+            (peak - 20.0 * 0.5f64.log10()).abs() < tolerance,
+            "{name}: {peak}"
+        );
+    }
 }

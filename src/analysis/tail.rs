@@ -16,6 +16,11 @@ const ABOVE_FLOOR_DB: f32 = 10.0;
 const NOISE_FLOOR_MAX_DBFS: f32 = -65.0;
 /// Windows quieter than this are digital silence and do not set the noise floor.
 const DIGITAL_SILENCE_DBFS: f32 = -140.0;
+/// Window levels are counted in 1 dB bins from here up to 0 dBFS.
+const LEVEL_BINS: usize = 140;
+/// The noise floor is the quietest level held for at least this many windows (0.5 s): a fade
+/// passing through once does not make a floor.
+const FLOOR_WINDOWS: u32 = 10;
 
 /// How the end of a stream sounds.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -42,8 +47,8 @@ pub struct TailMeter {
     ring: [f32; DECAY_WINDOWS],
     next: usize,
     windows: u64,
-    /// Quietest non-silent window, mean square.
-    floor: f32,
+    /// How many windows fell in each 1 dB level bin (-140..0 dBFS).
+    levels: [u32; LEVEL_BINS],
 }
 
 impl TailMeter {
@@ -56,7 +61,7 @@ impl TailMeter {
             ring: [0.0; DECAY_WINDOWS],
             next: 0,
             windows: 0,
-            floor: f32::INFINITY,
+            levels: [0; LEVEL_BINS],
         }
     }
 
@@ -91,8 +96,10 @@ impl TailMeter {
             at += take;
             if self.filled == self.window_len {
                 let mean_square = (self.energy / self.window_len as f64) as f32;
-                if gain_to_db(mean_square.sqrt()) > DIGITAL_SILENCE_DBFS {
-                    self.floor = self.floor.min(mean_square);
+                let level = gain_to_db(mean_square.sqrt());
+                if level > DIGITAL_SILENCE_DBFS {
+                    let bin = ((level - DIGITAL_SILENCE_DBFS) as usize).min(LEVEL_BINS - 1);
+                    self.levels[bin] += 1;
                 }
                 self.ring[self.next] = mean_square;
                 self.next = (self.next + 1) % DECAY_WINDOWS;
@@ -101,6 +108,16 @@ impl TailMeter {
                 self.filled = 0;
             }
         }
+    }
+
+    /// The quietest level (RMS over 50 ms, to 1 dB) the stream held for half a second or more,
+    /// digital silence aside: hiss, hum, or dither. `None` when no level was held that long.
+    /// Never allocates.
+    pub fn noise_floor_dbfs(&self) -> Option<f32> {
+        self.levels
+            .iter()
+            .position(|&count| count >= FLOOR_WINDOWS)
+            .map(|bin| DIGITAL_SILENCE_DBFS + bin as f32 + 0.5)
     }
 
     /// The state of the end of the stream so far (the partial last window is left out).
@@ -139,11 +156,11 @@ impl TailMeter {
             0.0
         };
         let decay_db_per_s = -slope;
-        let floor_db = gain_to_db(self.floor.sqrt());
-        let threshold = if floor_db < NOISE_FLOOR_MAX_DBFS {
-            SOUNDING_DBFS.max(floor_db + ABOVE_FLOOR_DB)
-        } else {
-            SOUNDING_DBFS
+        let threshold = match self.noise_floor_dbfs() {
+            Some(floor_db) if floor_db < NOISE_FLOOR_MAX_DBFS => {
+                SOUNDING_DBFS.max(floor_db + ABOVE_FLOOR_DB)
+            }
+            _ => SOUNDING_DBFS,
         };
         let cut = end_level_dbfs > threshold;
         let extend_by_s = (cut && decay_db_per_s > 3.0)
@@ -206,6 +223,22 @@ mod tests {
         let mut silent = TailMeter::new(48_000.0);
         silent.process(&[&[0.0; 10_000]]);
         assert!(!silent.state().cut);
+    }
+
+    #[test]
+    fn the_noise_floor_is_a_held_level_not_a_passing_fade() {
+        // A fade from -20 dBFS to silence passes every level once: no floor.
+        let mut x = decaying_noise(48_000.0, 2.0, -20.0, 60.0);
+        x.extend(std::iter::repeat_n(0.0, 48_000));
+        let mut meter = TailMeter::new(48_000.0);
+        meter.process(&[&x]);
+        assert_eq!(meter.noise_floor_dbfs(), None);
+        // One second of noise at -97 dBFS RMS after it: that is the floor, to 1 dB.
+        x.extend(decaying_noise(48_000.0, 1.0, -97.0, 0.0));
+        let mut meter = TailMeter::new(48_000.0);
+        meter.process(&[&x]);
+        let floor = meter.noise_floor_dbfs().expect("a floor");
+        assert!((floor - -97.0).abs() <= 1.0, "{floor}");
     }
 
     #[test]

@@ -37,6 +37,8 @@ pub enum Check {
     BitDepth,
     /// The bits really used (16-bit audio padded to 24 bits).
     EffectiveBitDepth,
+    /// Dither at a 16-bit level on a 24-bit or float export.
+    Dither,
     /// One sample rate across the set.
     SampleRate,
     /// `Song_Group` naming.

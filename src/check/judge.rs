@@ -6,6 +6,9 @@ use super::measure::FileMeasurements;
 use crate::analysis::clip::FLAT_TOP_MIN_SAMPLES;
 use crate::analysis::{gain_to_db, ClipKind, HeadroomStatus, HeadroomThresholds, LimiterVerdict};
 
+/// A steady floor in this range (dBFS RMS) is 16-bit dither: TPDF reads -98, rectangular
+/// -101, noise-shaped a few dB higher.
+const DITHER_16_BIT_DBFS: (f32, f32) = (-102.0, -88.0);
 /// Peaks at these values (within 0.001 dB) betray a normalize step.
 const ROUND_PEAKS_DBFS: [f32; 4] = [-0.1, -0.3, -0.5, -1.0];
 /// A DC offset above this is reported, dBFS (0.1 % of full scale).
@@ -72,6 +75,16 @@ pub fn judge(
             out.push(Finding::fail(
                 Check::EffectiveBitDepth,
                 format!("The {} file holds only {bits}-bit audio: something in the chain (an export setting, a 16-bit intermediate file) reduced it. Export from the session at 24-bit.", format.encoding),
+            ));
+        }
+    }
+    let truncated = m.effective_bits.is_some_and(|b| b < 24);
+    if let Some(floor) = m.noise_floor_dbfs {
+        let dither_range = DITHER_16_BIT_DBFS.0..=DITHER_16_BIT_DBFS.1;
+        if format.encoding.bits() >= 24 && !truncated && dither_range.contains(&floor) {
+            out.push(Finding::warn(
+                Check::Dither,
+                format!("The quiet passages hold a steady noise floor at {floor:.0} dBFS, the level of 16-bit dither: dither seems to be on for this {} export. Turn it off (mastering dithers once, at the end) and export again.", format.encoding),
             ));
         }
     }

@@ -42,6 +42,8 @@ pub struct FileMeasurements {
     pub cutoff: Option<SpectralCutoff>,
     /// How the file ends.
     pub tail: TailState,
+    /// The quietest level held for half a second, dBFS RMS (hiss, hum, dither).
+    pub noise_floor_dbfs: Option<f32>,
     /// NaN and ±Inf samples.
     pub non_finite_samples: u64,
     /// First frame louder than -60 dBFS.
@@ -165,6 +167,7 @@ pub fn measure<R: Read + Seek>(
         effective_bits,
         cutoff: cutoff.cutoff(),
         tail: tail.state(),
+        noise_floor_dbfs: tail.noise_floor_dbfs(),
         non_finite_samples: analyzers.iter().map(|a| a.non_finite_samples()).sum(),
         first_sound_frame,
     })
