@@ -17,7 +17,8 @@ use std::time::Instant;
 
 use crate::analysis::{gain_to_db, HeadroomStatus, LimiterVerdict};
 use crate::plugin::params::{Role, StemPreflightParams};
-use crate::plugin::shared::{ClipNotice, MeterShared, MAX_CHANNELS};
+use crate::plugin::report;
+use crate::plugin::shared::{ClipNotice, FailedReport, MeterShared, MAX_CHANNELS};
 use ballistics::{PeakDisplay, FLOOR_DB};
 
 /// The editor type the plugin exports.
@@ -122,6 +123,8 @@ impl StemApp {
             self.meters(ui);
             ui.separator();
             self.clips(ui);
+            ui.separator();
+            self.reports(ui);
             ui.separator();
             self.settings(ui);
         });
@@ -359,6 +362,68 @@ impl StemApp {
         }
     }
 
+    /// The last pass report: where it went, or why it could not be saved with a way to retry
+    /// or copy it; and the folder reports go to.
+    fn reports(&mut self, ui: &mut egui::Ui) {
+        let mut log = self
+            .shared
+            .reports
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let (mut retry, mut copy) = (false, false);
+        if let Some(failed) = &log.failed {
+            status_box(
+                ui,
+                Color32::from_rgb(220, 60, 50),
+                "Report not saved",
+                16.0,
+                |ui| {
+                    ui.label(format!(
+                    "{}. The report is kept here until it is saved: fix the folder and retry, or copy it.",
+                    failed.error
+                ));
+                    ui.horizontal(|ui| {
+                        retry = ui.button("Retry").clicked();
+                        copy = ui.button("Copy report").clicked();
+                    });
+                },
+            );
+        } else if let Some(path) = &log.written {
+            ui.label(format!("Last report: {}", path.display()));
+        }
+        if copy {
+            if let Some(failed) = &log.failed {
+                ui.ctx().copy_text(failed.text.clone());
+            }
+        }
+        if retry {
+            if let Some(failed) = log.failed.take() {
+                match report::write_report(&failed.folder, &failed.base, &failed.json, &failed.text)
+                {
+                    Ok(path) => log.written = Some(path),
+                    Err(error) => log.failed = Some(FailedReport { error, ..failed }),
+                }
+            }
+        }
+        drop(log);
+        ui.horizontal(|ui| {
+            ui.label("Reports go to");
+            let mut folder = self
+                .params
+                .report_folder
+                .read()
+                .map(|f| f.clone())
+                .unwrap_or_default();
+            let hint = report::default_folder().display().to_string();
+            let edit = egui::TextEdit::singleline(&mut folder).hint_text(hint);
+            if ui.add(edit).changed() {
+                if let Ok(mut stored) = self.params.report_folder.write() {
+                    *stored = folder;
+                }
+            }
+        });
+    }
+
     fn settings(&mut self, ui: &mut egui::Ui) {
         let Some(gui) = &self.gui else {
             return;
@@ -560,6 +625,25 @@ mod tests {
             "{texts:?}"
         );
         assert!(texts.iter().any(|t| t == expected), "{texts:?}");
+    }
+
+    #[test]
+    fn a_report_that_could_not_be_saved_is_shown_with_the_reason() {
+        let (mut app, shared) = app();
+        shared.reports.lock().unwrap().failed = Some(FailedReport {
+            error: "cannot write /read-only/x.json: Permission denied".into(),
+            folder: "/read-only".into(),
+            base: "x".into(),
+            json: "{}".into(),
+            text: "report".into(),
+        });
+        let texts = texts_of_frame(&mut app).join("\n");
+        assert!(texts.contains("Report not saved"), "{texts}");
+        assert!(texts.contains("Permission denied"), "{texts}");
+        assert!(
+            texts.contains("Retry") && texts.contains("Copy report"),
+            "{texts}"
+        );
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The nice-plug glue: a pass-through effect that meters every block.
 
 pub mod params;
+pub mod pass;
+pub mod report;
 pub mod shared;
 pub mod timeline;
 
@@ -8,11 +10,14 @@ use nice_plug::prelude::*;
 use nice_plug_egui::RepaintNotifier;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Instant;
 
-use crate::analysis::{ChannelAnalyzer, ClipKind, LimiterDetector};
+use crate::analysis::{ChannelAnalyzer, ClipCounts, ClipKind, LimiterDetector, TailMeter};
 use crate::editor;
-use params::StemPreflightParams;
-use shared::{ClipNotice, MeterShared, MAX_CHANNELS};
+use params::{Role, StemPreflightParams};
+use pass::{BlockFacts, PassChange, PassFacts, PassTracker};
+use report::{PassReport, REPORTED_CLIPS};
+use shared::{ClipNotice, FailedReport, MeterShared, MAX_CHANNELS};
 use timeline::BlockAnchor;
 
 /// The true-peak display window: the meter's threshold for skipping work restarts this often.
@@ -37,6 +42,14 @@ pub struct StemPreflight {
     /// Samples since the true-peak display window was last restarted.
     window_samples: u32,
     window_length: u32,
+    /// Export passes.
+    pass: PassTracker,
+    /// Whether the pass ends while the audio still sounds; built in `activate`.
+    tail: Option<TailMeter>,
+    /// The first clips of the current pass, with positions.
+    pass_clips: [Option<ClipNotice>; REPORTED_CLIPS],
+    /// Ends of passes go to this instance's report writer thread.
+    reports: Option<crossbeam_channel::Sender<PassReport>>,
 }
 
 impl Default for StemPreflight {
@@ -52,9 +65,16 @@ impl Default for StemPreflight {
             stream_samples: 0,
             window_samples: 0,
             window_length: 960,
+            pass: PassTracker::default(),
+            tail: None,
+            pass_clips: [None; REPORTED_CLIPS],
+            reports: None,
         }
     }
 }
+
+/// Pass reports waiting for the writer; more than a handful means the disk has stalled.
+const REPORT_QUEUE: usize = 16;
 
 impl Plugin for StemPreflight {
     const NAME: &'static str = "Stem Preflight";
@@ -109,11 +129,22 @@ impl Plugin for StemPreflight {
         self.window_length = (buffer_config.sample_rate * DISPLAY_WINDOW_S).max(1.0) as u32;
         self.limiter_interval = (buffer_config.sample_rate * LIMITER_UPDATE_S).max(1.0) as u32;
         self.limiter = Some(LimiterDetector::new(buffer_config.sample_rate));
+        self.tail = Some(TailMeter::new(buffer_config.sample_rate));
+        self.start_report_writer();
+        self.pass
+            .activated(buffer_config.process_mode == ProcessMode::Offline);
         self.shared.channel_count.store(channels, Ordering::Relaxed);
         self.shared
             .sample_rate
             .store(buffer_config.sample_rate, Ordering::Relaxed);
         true
+    }
+
+    /// A pass still open at deactivation ends here.
+    fn deactivate(&mut self) {
+        if let Some(pass) = self.pass.finish() {
+            self.send_report(pass);
+        }
     }
 
     /// Clears the measurements. Never allocates.
@@ -124,6 +155,10 @@ impl Plugin for StemPreflight {
         if let Some(limiter) = &mut self.limiter {
             limiter.reset();
         }
+        if let Some(tail) = &mut self.tail {
+            tail.reset();
+        }
+        self.pass_clips = [None; REPORTED_CLIPS];
         self.limiter_samples = 0;
         self.stream_samples = 0;
         self.window_samples = 0;
@@ -148,10 +183,13 @@ impl Plugin for StemPreflight {
         if frames == 0 {
             return ProcessStatus::Normal;
         }
+        self.follow_pass(frames as u32, context);
         let anchor = BlockAnchor::from_transport(context.transport(), self.stream_samples);
         let restart_window = self.window_samples + frames as u32 >= self.window_length;
         let shared = &*self.shared;
         let mut changed = false;
+        let recording = self.pass.current().is_some();
+        let pass_clips = &mut self.pass_clips;
 
         for ((channel, samples), analyzer) in buffer
             .as_slice_immutable()
@@ -167,10 +205,16 @@ impl Plugin for StemPreflight {
                 if event.kind == ClipKind::FlatTop {
                     flat_tops += 1;
                 }
-                shared.post_clip(ClipNotice {
+                let notice = ClipNotice {
                     event,
                     position: anchor.position_of(event.start_sample),
-                });
+                };
+                if recording {
+                    if let Some(slot) = pass_clips.iter_mut().find(|slot| slot.is_none()) {
+                        *slot = Some(notice);
+                    }
+                }
+                shared.post_clip(notice);
             });
             let true_peak = if restart_window {
                 analyzer.take_true_peak_window()
@@ -208,6 +252,9 @@ impl Plugin for StemPreflight {
             }
         }
 
+        if let Some(tail) = &mut self.tail {
+            tail.process(buffer.as_slice_immutable());
+        }
         self.stream_samples += frames as u64;
         self.window_samples = if restart_window {
             0
@@ -219,6 +266,139 @@ impl Plugin for StemPreflight {
             self.repaint.request_repaint();
         }
         ProcessStatus::Normal
+    }
+}
+
+impl StemPreflight {
+    /// Follows export passes: at the end of one, hands its report to the writer thread;
+    /// at the start of one, clears the measurements so they cover exactly the pass. Never
+    /// allocates.
+    fn follow_pass(&mut self, frames: u32, context: &impl ProcessContext<Self>) {
+        let transport = context.transport();
+        // A host that sends no transport leaves every position empty.
+        let has_transport = transport.playing
+            || transport.pos_seconds().is_some()
+            || transport.pos_beats().is_some();
+        let facts = BlockFacts {
+            playing: has_transport.then_some(transport.playing),
+            anchor: BlockAnchor::from_transport(transport, self.stream_samples),
+            frames,
+            arrived: Instant::now(),
+        };
+        match self.pass.block(&facts) {
+            PassChange::None => {}
+            PassChange::Started => self.reset(),
+            PassChange::Ended { pass, restarted } => {
+                self.send_report(pass);
+                if restarted {
+                    self.reset();
+                }
+            }
+        }
+    }
+
+    /// Starts this instance's report writer (once; activation runs on the main thread). It
+    /// is our own thread rather than nice-plug's background task: a task holds the whole
+    /// plugin wrapper while it runs, and a host that destroys the plugin meanwhile makes the
+    /// worker join itself. Ours holds only the parameters and the shared state, and ends when
+    /// the plugin (the sender) goes away.
+    fn start_report_writer(&mut self) {
+        if self.reports.is_some() {
+            return;
+        }
+        let (sender, receiver) = crossbeam_channel::bounded::<PassReport>(REPORT_QUEUE);
+        let params = self.params.clone();
+        let shared = self.shared.clone();
+        let spawned = std::thread::Builder::new()
+            .name("stem-preflight-reports".into())
+            .spawn(move || {
+                for report in receiver {
+                    write_pass_report(&params, &shared, &report);
+                }
+            });
+        if spawned.is_ok() {
+            self.reports = Some(sender);
+        }
+    }
+
+    /// Hands the pass to the report writer. Never blocks or allocates: the queue is bounded,
+    /// and a full queue (a stalled disk) drops the report rather than the audio.
+    fn send_report(&self, pass: PassFacts) {
+        if let Some(reports) = &self.reports {
+            let _ = reports.try_send(self.pass_report(pass));
+        }
+    }
+
+    /// What this instance measured during `pass`. Never allocates.
+    fn pass_report(&self, pass: PassFacts) -> PassReport {
+        let mut sample_peak = [0.0; MAX_CHANNELS];
+        let mut true_peak = [0.0; MAX_CHANNELS];
+        let mut clips = ClipCounts::default();
+        let mut non_finite_samples = 0;
+        for (channel, analyzer) in self.analyzers.iter().enumerate() {
+            sample_peak[channel] = analyzer.max_sample_peak();
+            true_peak[channel] = analyzer.max_true_peak();
+            let counts = analyzer.summary().clips;
+            clips.sample_events += counts.sample_events;
+            clips.sample_clipped += counts.sample_clipped;
+            clips.true_peak_events += counts.true_peak_events;
+            clips.flat_top_events += counts.flat_top_events;
+            non_finite_samples += analyzer.non_finite_samples();
+        }
+        PassReport {
+            pass,
+            channels: self.analyzers.len(),
+            sample_peak,
+            true_peak,
+            clips,
+            first_clips: self.pass_clips,
+            limiter: self.limiter.as_ref().map_or_else(
+                || LimiterDetector::new(1.0).evidence(),
+                LimiterDetector::evidence,
+            ),
+            tail: self
+                .tail
+                .as_ref()
+                .map_or_else(|| TailMeter::new(1.0).state(), TailMeter::state),
+            non_finite_samples,
+        }
+    }
+}
+
+/// The report writer thread: writes the report of a pass that looks
+/// like an export, and keeps it in memory with the reason when the write fails.
+fn write_pass_report(params: &StemPreflightParams, shared: &MeterShared, report: &PassReport) {
+    if !report.looks_like_export() {
+        return;
+    }
+    let name = params.display_name(None);
+    let is_master = params.role.value() == Role::Master;
+    let thresholds = params.thresholds();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let written_at = report::timestamp(now);
+    let json = report.to_json(&name, is_master, thresholds, &written_at);
+    let json = serde_json::to_string_pretty(&json).unwrap_or_default();
+    let text = report.to_text(&name, is_master, thresholds, &written_at);
+    let folder = params.report_folder();
+    let base = format!("{written_at} {}", report::file_safe(&name));
+    let outcome = report::write_report(&folder, &base, &json, &text);
+    let mut log = shared.reports.lock().unwrap_or_else(|e| e.into_inner());
+    match outcome {
+        Ok(path) => {
+            log.written = Some(path);
+            log.failed = None;
+        }
+        Err(error) => {
+            log.failed = Some(FailedReport {
+                error,
+                folder,
+                base,
+                json,
+                text,
+            })
+        }
     }
 }
 
@@ -245,4 +425,59 @@ impl Vst3Plugin for StemPreflight {
         Vst3SubCategory::Analyzer,
         Vst3SubCategory::Tools,
     ];
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugin::timeline::TimelinePosition;
+
+    fn export(offline: bool, from_project_start: bool, seconds: f64) -> PassReport {
+        let plugin = StemPreflight::default();
+        let mut report = plugin.pass_report(PassFacts {
+            start: TimelinePosition {
+                seconds: 0.0,
+                from_host: true,
+                bar_beat: None,
+            },
+            from_project_start,
+            frames: (seconds * 48_000.0) as u64,
+            sample_rate: 48_000.0,
+            tempo_bpm: None,
+            time_signature: None,
+            offline,
+        });
+        report.channels = 2;
+        report.sample_peak = [0.5; MAX_CHANNELS];
+        report
+    }
+
+    #[test]
+    fn only_passes_that_look_like_exports_are_reported() {
+        assert!(export(true, false, 1.0).looks_like_export());
+        assert!(export(false, true, report::MIN_EXPORT_S).looks_like_export());
+        assert!(!export(false, true, 5.0).looks_like_export());
+        assert!(!export(false, false, 60.0).looks_like_export());
+    }
+
+    #[test]
+    fn a_failed_write_keeps_the_report_in_memory_with_the_reason() {
+        let params = StemPreflightParams::default();
+        *params.report_folder.write().unwrap() = "/proc/stem-preflight/not-here".into();
+        *params.stem_name.write().unwrap() = "Drums".into();
+        let shared = MeterShared::default();
+        write_pass_report(&params, &shared, &export(true, true, 30.0));
+        let log = shared.reports.lock().unwrap();
+        let failed = log.failed.as_ref().expect("the failure is kept");
+        assert!(
+            failed.error.contains("/proc/stem-preflight/not-here"),
+            "{}",
+            failed.error
+        );
+        assert!(failed.base.ends_with(" Drums"));
+        let json: serde_json::Value = serde_json::from_str(&failed.json).unwrap();
+        assert_eq!(json["name"], "Drums");
+        assert!(failed.text.contains("Drums"));
+        assert!(log.written.is_none());
+    }
 }

@@ -75,8 +75,8 @@ impl TailMeter {
 
     /// Feeds one block (one slice per channel, equal lengths). NaN and Inf samples are
     /// ignored. Never allocates.
-    pub fn process(&mut self, channels: &[&[f32]]) {
-        let Some(frames) = channels.first().map(|c| c.len()) else {
+    pub fn process<S: AsRef<[f32]>>(&mut self, channels: &[S]) {
+        let Some(frames) = channels.first().map(|c| c.as_ref().len()) else {
             return;
         };
         let scale = 1.0 / channels.len() as f64;
@@ -84,7 +84,7 @@ impl TailMeter {
         while at < frames {
             let take = (self.window_len - self.filled).min(frames - at);
             for channel in channels {
-                let part = &channel[at..at + take];
+                let part = &channel.as_ref()[at..at + take];
                 // Only a block with NaN or Inf pays for the filter.
                 let mut sum = sum_of_squares(part);
                 if !sum.is_finite() {

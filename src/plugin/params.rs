@@ -24,6 +24,10 @@ pub struct StemPreflightParams {
     #[persist = "stem_name"]
     pub stem_name: Arc<RwLock<String>>,
 
+    /// Where pass reports go; empty means the default (see `report::default_folder`).
+    #[persist = "report_folder"]
+    pub report_folder: Arc<RwLock<String>>,
+
     /// Peaks at or below this are ready for mastering, dBFS.
     #[id = "target_peak"]
     pub target_peak_dbfs: FloatParam,
@@ -41,6 +45,7 @@ impl Default for StemPreflightParams {
     fn default() -> Self {
         Self {
             stem_name: Arc::new(RwLock::new(String::new())),
+            report_folder: Arc::new(RwLock::new(String::new())),
             // The seed guides: stems peak around -6 dBFS, never above -3 dBFS.
             target_peak_dbfs: FloatParam::new(
                 "Target peak",
@@ -74,6 +79,20 @@ impl StemPreflightParams {
         HeadroomThresholds {
             target_dbfs,
             warning_dbfs: self.warning_peak_dbfs.value().max(target_dbfs),
+        }
+    }
+
+    /// The report folder as chosen, else the default. Allocates: not for the audio thread.
+    pub fn report_folder(&self) -> std::path::PathBuf {
+        let chosen = self
+            .report_folder
+            .read()
+            .map(|folder| folder.trim().to_owned())
+            .unwrap_or_default();
+        if chosen.is_empty() {
+            super::report::default_folder()
+        } else {
+            std::path::PathBuf::from(chosen)
         }
     }
 

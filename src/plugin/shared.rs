@@ -60,6 +60,8 @@ pub struct MeterShared {
     pub dropped_clip_notices: AtomicU64,
     /// The limiter detector's latest evidence.
     pub limiter: LimiterShared,
+    /// What became of the last pass report. Only the background and GUI threads lock it.
+    pub reports: std::sync::Mutex<ReportLog>,
     clip_sender: Sender<ClipNotice>,
     clip_receiver: Receiver<ClipNotice>,
 }
@@ -74,6 +76,7 @@ impl Default for MeterShared {
             reset_requested: AtomicBool::new(false),
             dropped_clip_notices: AtomicU64::new(0),
             limiter: LimiterShared::default(),
+            reports: std::sync::Mutex::new(ReportLog::default()),
             clip_sender,
             clip_receiver,
         }
@@ -116,6 +119,30 @@ impl MeterShared {
         self.dropped_clip_notices.store(0, Ordering::Relaxed);
         self.limiter.clear();
     }
+}
+
+/// The last report written, or the one that could not be: kept so nothing is lost.
+#[derive(Debug, Clone, Default)]
+pub struct ReportLog {
+    /// Path of the last report written.
+    pub written: Option<std::path::PathBuf>,
+    /// A report that could not be written, with the reason.
+    pub failed: Option<FailedReport>,
+}
+
+/// A report that is still only in memory.
+#[derive(Debug, Clone)]
+pub struct FailedReport {
+    /// Why the write failed.
+    pub error: String,
+    /// Where it should go.
+    pub folder: std::path::PathBuf,
+    /// File name without extension.
+    pub base: String,
+    /// The JSON report.
+    pub json: String,
+    /// The text report.
+    pub text: String,
 }
 
 /// The limiter evidence as a seqlock: every field is an atomic, and the sequence number tells

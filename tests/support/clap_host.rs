@@ -122,6 +122,18 @@ impl HostHandlers for TestHost {
     type AudioProcessor<'a> = ();
 }
 
+/// Pass reports from test sessions go under `target/`, never into the user's documents
+/// (unless a test chose a folder itself). Set once, before the first instance exists.
+fn keep_reports_in_target() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("STEM_PREFLIGHT_REPORT_DIR").is_none() {
+            let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("test-pass-reports");
+            std::env::set_var("STEM_PREFLIGHT_REPORT_DIR", dir);
+        }
+    });
+}
+
 /// A loaded plugin instance; activate it with [`Plugin::start`].
 pub struct Plugin {
     instance: PluginInstance<TestHost>,
@@ -144,6 +156,7 @@ pub struct Song {
 impl Plugin {
     /// Loads the plugin from a `.clap` file.
     pub fn load(path: &Path) -> Self {
+        keep_reports_in_target();
         let entry = loaded_entry(path);
         let host = HostInfo::new("Stem Preflight tests", "tests", "https://localhost", "1.0")
             .expect("host info");

@@ -1,0 +1,375 @@
+//! The export report: what one instance measured in one pass, written as JSON and as text
+//! next to the other instances' reports, off the audio thread and atomically.
+
+use super::pass::PassFacts;
+use super::shared::{ClipNotice, MAX_CHANNELS};
+use super::timeline::TimelinePosition;
+use crate::analysis::{
+    gain_to_db, ClipCounts, ClipKind, HeadroomStatus, HeadroomThresholds, LimiterEvidence,
+    LimiterVerdict, TailState,
+};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+
+/// Version of the report's JSON schema (documented in the README).
+pub const REPORT_SCHEMA_VERSION: u32 = 1;
+/// Clip positions carried in a report.
+pub const REPORTED_CLIPS: usize = 8;
+/// A pass that is not offline counts as an export when it started at the project start and
+/// ran at least this long.
+pub const MIN_EXPORT_S: f64 = 10.0;
+/// A pass quieter than this everywhere is silent.
+const SILENT_DBFS: f32 = -90.0;
+
+/// Everything the audio thread hands over at the end of a pass. Plain data, no heap: it
+/// travels through nice-plug's bounded task queue.
+#[derive(Debug, Clone, Copy)]
+pub struct PassReport {
+    /// When, where and how the pass ran.
+    pub pass: PassFacts,
+    /// Channels measured.
+    pub channels: usize,
+    /// Sample peak per channel, linear.
+    pub sample_peak: [f32; MAX_CHANNELS],
+    /// True peak per channel, linear.
+    pub true_peak: [f32; MAX_CHANNELS],
+    /// Clip events over all channels.
+    pub clips: ClipCounts,
+    /// The first clips with their timeline positions.
+    pub first_clips: [Option<ClipNotice>; REPORTED_CLIPS],
+    /// The limiter detector's evidence at the end of the pass.
+    pub limiter: LimiterEvidence,
+    /// How the pass ended.
+    pub tail: TailState,
+    /// NaN and ±Inf samples.
+    pub non_finite_samples: u64,
+}
+
+impl PassReport {
+    /// Offline, or from the project start and long enough: worth a report.
+    pub fn looks_like_export(&self) -> bool {
+        self.pass.offline
+            || (self.pass.from_project_start && self.pass.duration_s() >= MIN_EXPORT_S)
+    }
+
+    fn peak_db(&self, of: &[f32; MAX_CHANNELS]) -> f32 {
+        gain_to_db(of[..self.channels].iter().fold(0.0, |m, &x| m.max(x)))
+    }
+
+    /// Sample peak over all channels, dBFS.
+    pub fn sample_peak_dbfs(&self) -> f32 {
+        self.peak_db(&self.sample_peak)
+    }
+
+    /// True peak over all channels, dBTP.
+    pub fn true_peak_dbtp(&self) -> f32 {
+        self.peak_db(&self.true_peak)
+    }
+
+    fn clipped(&self) -> bool {
+        self.clips.total_events() > 0
+    }
+
+    /// The warnings for this pass, in words, with the fix.
+    pub fn findings(
+        &self,
+        name: &str,
+        is_master: bool,
+        thresholds: HeadroomThresholds,
+    ) -> Vec<String> {
+        let mut out = Vec::new();
+        let (sample, true_peak) = (self.sample_peak_dbfs(), self.true_peak_dbtp());
+        if sample < SILENT_DBFS {
+            out.push(format!("{name} was silent for the whole pass: check the routing, mutes and solos, or leave this stem out."));
+            return out;
+        }
+        let status = HeadroomStatus::assess(sample, true_peak, self.clipped(), thresholds);
+        if !matches!(status, HeadroomStatus::Ready | HeadroomStatus::Acceptable) {
+            out.push(status.advice(name, sample.max(true_peak), thresholds));
+        }
+        if !self.pass.from_project_start {
+            out.push(format!(
+                "The pass started at {}, not at the project start: export every stem from the song's start so they line up.",
+                describe_position(&self.pass.start)
+            ));
+        }
+        if self.tail.cut {
+            let extend = self
+                .tail
+                .extend_by_s
+                .map_or("to where the sound has died away".to_string(), |s| {
+                    format!("by about {s:.0} s")
+                });
+            out.push(format!(
+                "The export stopped while the signal was still sounding at {:.0} dBFS: extend the range {extend}.",
+                self.tail.end_level_dbfs
+            ));
+        }
+        if self.limiter.verdict != LimiterVerdict::None {
+            let note = if is_master {
+                ""
+            } else {
+                " (on a stem bus this may be intended)"
+            };
+            out.push(format!("{}{note}", self.limiter.explanation()));
+        }
+        if self.non_finite_samples > 0 {
+            out.push(format!("{} samples were NaN or infinite: a plugin on this bus blew up. Find and fix it before exporting.", self.non_finite_samples));
+        }
+        out
+    }
+
+    /// The report as JSON (schema [`REPORT_SCHEMA_VERSION`]).
+    pub fn to_json(
+        &self,
+        name: &str,
+        is_master: bool,
+        thresholds: HeadroomThresholds,
+        written_at: &str,
+    ) -> serde_json::Value {
+        let status = HeadroomStatus::assess(
+            self.sample_peak_dbfs(),
+            self.true_peak_dbtp(),
+            self.clipped(),
+            thresholds,
+        );
+        let position = |p: &TimelinePosition| {
+            json!({
+                "seconds": p.seconds,
+                "from_host": p.from_host,
+                "bar": p.bar_beat.map(|b| b.bar),
+                "beat": p.bar_beat.map(|b| b.beat),
+            })
+        };
+        let clips: Vec<serde_json::Value> = self
+            .first_clips
+            .iter()
+            .flatten()
+            .map(|c| {
+                json!({
+                    "kind": match c.event.kind {
+                        ClipKind::Sample => "sample",
+                        ClipKind::TruePeak => "true-peak",
+                        ClipKind::FlatTop => "flat-top",
+                    },
+                    "channel": c.event.channel,
+                    "length_samples": c.event.length_samples,
+                    "peak_db": gain_to_db(c.event.peak),
+                    "position": position(&c.position),
+                })
+            })
+            .collect();
+        json!({
+            "schema": "stem-preflight-pass-report",
+            "version": REPORT_SCHEMA_VERSION,
+            "written_at": written_at,
+            "name": name,
+            "role": if is_master { "master" } else { "stem" },
+            "pass": {
+                "start": position(&self.pass.start),
+                "from_project_start": self.pass.from_project_start,
+                "duration_s": self.pass.duration_s(),
+                "sample_rate": self.pass.sample_rate,
+                "tempo_bpm": self.pass.tempo_bpm,
+                "time_signature": self.pass.time_signature.map(|(n, d)| format!("{n}/{d}")),
+                "offline": self.pass.offline,
+            },
+            "sample_peak_dbfs": self.sample_peak_dbfs(),
+            "true_peak_dbtp": self.true_peak_dbtp(),
+            "channels": (0..self.channels).map(|c| json!({
+                "sample_peak_dbfs": gain_to_db(self.sample_peak[c]),
+                "true_peak_dbtp": gain_to_db(self.true_peak[c]),
+            })).collect::<Vec<_>>(),
+            "status": status.label(),
+            "clips": {
+                "sample": self.clips.sample_events,
+                "true_peak": self.clips.true_peak_events,
+                "flat_top": self.clips.flat_top_events,
+                "first": clips,
+            },
+            "limiter": {
+                "verdict": match self.limiter.verdict {
+                    LimiterVerdict::None => "none",
+                    LimiterVerdict::Likely => "likely",
+                    LimiterVerdict::Certain => "certain",
+                },
+                "ceiling_dbfs": self.limiter.ceiling_dbfs.is_finite().then_some(self.limiter.ceiling_dbfs),
+                "pinned_share": self.limiter.pinned_share,
+                "loudness_range_db": self.limiter.loudness_range_db,
+            },
+            "tail": {
+                "end_level_dbfs": self.tail.end_level_dbfs,
+                "cut": self.tail.cut,
+                "extend_by_s": self.tail.extend_by_s,
+            },
+            "non_finite_samples": self.non_finite_samples,
+            "findings": self.findings(name, is_master, thresholds),
+        })
+    }
+
+    /// The report as text for a person.
+    pub fn to_text(
+        &self,
+        name: &str,
+        is_master: bool,
+        thresholds: HeadroomThresholds,
+        written_at: &str,
+    ) -> String {
+        let mut out = format!(
+            "Stem Preflight pass report: {name}{}\nWritten {written_at}\n\n",
+            if is_master { " (reference mix)" } else { "" }
+        );
+        out += &format!(
+            "Pass: started at {}{}, {:.1} s, {} Hz{}{}\n",
+            describe_position(&self.pass.start),
+            if self.pass.from_project_start {
+                " (project start)"
+            } else {
+                ""
+            },
+            self.pass.duration_s(),
+            self.pass.sample_rate,
+            self.pass
+                .tempo_bpm
+                .map_or(String::new(), |t| format!(", {t:.2} BPM")),
+            if self.pass.offline {
+                ", offline render"
+            } else {
+                ", real time"
+            },
+        );
+        out += &format!(
+            "Peak {:.1} dBFS, true peak {:.1} dBTP; {} clips, {} true-peak overs, {} flat tops\n",
+            self.sample_peak_dbfs(),
+            self.true_peak_dbtp(),
+            self.clips.sample_events,
+            self.clips.true_peak_events,
+            self.clips.flat_top_events
+        );
+        for clip in self.first_clips.iter().flatten() {
+            out += &format!("  clip at {}\n", describe_position(&clip.position));
+        }
+        let findings = self.findings(name, is_master, thresholds);
+        if findings.is_empty() {
+            out += "\nReady for mastering.\n";
+        } else {
+            out += "\nNeeds attention:\n";
+            for finding in findings {
+                out += &format!("  - {finding}\n");
+            }
+        }
+        out
+    }
+}
+
+/// "1:02.345 (bar 17, beat 1.00)".
+pub fn describe_position(p: &TimelinePosition) -> String {
+    let ms = (p.seconds.max(0.0) * 1000.0).round() as u64;
+    let time = format!("{}:{:02}.{:03}", ms / 60_000, ms / 1000 % 60, ms % 1000);
+    match p.bar_beat {
+        Some(b) => format!("{time} (bar {}, beat {:.2})", b.bar, b.beat),
+        None => time,
+    }
+}
+
+/// Where reports go when the user has not chosen a folder: `$STEM_PREFLIGHT_REPORT_DIR`, else
+/// `Stem Preflight` in the documents folder.
+pub fn default_folder() -> PathBuf {
+    if let Some(dir) = std::env::var_os("STEM_PREFLIGHT_REPORT_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    let documents = std::env::var_os("XDG_DOCUMENTS_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("USERPROFILE").map(|h| PathBuf::from(h).join("Documents")))
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join("Documents")))
+        .unwrap_or_else(std::env::temp_dir);
+    documents.join("Stem Preflight")
+}
+
+/// "2026-11-22 10.31.07" (UTC) from seconds since 1970: the civil-from-days algorithm, so no
+/// date crate is needed.
+pub fn timestamp(unix_seconds: u64) -> String {
+    let days = (unix_seconds / 86_400) as i64;
+    let secs = unix_seconds % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}.{:02}.{:02}",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+/// Writes `<folder>/<base>.json` and `.txt` through temporary files and renames, so a reader
+/// never sees half a report. Returns the JSON's path.
+pub fn write_report(folder: &Path, base: &str, json: &str, text: &str) -> Result<PathBuf, String> {
+    std::fs::create_dir_all(folder)
+        .map_err(|e| format!("cannot create the report folder {}: {e}", folder.display()))?;
+    let mut written = PathBuf::new();
+    for (extension, body) in [("json", json), ("txt", text)] {
+        let target = folder.join(format!("{base}.{extension}"));
+        let temporary = folder.join(format!(".{base}.{extension}.partial"));
+        let result =
+            std::fs::write(&temporary, body).and_then(|()| std::fs::rename(&temporary, &target));
+        if let Err(e) = result {
+            let _ = std::fs::remove_file(&temporary);
+            return Err(format!("cannot write {}: {e}", target.display()));
+        }
+        if extension == "json" {
+            written = target;
+        }
+    }
+    Ok(written)
+}
+
+/// A file name part from a stem name: no path separators or characters Windows refuses.
+pub fn file_safe(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if "/\\:*?\"<>|".contains(c) || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_civil_dates() {
+        assert_eq!(timestamp(0), "1970-01-01 00.00.00");
+        // 2026-11-22 10:31:07 UTC.
+        assert_eq!(timestamp(1_795_343_467), "2026-11-22 10.31.07");
+        // A leap day.
+        assert_eq!(timestamp(951_782_400), "2000-02-29 00.00.00");
+    }
+
+    #[test]
+    fn names_are_made_safe_for_file_names() {
+        assert_eq!(file_safe("Drums/Perc: 1?"), "Drums_Perc_ 1_");
+    }
+
+    #[test]
+    fn a_failed_write_says_why_and_leaves_no_partial_file() {
+        let folder = std::env::temp_dir().join(format!("sp-report-{}", std::process::id()));
+        std::fs::create_dir_all(&folder).unwrap();
+        // A folder where the JSON file should go makes the rename fail.
+        std::fs::create_dir_all(folder.join("x.json")).unwrap();
+        let error = write_report(&folder, "x", "{}", "text").unwrap_err();
+        assert!(error.contains("cannot write"), "{error}");
+        assert!(!folder.join(".x.json.partial").exists());
+        std::fs::remove_dir_all(&folder).unwrap();
+    }
+}

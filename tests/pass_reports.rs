@@ -1,0 +1,207 @@
+//! Bounce awareness through a real CLAP host: passes are recognised from the transport, and
+//! each pass that looks like an export leaves a JSON and a text report with the right numbers.
+
+mod support;
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use support::clap_host::{release_bundle, Driver, Plugin, Song};
+
+const RATE: f64 = 48_000.0;
+const BLOCK: usize = 512;
+
+/// A 1 kHz sine at 0.5 (-6.02 dBFS) on both channels, faded in over 10 ms; with `clip_at`, three
+/// samples at full scale there; with `fade_out`, it dies away over the last 1.5 s.
+fn signal(seconds: f64, clip_at: Option<usize>, fade_out: bool) -> Vec<f32> {
+    let len = (seconds * RATE) as usize;
+    let end = len as f64 - 1.5 * RATE;
+    let mut x: Vec<f32> = (0..len)
+        .map(|n| {
+            let fade_in = (n as f64 / 480.0).min(1.0);
+            let fade = if fade_out {
+                ((end + 0.5 * RATE - n as f64) / (0.5 * RATE)).clamp(0.0, 1.0)
+            } else {
+                1.0
+            };
+            (0.5 * fade_in * fade * (2.0 * std::f64::consts::PI * 1000.0 * n as f64 / RATE).sin())
+                as f32
+        })
+        .collect();
+    if let Some(at) = clip_at {
+        x[at..at + 3].fill(1.0);
+    }
+    x
+}
+
+/// Plays `x` from `start_s` with the transport rolling, then one stopped block. `paced` feeds
+/// blocks no faster than real time (otherwise the plugin rightly takes it for an offline
+/// render).
+fn play(plugin: &mut Plugin, x: &[f32], start_s: f64, paced: bool) {
+    let mut processor = plugin.start(RATE, BLOCK as u32);
+    let mut driver = Driver::new(2);
+    let song = |at: usize, playing: bool| Song {
+        seconds: start_s + at as f64 / RATE,
+        tempo_bpm: 120.0,
+        time_signature: (4, 4),
+        playing,
+    };
+    for (i, block) in x.chunks(BLOCK).enumerate() {
+        let mut input = vec![block.to_vec(), block.to_vec()];
+        let mut output = vec![vec![0.0; block.len()]; 2];
+        driver.process(
+            &mut processor,
+            &mut input,
+            &mut output,
+            Some(song(i * BLOCK, true)),
+        );
+        assert_eq!(output, input, "pass-through");
+        if paced {
+            std::thread::sleep(std::time::Duration::from_secs_f64(
+                block.len() as f64 / RATE,
+            ));
+        }
+    }
+    let mut input = vec![vec![0.0; BLOCK]; 2];
+    let mut output = input.clone();
+    driver.process(
+        &mut processor,
+        &mut input,
+        &mut output,
+        Some(song(x.len(), false)),
+    );
+    plugin.stop(processor);
+}
+
+/// Waits for the background thread to write the report into `folder`.
+fn report_in(folder: &Path) -> (Value, String) {
+    for _ in 0..500 {
+        let found: Vec<PathBuf> = std::fs::read_dir(folder)
+            .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        let json = found
+            .iter()
+            .find(|p| p.extension().is_some_and(|e| e == "json"));
+        let text = found
+            .iter()
+            .find(|p| p.extension().is_some_and(|e| e == "txt"));
+        if let (Some(json), Some(text)) = (json, text) {
+            let report = serde_json::from_str(&std::fs::read_to_string(json).unwrap())
+                .expect("the report is valid JSON");
+            return (report, std::fs::read_to_string(text).unwrap());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("no report in {}", folder.display());
+}
+
+fn folder(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("pass_reports")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// The fields the README documents, with their types.
+fn assert_schema(report: &Value) {
+    assert_eq!(report["schema"], "stem-preflight-pass-report");
+    assert_eq!(report["version"], 1);
+    for key in ["written_at", "name", "role", "status"] {
+        assert!(report[key].is_string(), "{key}: {report:#}");
+    }
+    for key in ["sample_peak_dbfs", "true_peak_dbtp", "non_finite_samples"] {
+        assert!(report[key].is_number(), "{key}");
+    }
+    assert!(report["pass"]["from_project_start"].is_boolean());
+    assert!(report["pass"]["duration_s"].is_number());
+    assert!(report["pass"]["start"]["seconds"].is_number());
+    assert!(report["clips"]["first"].is_array());
+    assert!(report["limiter"]["verdict"].is_string());
+    assert!(report["tail"]["cut"].is_boolean());
+    assert!(report["findings"].is_array());
+}
+
+/// One test, scenarios in sequence: the report folder comes from the environment, which the
+/// plugin reads on its background thread.
+#[test]
+fn passes_leave_reports_with_the_right_numbers() {
+    let mut plugin = Plugin::load(release_bundle());
+
+    // A pass from the project start: clipped at 2.000 s (bar 2, beat 1 at 120 BPM), decayed.
+    let first = folder("from-start");
+    std::env::set_var("STEM_PREFLIGHT_REPORT_DIR", &first);
+    play(&mut plugin, &signal(12.0, Some(96_000), true), 0.0, false);
+    let (report, text) = report_in(&first);
+    assert_schema(&report);
+    assert_eq!(report["pass"]["from_project_start"], true);
+    assert_eq!(report["pass"]["sample_rate"], RATE);
+    assert_eq!(report["pass"]["tempo_bpm"], 120.0);
+    assert_eq!(report["pass"]["time_signature"], "4/4");
+    let duration = report["pass"]["duration_s"].as_f64().unwrap();
+    assert!((duration - 12.0).abs() < BLOCK as f64 / RATE, "{duration}");
+    assert_eq!(report["status"], "Clipped");
+    assert_eq!(report["clips"]["sample"], 2, "one run per channel");
+    assert_eq!(report["sample_peak_dbfs"], 0.0);
+    let first_clip = &report["clips"]["first"][0];
+    assert_eq!(first_clip["length_samples"], 3);
+    assert!((first_clip["position"]["seconds"].as_f64().unwrap() - 2.0).abs() < 1e-9);
+    assert_eq!(first_clip["position"]["bar"], 2);
+    assert_eq!(report["tail"]["cut"], false);
+    assert!(
+        text.contains("clip at 0:02.000 (bar 2, beat 1.00)"),
+        "{text}"
+    );
+
+    // A pass from bar 17 (32 s) that stops while the sine still sounds at -9 dBFS RMS.
+    let second = folder("bar-17");
+    std::env::set_var("STEM_PREFLIGHT_REPORT_DIR", &second);
+    play(&mut plugin, &signal(12.0, None, false), 32.0, false);
+    let (report, _) = report_in(&second);
+    assert_schema(&report);
+    assert_eq!(report["pass"]["from_project_start"], false);
+    assert_eq!(report["pass"]["start"]["bar"], 17);
+    // A sine of peak 0.5 has an RMS of -9.03 dBFS; the true peak is the sine's peak.
+    assert!((report["true_peak_dbtp"].as_f64().unwrap() - -6.02).abs() < 0.05);
+    assert!((report["tail"]["end_level_dbfs"].as_f64().unwrap() - -9.03).abs() < 0.1);
+    assert_eq!(report["tail"]["cut"], true);
+    // -6.02 dBTP is just under the -6 dBFS target.
+    assert_eq!(report["status"], "Ready");
+    let findings: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.contains("not at the project start")),
+        "{findings:?}"
+    );
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.contains("still sounding at -9 dBFS")),
+        "{findings:?}"
+    );
+
+    // Playing a part of the song in real time is a rehearsal, not an export: no report.
+    let third = folder("rehearsal");
+    std::env::set_var("STEM_PREFLIGHT_REPORT_DIR", &third);
+    play(&mut plugin, &signal(2.0, None, true), 10.0, true);
+    // The next export's report proves the background thread has run past the rehearsal.
+    play(&mut plugin, &signal(12.0, None, true), 0.0, false);
+    let (report, _) = report_in(&third);
+    assert_eq!(report["pass"]["from_project_start"], true);
+    assert_eq!(
+        report["pass"]["offline"], true,
+        "blocks came much faster than real time"
+    );
+    let reports = std::fs::read_dir(&third).unwrap().count();
+    assert_eq!(reports, 2, "one JSON and one text file");
+
+    // An unwritable folder: the plugin goes on and the host sees nothing break.
+    std::env::set_var("STEM_PREFLIGHT_REPORT_DIR", "/proc/stem-preflight/not-here");
+    play(&mut plugin, &signal(12.0, None, true), 0.0, false);
+    play(&mut plugin, &signal(1.0, None, true), 0.0, false);
+}
