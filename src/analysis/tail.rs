@@ -36,6 +36,17 @@ pub struct TailState {
     pub extend_by_s: Option<f32>,
 }
 
+impl TailState {
+    /// How much longer the export must run, in words: "by about 3 s", or "to where the sound
+    /// has died away" when the decay rate says nothing. Allocates: not for the audio thread.
+    pub fn extend_hint(&self) -> String {
+        self.extend_by_s.map_or_else(
+            || "to where the sound has died away".to_string(),
+            |s| format!("by about {s:.0} s"),
+        )
+    }
+}
+
 /// Tracks the level of the last second in 50 ms windows. Allocates only in `new`.
 #[derive(Debug, Clone)]
 pub struct TailMeter {

@@ -329,40 +329,34 @@ struct Header {
     declared_frames: u64,
 }
 
-fn read_u16_le(r: &mut impl Read) -> io::Result<u16> {
-    let mut b = [0u8; 2];
+fn read_array<const N: usize>(r: &mut impl Read) -> io::Result<[u8; N]> {
+    let mut b = [0u8; N];
     r.read_exact(&mut b)?;
-    Ok(u16::from_le_bytes(b))
+    Ok(b)
+}
+
+fn read_u16_le(r: &mut impl Read) -> io::Result<u16> {
+    read_array(r).map(u16::from_le_bytes)
 }
 
 fn read_u32_le(r: &mut impl Read) -> io::Result<u32> {
-    let mut b = [0u8; 4];
-    r.read_exact(&mut b)?;
-    Ok(u32::from_le_bytes(b))
+    read_array(r).map(u32::from_le_bytes)
 }
 
 fn read_u64_le(r: &mut impl Read) -> io::Result<u64> {
-    let mut b = [0u8; 8];
-    r.read_exact(&mut b)?;
-    Ok(u64::from_le_bytes(b))
+    read_array(r).map(u64::from_le_bytes)
 }
 
 fn read_u16_be(r: &mut impl Read) -> io::Result<u16> {
-    let mut b = [0u8; 2];
-    r.read_exact(&mut b)?;
-    Ok(u16::from_be_bytes(b))
+    read_array(r).map(u16::from_be_bytes)
 }
 
 fn read_u32_be(r: &mut impl Read) -> io::Result<u32> {
-    let mut b = [0u8; 4];
-    r.read_exact(&mut b)?;
-    Ok(u32::from_be_bytes(b))
+    read_array(r).map(u32::from_be_bytes)
 }
 
 fn read_id(r: &mut impl Read) -> io::Result<[u8; 4]> {
-    let mut b = [0u8; 4];
-    r.read_exact(&mut b)?;
-    Ok(b)
+    read_array(r)
 }
 
 fn check_layout(channels: u16, sample_rate: u32) -> Result<(), DecodeError> {

@@ -220,12 +220,7 @@ pub fn judge(
         ));
     }
     if m.tail.cut {
-        let extend = m
-            .tail
-            .extend_by_s
-            .map_or("to where the sound has died away".to_string(), |s| {
-                format!("by about {s:.0} s")
-            });
+        let extend = m.tail.extend_hint();
         out.push(Finding::warn(
             Check::Tail,
             format!("The file ends while the sound is still at {:.0} dBFS: the reverb or release tail is cut. Extend the export range {extend}.", m.tail.end_level_dbfs),

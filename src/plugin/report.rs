@@ -94,12 +94,7 @@ impl PassReport {
             ));
         }
         if self.tail.cut {
-            let extend = self
-                .tail
-                .extend_by_s
-                .map_or("to where the sound has died away".to_string(), |s| {
-                    format!("by about {s:.0} s")
-                });
+            let extend = self.tail.extend_hint();
             out.push(format!(
                 "The export stopped while the signal was still sounding at {:.0} dBFS: extend the range {extend}.",
                 self.tail.end_level_dbfs
