@@ -422,6 +422,16 @@ impl StemApp {
                 }
             }
         });
+        ui.horizontal(|ui| {
+            ui.label("Real-time passes from the start count as exports after");
+            if let Ok(mut min_s) = self.params.report_min_s.write() {
+                ui.add(
+                    egui::DragValue::new(&mut *min_s)
+                        .range(1.0..=600.0)
+                        .suffix(" s"),
+                );
+            }
+        });
     }
 
     fn settings(&mut self, ui: &mut egui::Ui) {

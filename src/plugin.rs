@@ -368,7 +368,11 @@ impl StemPreflight {
 /// The report writer thread: writes the report of a pass that looks
 /// like an export, and keeps it in memory with the reason when the write fails.
 fn write_pass_report(params: &StemPreflightParams, shared: &MeterShared, report: &PassReport) {
-    if !report.looks_like_export() {
+    let min_s = params
+        .report_min_s
+        .read()
+        .map_or(report::MIN_EXPORT_S, |m| *m);
+    if !report.looks_like_export(min_s) {
         return;
     }
     let name = params.display_name(None);
@@ -454,10 +458,12 @@ mod tests {
 
     #[test]
     fn only_passes_that_look_like_exports_are_reported() {
-        assert!(export(true, false, 1.0).looks_like_export());
-        assert!(export(false, true, report::MIN_EXPORT_S).looks_like_export());
-        assert!(!export(false, true, 5.0).looks_like_export());
-        assert!(!export(false, false, 60.0).looks_like_export());
+        let min = report::MIN_EXPORT_S;
+        assert!(export(true, false, 1.0).looks_like_export(min));
+        assert!(export(false, true, 10.0).looks_like_export(min));
+        assert!(!export(false, true, 5.0).looks_like_export(min));
+        assert!(export(false, true, 5.0).looks_like_export(4.0));
+        assert!(!export(false, false, 60.0).looks_like_export(min));
     }
 
     #[test]

@@ -200,6 +200,29 @@ fn passes_leave_reports_with_the_right_numbers() {
     let reports = std::fs::read_dir(&third).unwrap().count();
     assert_eq!(reports, 2, "one JSON and one text file");
 
+    // The host switches to 96 kHz between passes: the next report says so, and its length
+    // comes from the new rate (288 000 frames = 3 s).
+    let fourth = folder("96k");
+    std::env::set_var("STEM_PREFLIGHT_REPORT_DIR", &fourth);
+    let mut processor = plugin.start(96_000.0, BLOCK as u32);
+    let mut driver = Driver::new(2);
+    let x = signal(6.0, None, true);
+    for (i, block) in x.chunks(BLOCK).enumerate() {
+        let song = Song {
+            seconds: (i * BLOCK) as f64 / 96_000.0,
+            tempo_bpm: 120.0,
+            time_signature: (4, 4),
+            playing: true,
+        };
+        let mut input = vec![block.to_vec(), block.to_vec()];
+        let mut output = vec![vec![0.0; block.len()]; 2];
+        driver.process(&mut processor, &mut input, &mut output, Some(song));
+    }
+    plugin.stop(processor); // deactivation ends the pass
+    let (report, _) = report_in(&fourth);
+    assert_eq!(report["pass"]["sample_rate"], 96_000.0);
+    assert!((report["pass"]["duration_s"].as_f64().unwrap() - 3.0).abs() < 0.01);
+
     // An unwritable folder: the plugin goes on and the host sees nothing break.
     std::env::set_var("STEM_PREFLIGHT_REPORT_DIR", "/proc/stem-preflight/not-here");
     play(&mut plugin, &signal(12.0, None, true), 0.0, false);

@@ -28,6 +28,10 @@ pub struct StemPreflightParams {
     #[persist = "report_folder"]
     pub report_folder: Arc<RwLock<String>>,
 
+    /// A real-time pass from the project start needs this many seconds to count as an export.
+    #[persist = "report_min_s"]
+    pub report_min_s: Arc<RwLock<f32>>,
+
     /// Peaks at or below this are ready for mastering, dBFS.
     #[id = "target_peak"]
     pub target_peak_dbfs: FloatParam,
@@ -46,6 +50,7 @@ impl Default for StemPreflightParams {
         Self {
             stem_name: Arc::new(RwLock::new(String::new())),
             report_folder: Arc::new(RwLock::new(String::new())),
+            report_min_s: Arc::new(RwLock::new(super::report::MIN_EXPORT_S)),
             // The seed guides: stems peak around -6 dBFS, never above -3 dBFS.
             target_peak_dbfs: FloatParam::new(
                 "Target peak",

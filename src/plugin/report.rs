@@ -16,8 +16,8 @@ pub const REPORT_SCHEMA_VERSION: u32 = 1;
 /// Clip positions carried in a report.
 pub const REPORTED_CLIPS: usize = 8;
 /// A pass that is not offline counts as an export when it started at the project start and
-/// ran at least this long.
-pub const MIN_EXPORT_S: f64 = 10.0;
+/// ran at least this long (the default of the persisted `report_min_s` setting).
+pub const MIN_EXPORT_S: f32 = 10.0;
 /// A pass quieter than this everywhere is silent.
 const SILENT_DBFS: f32 = -90.0;
 
@@ -46,10 +46,10 @@ pub struct PassReport {
 }
 
 impl PassReport {
-    /// Offline, or from the project start and long enough: worth a report.
-    pub fn looks_like_export(&self) -> bool {
+    /// Offline, or from the project start and at least `min_s` long: worth a report.
+    pub fn looks_like_export(&self, min_s: f32) -> bool {
         self.pass.offline
-            || (self.pass.from_project_start && self.pass.duration_s() >= MIN_EXPORT_S)
+            || (self.pass.from_project_start && self.pass.duration_s() >= f64::from(min_s))
     }
 
     fn peak_db(&self, of: &[f32; MAX_CHANNELS]) -> f32 {
