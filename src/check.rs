@@ -377,11 +377,7 @@ fn measured(m: &FileMeasurements) -> Measured {
             .clip_events
             .iter()
             .map(|e| ClipEventReport {
-                kind: match e.kind {
-                    crate::analysis::ClipKind::Sample => "sample",
-                    crate::analysis::ClipKind::TruePeak => "true-peak",
-                    crate::analysis::ClipKind::FlatTop => "flat-top",
-                },
+                kind: e.kind.name(),
                 channel: e.channel,
                 time_s: e.start_sample as f64 / rate,
                 timestamp: judge::timestamp(e.start_sample, m.format.sample_rate),
@@ -391,11 +387,7 @@ fn measured(m: &FileMeasurements) -> Measured {
             })
             .collect(),
         limiter: LimiterReport {
-            verdict: match m.limiter.verdict {
-                crate::analysis::LimiterVerdict::None => "none",
-                crate::analysis::LimiterVerdict::Likely => "likely",
-                crate::analysis::LimiterVerdict::Certain => "certain",
-            },
+            verdict: m.limiter.verdict.name(),
             ceiling_dbfs: m
                 .limiter
                 .ceiling_dbfs

@@ -28,6 +28,17 @@ pub enum ClipKind {
     FlatTop,
 }
 
+impl ClipKind {
+    /// The kind's name in reports: "sample", "true-peak" or "flat-top".
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sample => "sample",
+            Self::TruePeak => "true-peak",
+            Self::FlatTop => "flat-top",
+        }
+    }
+}
+
 /// One clip: a run of consecutive samples (or, for true-peak overs, sample intervals).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ClipEvent {

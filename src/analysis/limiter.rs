@@ -50,6 +50,17 @@ pub enum LimiterVerdict {
     Certain,
 }
 
+impl LimiterVerdict {
+    /// The verdict's name in reports: "none", "likely" or "certain".
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Likely => "likely",
+            Self::Certain => "certain",
+        }
+    }
+}
+
 /// The verdict with the numbers behind it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LimiterEvidence {

@@ -541,24 +541,11 @@ fn read_aiff_header(
     let Some((encoding, order, sample_rate, channels, frames)) = common else {
         return malformed("no COMM chunk");
     };
-    let Some(data_start) = data_start else {
-        return if frames == 0 {
-            // An empty AIFF may omit the sound chunk.
-            Ok(Header {
-                format: AudioFormat {
-                    container: Container::Aiff,
-                    encoding,
-                    sample_rate,
-                    channels,
-                    frames: 0,
-                },
-                order,
-                data_start: file_len,
-                declared_frames: 0,
-            })
-        } else {
-            malformed("no SSND chunk")
-        };
+    // An empty AIFF may omit the sound chunk.
+    let data_start = match data_start {
+        Some(start) => start,
+        None if frames == 0 => file_len,
+        None => return malformed("no SSND chunk"),
     };
     Ok(Header {
         format: AudioFormat {

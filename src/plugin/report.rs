@@ -5,8 +5,8 @@ use super::pass::PassFacts;
 use super::shared::{ClipNotice, MAX_CHANNELS};
 use super::timeline::TimelinePosition;
 use crate::analysis::{
-    gain_to_db, ClipCounts, ClipKind, HeadroomStatus, HeadroomThresholds, LimiterEvidence,
-    LimiterVerdict, TailState,
+    gain_to_db, ClipCounts, HeadroomStatus, HeadroomThresholds, LimiterEvidence, LimiterVerdict,
+    TailState,
 };
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -142,11 +142,7 @@ impl PassReport {
             .flatten()
             .map(|c| {
                 json!({
-                    "kind": match c.event.kind {
-                        ClipKind::Sample => "sample",
-                        ClipKind::TruePeak => "true-peak",
-                        ClipKind::FlatTop => "flat-top",
-                    },
+                    "kind": c.event.kind.name(),
                     "channel": c.event.channel,
                     "length_samples": c.event.length_samples,
                     "peak_db": gain_to_db(c.event.peak),
@@ -183,11 +179,7 @@ impl PassReport {
                 "first": clips,
             },
             "limiter": {
-                "verdict": match self.limiter.verdict {
-                    LimiterVerdict::None => "none",
-                    LimiterVerdict::Likely => "likely",
-                    LimiterVerdict::Certain => "certain",
-                },
+                "verdict": self.limiter.verdict.name(),
                 "ceiling_dbfs": self.limiter.ceiling_dbfs.is_finite().then_some(self.limiter.ceiling_dbfs),
                 "pinned_share": self.limiter.pinned_share,
                 "loudness_range_db": self.limiter.loudness_range_db,
