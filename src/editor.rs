@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::analysis::{gain_to_db, HeadroomStatus, LimiterVerdict};
+use crate::plugin::overview::{self, Light};
 use crate::plugin::params::{Role, StemPreflightParams};
 use crate::plugin::report;
 use crate::plugin::shared::{ClipNotice, FailedReport, MeterShared, MAX_CHANNELS};
@@ -25,7 +26,7 @@ use ballistics::{PeakDisplay, FLOOR_DB};
 pub type StemEditor = EguiEditor<StemApp>;
 
 const WIDTH: f32 = 460.0;
-const HEIGHT: f32 = 400.0;
+const HEIGHT: f32 = 560.0;
 
 /// Builds the editor. Called once per plugin instance.
 pub fn create(
@@ -115,18 +116,7 @@ impl StemApp {
 
         egui::Frame::central_panel(ui.style()).show(ui, |ui| {
             ui.set_min_size(ui.available_size());
-            self.header(ui);
-            ui.separator();
-            self.status(ui);
-            self.limiter(ui);
-            ui.separator();
-            self.meters(ui);
-            ui.separator();
-            self.clips(ui);
-            ui.separator();
-            self.reports(ui);
-            ui.separator();
-            self.settings(ui);
+            egui::ScrollArea::vertical().show(ui, |ui| self.sections(ui));
         });
 
         // Keep animating while a bar or hold line is still falling.
@@ -138,6 +128,23 @@ impl StemApp {
         {
             self.repaint.request_repaint();
         }
+    }
+
+    fn sections(&mut self, ui: &mut egui::Ui) {
+        self.header(ui);
+        ui.separator();
+        self.status(ui);
+        self.limiter(ui);
+        ui.separator();
+        self.meters(ui);
+        ui.separator();
+        self.clips(ui);
+        ui.separator();
+        self.reports(ui);
+        ui.separator();
+        self.overview(ui);
+        ui.separator();
+        self.settings(ui);
     }
 
     fn channel_count(&self) -> usize {
@@ -222,7 +229,7 @@ impl StemApp {
         let name = self.params.display_name(self.track_name.as_deref());
         let (colour, label, advice) = if peak_db <= crate::analysis::level::SILENCE_DB {
             (
-                Color32::from_gray(120),
+                light_colour(Light::NoSignal),
                 "No signal yet",
                 "Play the song or start the export: the peaks are measured as audio passes."
                     .to_owned(),
@@ -230,14 +237,8 @@ impl StemApp {
         } else {
             let status =
                 HeadroomStatus::assess(sample_db, true_peak_db, self.clip_total() > 0, thresholds);
-            let colour = match status {
-                HeadroomStatus::Ready => Color32::from_rgb(60, 190, 90),
-                HeadroomStatus::Acceptable => Color32::from_rgb(220, 200, 40),
-                HeadroomStatus::TooHot { .. } => Color32::from_rgb(240, 140, 20),
-                HeadroomStatus::Clipped { .. } => Color32::from_rgb(230, 40, 40),
-            };
             (
-                colour,
+                light_colour(Light::of(status)),
                 status.label(),
                 status.advice(&name, peak_db, thresholds),
             )
@@ -434,6 +435,83 @@ impl StemApp {
         });
     }
 
+    /// Every instance in this host (and in other processes of this user): one glance before
+    /// pressing export. Then where the last delivery note went.
+    fn overview(&mut self, ui: &mut egui::Ui) {
+        let rows = overview::rows();
+        egui::CollapsingHeader::new(format!("All instances ({})", rows.len()))
+            .default_open(true)
+            .show(ui, |ui| {
+                egui::Grid::new("overview").striped(true).show(ui, |ui| {
+                    for heading in [
+                        "",
+                        "Name",
+                        "Peak",
+                        "True peak",
+                        "Clips",
+                        "Limiter",
+                        "Last pass",
+                    ] {
+                        ui.label(RichText::new(heading).strong());
+                    }
+                    ui.end_row();
+                    for row in &rows {
+                        let (spot, _) =
+                            ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
+                        ui.painter()
+                            .circle_filled(spot.center(), 5.0, light_colour(row.light));
+                        let mut name = row.name.clone();
+                        if row.master {
+                            name += " (mix)";
+                        }
+                        ui.label(name).on_hover_text(if row.elsewhere {
+                            "In another plugin process of this host"
+                        } else {
+                            "In this host process"
+                        });
+                        ui.label(format!("{} dBFS", format_db(row.sample_peak_dbfs)));
+                        ui.label(format!("{} dBTP", format_db(row.true_peak_dbtp)));
+                        ui.label(row.clips.to_string());
+                        ui.label(&row.limiter);
+                        ui.label(row.last_pass.as_ref().map_or_else(
+                            || "none yet".to_owned(),
+                            |pass| format!("from {}, tail {}", pass.start, pass.tail),
+                        ));
+                        ui.end_row();
+                    }
+                });
+            });
+        let Some(note) = overview::last_note() else {
+            return;
+        };
+        match &note.written {
+            Ok(path) => {
+                ui.label(format!("Delivery note: {}", path.display()));
+            }
+            Err(error) => {
+                status_box(
+                    ui,
+                    light_colour(Light::Clipped),
+                    "Delivery note not saved",
+                    16.0,
+                    |ui| {
+                        ui.label(format!(
+                            "{error}. The note is kept here: fix the report folder and retry, or copy it."
+                        ));
+                        ui.horizontal(|ui| {
+                            if ui.button("Retry").clicked() {
+                                overview::retry_note();
+                            }
+                            if ui.button("Copy note").clicked() {
+                                ui.ctx().copy_text(note.text.clone());
+                            }
+                        });
+                    },
+                );
+            }
+        }
+    }
+
     fn settings(&mut self, ui: &mut egui::Ui) {
         let Some(gui) = &self.gui else {
             return;
@@ -453,6 +531,17 @@ impl StemApp {
             ));
             ui.end_row();
         });
+    }
+}
+
+/// The colour of a status light.
+fn light_colour(light: Light) -> Color32 {
+    match light {
+        Light::NoSignal => Color32::from_gray(120),
+        Light::Ready => Color32::from_rgb(60, 190, 90),
+        Light::Acceptable => Color32::from_rgb(220, 200, 40),
+        Light::TooHot => Color32::from_rgb(240, 140, 20),
+        Light::Clipped => Color32::from_rgb(230, 40, 40),
     }
 }
 

@@ -2,10 +2,13 @@
 //!
 //! - [`analysis`]: the pure DSP shared by the plugin and the file checker.
 //! - [`plugin`]: the CLAP/VST3 glue.
+//! - [`check`]: the file checker behind `stem-preflight check`.
+//! - [`delivery_note`]: the note that goes with the stems, from the checker or the plugin.
 //! - [`editor`]: the egui editor.
 
 pub mod analysis;
 pub mod check;
+pub mod delivery_note;
 pub mod editor;
 pub mod plugin;
 

@@ -1,5 +1,6 @@
 //! The nice-plug glue: a pass-through effect that meters every block.
 
+pub mod overview;
 pub mod params;
 pub mod pass;
 pub mod report;
@@ -49,7 +50,25 @@ pub struct StemPreflight {
     /// The first clips of the current pass, with positions.
     pass_clips: [Option<ClipNotice>; REPORTED_CLIPS],
     /// Ends of passes go to this instance's report writer thread.
-    reports: Option<crossbeam_channel::Sender<PassReport>>,
+    reports: Option<ReportWriter>,
+    /// This instance's place in the overview of all instances; joined at first activation.
+    overview: Option<overview::Registration>,
+}
+
+/// The report writer thread and the queue that feeds it.
+struct ReportWriter {
+    queue: crossbeam_channel::Sender<PassReport>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Drop for StemPreflight {
+    /// Waits for the last report to be written: no thread may outlive the plugin library.
+    fn drop(&mut self) {
+        if let Some(writer) = self.reports.take() {
+            drop(writer.queue);
+            let _ = writer.thread.join();
+        }
+    }
 }
 
 impl Default for StemPreflight {
@@ -69,6 +88,7 @@ impl Default for StemPreflight {
             tail: None,
             pass_clips: [None; REPORTED_CLIPS],
             reports: None,
+            overview: None,
         }
     }
 }
@@ -131,6 +151,13 @@ impl Plugin for StemPreflight {
         self.limiter = Some(LimiterDetector::new(buffer_config.sample_rate));
         self.tail = Some(TailMeter::new(buffer_config.sample_rate));
         self.start_report_writer();
+        if self.overview.is_none() {
+            self.overview = Some(overview::register(
+                self.params.clone(),
+                self.shared.clone(),
+                self.repaint.clone(),
+            ));
+        }
         self.pass
             .activated(buffer_config.process_mode == ProcessMode::Offline);
         self.shared.channel_count.store(channels, Ordering::Relaxed);
@@ -145,6 +172,7 @@ impl Plugin for StemPreflight {
         if let Some(pass) = self.pass.finish() {
             self.send_report(pass);
         }
+        self.shared.mark_pass_closed();
     }
 
     /// Clears the measurements. Never allocates.
@@ -295,6 +323,12 @@ impl StemPreflight {
                 }
             }
         }
+        // After the report is counted as in flight, so the delivery note waits for it.
+        if self.pass.current().is_some() {
+            self.shared.mark_pass_block(overview::clock_ms());
+        } else {
+            self.shared.mark_pass_closed();
+        }
     }
 
     /// Starts this instance's report writer (once; activation runs on the main thread). It
@@ -316,16 +350,22 @@ impl StemPreflight {
                     write_pass_report(&params, &shared, &report);
                 }
             });
-        if spawned.is_ok() {
-            self.reports = Some(sender);
+        if let Ok(thread) = spawned {
+            self.reports = Some(ReportWriter {
+                queue: sender,
+                thread,
+            });
         }
     }
 
     /// Hands the pass to the report writer. Never blocks or allocates: the queue is bounded,
     /// and a full queue (a stalled disk) drops the report rather than the audio.
     fn send_report(&self, pass: PassFacts) {
-        if let Some(reports) = &self.reports {
-            let _ = reports.try_send(self.pass_report(pass));
+        if let Some(writer) = &self.reports {
+            self.shared.report_sent();
+            if writer.queue.try_send(self.pass_report(pass)).is_err() {
+                self.shared.report_handled();
+            }
         }
     }
 
@@ -365,45 +405,58 @@ impl StemPreflight {
     }
 }
 
-/// The report writer thread: writes the report of a pass that looks
-/// like an export, and keeps it in memory with the reason when the write fails.
+/// The report writer thread: writes the report of a pass that looks like an export (kept in
+/// memory with the reason when the write fails), then hands the pass to the overview, which
+/// writes the delivery note when this was the last instance of the export to finish.
 fn write_pass_report(params: &StemPreflightParams, shared: &MeterShared, report: &PassReport) {
     let min_s = params
         .report_min_s
         .read()
         .map_or(report::MIN_EXPORT_S, |m| *m);
-    if !report.looks_like_export(min_s) {
-        return;
-    }
     let name = params.display_name(None);
     let is_master = params.role.value() == Role::Master;
     let thresholds = params.thresholds();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let written_at = report::timestamp(now);
-    let json = report.to_json(&name, is_master, thresholds, &written_at);
-    let json = serde_json::to_string_pretty(&json).unwrap_or_default();
-    let text = report.to_text(&name, is_master, thresholds, &written_at);
     let folder = params.report_folder();
-    let base = format!("{written_at} {}", report::file_safe(&name));
-    let outcome = report::write_report(&folder, &base, &json, &text);
-    let mut log = shared.reports.lock().unwrap_or_else(|e| e.into_inner());
-    match outcome {
-        Ok(path) => {
-            log.written = Some(path);
-            log.failed = None;
-        }
-        Err(error) => {
-            log.failed = Some(FailedReport {
-                error,
-                folder,
-                base,
-                json,
-                text,
-            })
+    let export = report.looks_like_export(min_s);
+    if export {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let written_at = report::timestamp(now);
+        let json = report.to_json(&name, is_master, thresholds, &written_at);
+        let json = serde_json::to_string_pretty(&json).unwrap_or_default();
+        let text = report.to_text(&name, is_master, thresholds, &written_at);
+        let base = format!("{written_at} {}", report::file_safe(&name));
+        let outcome = report::write_report(&folder, &base, &json, &text);
+        let mut log = shared.reports.lock().unwrap_or_else(|e| e.into_inner());
+        match outcome {
+            Ok(path) => {
+                log.written = Some(path);
+                log.failed = None;
+            }
+            Err(error) => {
+                log.failed = Some(FailedReport {
+                    error,
+                    folder: folder.clone(),
+                    base,
+                    json,
+                    text,
+                })
+            }
         }
     }
+    overview::pass_finished(
+        shared,
+        overview::PassSummary {
+            report: *report,
+            name,
+            master: is_master,
+            thresholds,
+            folder,
+            export,
+            noted: false,
+        },
+    );
 }
 
 impl ClapPlugin for StemPreflight {
@@ -450,6 +503,8 @@ mod tests {
             tempo_bpm: None,
             time_signature: None,
             offline,
+            began_at: Instant::now(),
+            last_block_at: Instant::now(),
         });
         report.channels = 2;
         report.sample_peak = [0.5; MAX_CHANNELS];

@@ -45,6 +45,10 @@ pub struct PassFacts {
     pub time_signature: Option<(i32, i32)>,
     /// The host said it renders offline, or the blocks came much faster than real time.
     pub offline: bool,
+    /// When its first block arrived (wall clock).
+    pub began_at: Instant,
+    /// When its last block arrived (wall clock).
+    pub last_block_at: Instant,
 }
 
 impl PassFacts {
@@ -153,12 +157,15 @@ impl PassTracker {
                 tempo_bpm: facts.anchor.tempo_bpm,
                 time_signature: facts.anchor.time_signature,
                 offline: self.offline(),
+                began_at: facts.arrived,
+                last_block_at: facts.arrived,
             });
         }
         let offline = self.offline();
         if let Some(open) = &mut self.open {
             open.frames += u64::from(facts.frames);
             open.offline |= offline;
+            open.last_block_at = facts.arrived;
         }
         match (ended, started) {
             (Some(pass), restarted) => PassChange::Ended { pass, restarted },

@@ -298,23 +298,27 @@ pub fn timestamp(unix_seconds: u64) -> String {
 /// Writes `<folder>/<base>.json` and `.txt` through temporary files and renames, so a reader
 /// never sees half a report. Returns the JSON's path.
 pub fn write_report(folder: &Path, base: &str, json: &str, text: &str) -> Result<PathBuf, String> {
+    let written = write_file(folder, &format!("{base}.json"), json)?;
+    write_file(folder, &format!("{base}.txt"), text)?;
+    Ok(written)
+}
+
+/// Writes `<folder>/<name>` through a temporary file and a rename, creating the folder.
+/// The error says what could not be written and why.
+pub fn write_file(folder: &Path, name: &str, body: &str) -> Result<PathBuf, String> {
     std::fs::create_dir_all(folder)
         .map_err(|e| format!("cannot create the report folder {}: {e}", folder.display()))?;
-    let mut written = PathBuf::new();
-    for (extension, body) in [("json", json), ("txt", text)] {
-        let target = folder.join(format!("{base}.{extension}"));
-        let temporary = folder.join(format!(".{base}.{extension}.partial"));
-        let result =
-            std::fs::write(&temporary, body).and_then(|()| std::fs::rename(&temporary, &target));
-        if let Err(e) = result {
+    let target = folder.join(name);
+    let temporary = folder.join(format!(".{name}.partial"));
+    let result =
+        std::fs::write(&temporary, body).and_then(|()| std::fs::rename(&temporary, &target));
+    match result {
+        Ok(()) => Ok(target),
+        Err(e) => {
             let _ = std::fs::remove_file(&temporary);
-            return Err(format!("cannot write {}: {e}", target.display()));
-        }
-        if extension == "json" {
-            written = target;
+            Err(format!("cannot write {}: {e}", target.display()))
         }
     }
-    Ok(written)
 }
 
 /// A file name part from a stem name: no path separators or characters Windows refuses.

@@ -9,6 +9,7 @@ use atomic_float::AtomicF32;
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
+use super::overview::PassSummary;
 use super::timeline::TimelinePosition;
 use crate::analysis::{ClipEvent, LimiterEvidence, LimiterVerdict};
 
@@ -62,6 +63,14 @@ pub struct MeterShared {
     pub limiter: LimiterShared,
     /// What became of the last pass report. Only the background and GUI threads lock it.
     pub reports: std::sync::Mutex<ReportLog>,
+    /// A pass is open (audio thread).
+    pass_open: AtomicBool,
+    /// [`super::overview::clock_ms`] at the open pass's latest block (audio thread).
+    pass_block_ms: AtomicU64,
+    /// Pass reports handed to the writer and not yet handled.
+    reports_in_flight: AtomicU32,
+    /// The last pass the writer handled. Only non-audio threads lock it.
+    last_pass: std::sync::Mutex<Option<PassSummary>>,
     clip_sender: Sender<ClipNotice>,
     clip_receiver: Receiver<ClipNotice>,
 }
@@ -77,6 +86,10 @@ impl Default for MeterShared {
             dropped_clip_notices: AtomicU64::new(0),
             limiter: LimiterShared::default(),
             reports: std::sync::Mutex::new(ReportLog::default()),
+            pass_open: AtomicBool::new(false),
+            pass_block_ms: AtomicU64::new(0),
+            reports_in_flight: AtomicU32::new(0),
+            last_pass: std::sync::Mutex::new(None),
             clip_sender,
             clip_receiver,
         }
@@ -94,6 +107,52 @@ impl MeterShared {
                 false
             }
         }
+    }
+
+    /// The meters of the active layout's channels.
+    pub fn live_channels(&self) -> &[ChannelMeter] {
+        let count = self.channel_count.load(Ordering::Relaxed) as usize;
+        &self.channels[..count.min(MAX_CHANNELS)]
+    }
+
+    /// Audio thread: a pass is open and had a block at `now_ms` ([`super::overview::clock_ms`]).
+    pub fn mark_pass_block(&self, now_ms: u64) {
+        self.pass_block_ms.store(now_ms, Ordering::Relaxed);
+        self.pass_open.store(true, Ordering::Release);
+    }
+
+    /// Audio thread: the pass ended (call after [`Self::report_sent`]).
+    pub fn mark_pass_closed(&self) {
+        self.pass_open.store(false, Ordering::Release);
+    }
+
+    /// A pass is open and had a block within `quiet_ms` of `now_ms`.
+    pub fn in_pass(&self, now_ms: u64, quiet_ms: u64) -> bool {
+        self.pass_open.load(Ordering::Acquire)
+            && now_ms.saturating_sub(self.pass_block_ms.load(Ordering::Relaxed)) <= quiet_ms
+    }
+
+    /// Audio thread: a pass report is on its way to the writer.
+    pub fn report_sent(&self) {
+        self.reports_in_flight.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// A sent report was handled, or never left.
+    pub fn report_handled(&self) {
+        // Never below zero, whatever the order of calls.
+        let _ = self
+            .reports_in_flight
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
+    }
+
+    /// Pass reports sent and not yet handled.
+    pub fn reports_in_flight(&self) -> u32 {
+        self.reports_in_flight.load(Ordering::Acquire)
+    }
+
+    /// The last pass the writer handled. Not for the audio thread.
+    pub fn last_pass(&self) -> std::sync::MutexGuard<'_, Option<PassSummary>> {
+        self.last_pass.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The next queued clip notice, if any (editor side).

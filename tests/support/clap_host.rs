@@ -124,12 +124,19 @@ impl HostHandlers for TestHost {
 
 /// Pass reports from test sessions go under `target/`, never into the user's documents
 /// (unless a test chose a folder itself). Set once, before the first instance exists.
-fn keep_reports_in_target() {
+fn keep_files_in_target() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        if std::env::var_os("STEM_PREFLIGHT_REPORT_DIR").is_none() {
-            let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("test-pass-reports");
-            std::env::set_var("STEM_PREFLIGHT_REPORT_DIR", dir);
+        for (variable, folder) in [
+            ("STEM_PREFLIGHT_REPORT_DIR", "test-pass-reports"),
+            ("STEM_PREFLIGHT_RUNTIME_DIR", "test-runtime"),
+        ] {
+            if std::env::var_os(variable).is_none() {
+                std::env::set_var(
+                    variable,
+                    Path::new(env!("CARGO_TARGET_TMPDIR")).join(folder),
+                );
+            }
         }
     });
 }
@@ -156,7 +163,7 @@ pub struct Song {
 impl Plugin {
     /// Loads the plugin from a `.clap` file.
     pub fn load(path: &Path) -> Self {
-        keep_reports_in_target();
+        keep_files_in_target();
         let entry = loaded_entry(path);
         let host = HostInfo::new("Stem Preflight tests", "tests", "https://localhost", "1.0")
             .expect("host info");
@@ -247,6 +254,20 @@ impl Plugin {
         state
             .load(&self.instance.plugin_handle(), &mut bytes)
             .expect("state loads");
+    }
+
+    /// Sets a persisted field (`#[persist = "key"]`) through the state, as a host restoring a
+    /// project does.
+    pub fn set_persisted(&mut self, key: &str, value: &serde_json::Value) {
+        // nice-plug's CLAP state: a little-endian u64 length, then JSON.
+        let saved = self.save_state();
+        let mut state: serde_json::Value =
+            serde_json::from_slice(&saved[8..]).expect("the state is JSON after its length");
+        state["fields"][key] = serde_json::Value::String(value.to_string());
+        let json = serde_json::to_vec(&state).expect("serialises");
+        let mut bytes = (json.len() as u64).to_le_bytes().to_vec();
+        bytes.extend(json);
+        self.load_state(&bytes);
     }
 
     /// A parameter's current value as CLAP sees it.

@@ -1,0 +1,146 @@
+//! The delivery note that travels with the stems: what the mastering engineer needs to know
+//! before opening the files, with blanks for what only the user knows. The file checker fills
+//! it from the files, the plugin from the instances that took part in an export pass.
+
+use std::fmt::Write;
+
+/// Everything a note says. `None` and empty lists become blanks to fill in.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryNote {
+    /// Song title.
+    pub song: Option<String>,
+    /// Artist.
+    pub artist: Option<String>,
+    /// Tempo, BPM.
+    pub tempo_bpm: Option<f64>,
+    /// Time signature ("4/4").
+    pub time_signature: Option<String>,
+    /// Key ("A minor").
+    pub key: Option<String>,
+    /// Every sample rate seen, Hz.
+    pub sample_rates: Vec<u32>,
+    /// Every file format seen ("24-bit PCM"); empty when the writer cannot know.
+    pub formats: Vec<String>,
+    /// Heading of the stem list ("Files:", "Stems in this export:").
+    pub stems_heading: &'static str,
+    /// One line per stem: name, peaks, status.
+    pub stems: Vec<String>,
+    /// What still needs fixing, one line each.
+    pub attention: Vec<String>,
+    /// What said everything passed ("stem-preflight check").
+    pub checked_by: &'static str,
+}
+
+const BLANK: &str = "________________";
+
+fn or_blank(value: Option<String>) -> String {
+    value.unwrap_or_else(|| BLANK.into())
+}
+
+/// "48000 Hz, 96000 Hz", or a blank when none is known.
+fn list(values: Vec<String>) -> String {
+    if values.is_empty() {
+        BLANK.into()
+    } else {
+        values.join(", ")
+    }
+}
+
+impl DeliveryNote {
+    /// The note as plain text.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let mut line = |text: &str| {
+            out.push_str(text);
+            out.push('\n');
+        };
+        line("DELIVERY NOTE (Stem Preflight)");
+        line("");
+        line(&format!("Song:            {}", or_blank(self.song.clone())));
+        line(&format!(
+            "Artist:          {}",
+            or_blank(self.artist.clone())
+        ));
+        line(&format!(
+            "Tempo:           {}",
+            or_blank(self.tempo_bpm.map(format_tempo))
+        ));
+        line(&format!(
+            "Time signature:  {}",
+            or_blank(self.time_signature.clone())
+        ));
+        line(&format!("Key:             {}", or_blank(self.key.clone())));
+        line(&format!(
+            "Sample rate:     {}",
+            list(
+                self.sample_rates
+                    .iter()
+                    .map(|r| format!("{r} Hz"))
+                    .collect()
+            )
+        ));
+        line(&format!("Format:          {}", list(self.formats.clone())));
+        line("");
+        line(self.stems_heading);
+        for stem in &self.stems {
+            line(&format!("  {stem}"));
+        }
+        line("");
+        if self.attention.is_empty() {
+            line(&format!("Checks: all passed ({}).", self.checked_by));
+        } else {
+            line("Still needs attention:");
+            for item in &self.attention {
+                line(&format!("  - {item}"));
+            }
+        }
+        line("");
+        line("All stems start at the song's start (bar 1) and run to the end of the last tail.");
+        line("No limiting, normalization or dither on the stems or the reference mix.");
+        line("");
+        line("Reference tracks (artist - title, what to listen for):");
+        line("  1. ________________________________________");
+        line("  2. ________________________________________");
+        line("Notes for mastering (loudness target, release format, concerns):");
+        line("  ____________________________________________");
+        out
+    }
+}
+
+/// "120 BPM", "92.5 BPM": no trailing zeros, at most two decimals.
+fn format_tempo(bpm: f64) -> String {
+    let mut text = String::new();
+    let _ = write!(text, "{:.2}", bpm);
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    format!("{text} BPM")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_fields_are_blanks_to_fill_in() {
+        let note = DeliveryNote {
+            tempo_bpm: Some(92.5),
+            sample_rates: vec![48_000],
+            stems_heading: "Stems:",
+            stems: vec!["Drums: peak -6.1 dBFS".into()],
+            checked_by: "the plugin",
+            ..DeliveryNote::default()
+        }
+        .render();
+        assert!(note.contains("Tempo:           92.5 BPM"), "{note}");
+        assert!(note.contains(&format!("Key:             {BLANK}")));
+        assert!(note.contains(&format!("Format:          {BLANK}")));
+        assert!(note.contains("Sample rate:     48000 Hz"));
+        assert!(note.contains("Stems:\n  Drums: peak -6.1 dBFS\n"));
+        assert!(note.contains("Checks: all passed (the plugin)."));
+    }
+
+    #[test]
+    fn tempos_lose_trailing_zeros() {
+        assert_eq!(format_tempo(120.0), "120 BPM");
+        assert_eq!(format_tempo(128.25), "128.25 BPM");
+    }
+}

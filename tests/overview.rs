@@ -1,0 +1,421 @@
+//! One overview of every instance, through a real CLAP host: ten instances in this process see
+//! each other, an export of all of them leaves one delivery note written by the last to finish,
+//! a second process sees them (and they it) through the status files, and a killed process's
+//! entries expire.
+
+mod support;
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use stem_preflight::plugin::overview::{
+    read_statuses, InstanceRow, Light, DELIVERY_NOTE_FILE, HEARTBEAT, STALE_AFTER,
+};
+use support::clap_host::{release_bundle, Driver, Plugin, Song};
+
+const RATE: f64 = 48_000.0;
+const BLOCK: usize = 512;
+/// The child process names its instances after this variable's comma-separated value.
+const CHILD_NAMES: &str = "STEM_PREFLIGHT_TEST_CHILD_NAMES";
+
+/// Peaks read from a sine whose crest lands on a sample: exact up to float rounding and the
+/// true-peak meter's ±0.05 dB (analysis-core issue).
+const PEAK_TOLERANCE_DB: f32 = 0.05;
+
+/// A 1 kHz sine of peak `amplitude` (a crest falls on every 48th sample), faded in over 10 ms.
+fn sine(amplitude: f32, frames: usize) -> Vec<f32> {
+    (0..frames)
+        .map(|n| {
+            let fade = (n as f64 / 480.0).min(1.0);
+            (f64::from(amplitude)
+                * fade
+                * (2.0 * std::f64::consts::PI * 1000.0 * n as f64 / RATE).sin()) as f32
+        })
+        .collect()
+}
+
+fn db(gain: f32) -> f32 {
+    20.0 * gain.log10()
+}
+
+fn fresh(path: PathBuf) -> PathBuf {
+    let _ = std::fs::remove_dir_all(&path);
+    path
+}
+
+/// Polls `probe` every 50 ms for up to `limit`.
+fn wait_for<T>(limit: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(found) = probe() {
+            return Some(found);
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The rows in this process's own status file.
+fn own_rows(runtime: &Path) -> Vec<InstanceRow> {
+    let path = runtime.join(format!("{}.json", std::process::id()));
+    std::fs::read(path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+        .and_then(|status| serde_json::from_value(status["instances"].clone()).ok())
+        .unwrap_or_default()
+}
+
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+struct Bus {
+    name: &'static str,
+    amplitude: f32,
+    master: bool,
+    clip_at: Option<usize>,
+}
+
+const BUSES: [Bus; 10] = [
+    Bus {
+        name: "Drums",
+        amplitude: 0.891_250_9,
+        master: false,
+        clip_at: None,
+    },
+    Bus {
+        name: "Bass",
+        amplitude: 0.5,
+        master: false,
+        clip_at: None,
+    },
+    Bus {
+        name: "Vocals",
+        amplitude: 0.4,
+        master: false,
+        clip_at: Some(96_000),
+    },
+    Bus {
+        name: "Music",
+        amplitude: 0.3,
+        master: false,
+        clip_at: None,
+    },
+    Bus {
+        name: "FX",
+        amplitude: 0.2,
+        master: false,
+        clip_at: None,
+    },
+    Bus {
+        name: "Keys",
+        amplitude: 0.25,
+        master: false,
+        clip_at: None,
+    },
+    Bus {
+        name: "Guitars",
+        amplitude: 0.35,
+        master: false,
+        clip_at: None,
+    },
+    Bus {
+        name: "Pads",
+        amplitude: 0.15,
+        master: false,
+        clip_at: None,
+    },
+    Bus {
+        name: "Perc",
+        amplitude: 0.6,
+        master: false,
+        clip_at: None,
+    },
+    Bus {
+        name: "Mix",
+        amplitude: 0.45,
+        master: true,
+        clip_at: None,
+    },
+];
+
+#[test]
+fn instances_see_each_other_and_an_export_leaves_one_delivery_note() {
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR")).join("overview");
+    let runtime = fresh(tmp.join("runtime"));
+    let reports = fresh(tmp.join("reports"));
+    std::env::set_var("STEM_PREFLIGHT_RUNTIME_DIR", &runtime);
+    std::env::set_var("STEM_PREFLIGHT_REPORT_DIR", &reports);
+
+    // Ten instances in this process, each on its own bus with its own signal.
+    let frames = (11.0 * RATE) as usize;
+    let mut plugins: Vec<Plugin> = BUSES
+        .iter()
+        .map(|bus| {
+            let mut plugin = Plugin::load(release_bundle());
+            plugin.set_persisted("stem_name", &Value::from(bus.name));
+            plugin
+        })
+        .collect();
+    let signals: Vec<Vec<f32>> = BUSES
+        .iter()
+        .map(|bus| {
+            let mut x = sine(bus.amplitude, frames);
+            if let Some(at) = bus.clip_at {
+                x[at..at + 3].fill(1.0);
+            }
+            x
+        })
+        .collect();
+    let mut processors: Vec<_> = plugins
+        .iter_mut()
+        .map(|p| p.start(RATE, BLOCK as u32))
+        .collect();
+    let mut drivers: Vec<Driver> = BUSES.iter().map(|_| Driver::new(2)).collect();
+    for (driver, bus) in drivers.iter_mut().zip(&BUSES) {
+        if bus.master {
+            driver.set_param("role", 1.0);
+        }
+    }
+    let song = |at: usize, playing: bool| Song {
+        seconds: at as f64 / RATE,
+        tempo_bpm: 120.0,
+        time_signature: (4, 4),
+        playing,
+    };
+    // The host renders every bus block by block, as fast as it can (an offline export).
+    let mut block = |i: usize, playing: bool| {
+        for ((processor, driver), x) in processors.iter_mut().zip(&mut drivers).zip(&signals) {
+            let start = (i * BLOCK).min(x.len());
+            let end = ((i + 1) * BLOCK).min(x.len());
+            let chunk = if playing { &x[start..end] } else { &[][..] };
+            let chunk = if chunk.is_empty() {
+                vec![0.0; BLOCK]
+            } else {
+                chunk.to_vec()
+            };
+            let mut input = vec![chunk.clone(), chunk];
+            let mut output = input.clone();
+            driver.process(
+                processor,
+                &mut input,
+                &mut output,
+                Some(song(start, playing)),
+            );
+            assert_eq!(output, input, "pass-through");
+        }
+    };
+    let blocks = frames.div_ceil(BLOCK);
+    let halfway = blocks / 2;
+    for i in 0..halfway {
+        block(i, true);
+    }
+
+    // Halfway through the export, this process's status file lists all ten with their numbers.
+    let rows = wait_for(HEARTBEAT * 4, || {
+        let rows = own_rows(&runtime);
+        (rows.len() == BUSES.len() && rows.iter().all(|r| r.sample_peak_dbfs > -60.0))
+            .then_some(rows)
+    })
+    .unwrap_or_else(|| panic!("ten rows in the status file, got {:#?}", own_rows(&runtime)));
+    for bus in &BUSES {
+        let row = rows
+            .iter()
+            .find(|r| r.name == bus.name)
+            .expect("every bus has a row");
+        let expected = if bus.clip_at.is_some() {
+            0.0
+        } else {
+            db(bus.amplitude)
+        };
+        assert!(
+            (row.sample_peak_dbfs - expected).abs() < PEAK_TOLERANCE_DB,
+            "{}: sample peak {} vs {expected}",
+            bus.name,
+            row.sample_peak_dbfs
+        );
+        assert!((row.true_peak_dbtp - expected).abs() < PEAK_TOLERANCE_DB || bus.clip_at.is_some());
+        assert_eq!(row.master, bus.master, "{}", bus.name);
+        assert_eq!(row.limiter, "none");
+        let light = match bus.name {
+            "Drums" => Light::TooHot,    // -1.0 dBFS
+            "Vocals" => Light::Clipped,  // three samples at full scale
+            "Perc" => Light::Acceptable, // -4.4 dBFS
+            _ => Light::Ready,
+        };
+        assert_eq!(row.light, light, "{}", bus.name);
+        // The three samples at full scale are a sample clip, and maybe an over and a flat top.
+        assert_eq!(
+            row.clips > 0,
+            bus.clip_at.is_some(),
+            "{}: {} clips",
+            bus.name,
+            row.clips
+        );
+    }
+
+    for i in halfway..blocks {
+        block(i, true);
+    }
+    // The transport stops: each instance ends its pass in turn; the last one writes the note.
+    block(blocks, false);
+    let note_path = reports.join(DELIVERY_NOTE_FILE);
+    let count_reports = || {
+        std::fs::read_dir(&reports)
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    wait_for(Duration::from_secs(10), || {
+        (count_reports() == BUSES.len() && note_path.exists()).then_some(())
+    })
+    .expect("ten reports and a delivery note");
+    // Every report is valid JSON with the documented schema tag.
+    for entry in std::fs::read_dir(&reports).unwrap().filter_map(Result::ok) {
+        if entry.path().extension().is_some_and(|x| x == "json") {
+            let report: Value =
+                serde_json::from_slice(&std::fs::read(entry.path()).unwrap()).unwrap();
+            assert_eq!(report["schema"], "stem-preflight-pass-report");
+            assert_eq!(report["pass"]["from_project_start"], true);
+        }
+    }
+    // A note written before the last instance finished would have claimed only part of the
+    // export; the last writer would then list only the rest. All ten are in it.
+    let note = std::fs::read_to_string(&note_path).unwrap();
+    for expected in [
+        "Tempo:           120 BPM",
+        "Time signature:  4/4",
+        "Sample rate:     48000 Hz",
+        "Mix (reference mix): peak -6.9 dBFS",
+        "Bass: peak -6.0 dBFS, true peak -6.0 dBTP, Ready",
+        "FX: peak -14.0 dBFS",
+        "Drums: Peak -1.0 dBFS: too hot. Lower the Drums bus by 5.0 dB",
+        "Vocals: ",
+        "Key:             ____",
+        "Reference tracks",
+    ] {
+        assert!(note.contains(expected), "{expected:?} in\n{note}");
+    }
+    for bus in &BUSES {
+        assert!(
+            note.contains(&format!("\n  {}", bus.name)),
+            "{} in\n{note}",
+            bus.name
+        );
+    }
+    assert!(
+        note.find("  Mix (reference mix)") > note.find("  Vocals:"),
+        "the mix comes last"
+    );
+
+    // A second process with two instances: each side sees the other through the status files.
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--ignored",
+            "--exact",
+            "child_process_instances",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_NAMES, "Child A,Child B")
+        .env("STEM_PREFLIGHT_RUNTIME_DIR", &runtime)
+        .env("STEM_PREFLIGHT_REPORT_DIR", &reports)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the test binary runs as a child");
+    let child_pid = child.id();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let seen_by_child = lines
+        .by_ref()
+        .map_while(Result::ok)
+        // libtest may have printed "test child_process_instances ... " on the same line.
+        .find_map(|line| line.split_once("CHILD SEES ").map(|(_, seen)| seen.to_owned()))
+        .expect("the child reports what it sees");
+    for bus in &BUSES {
+        assert!(
+            seen_by_child.contains(bus.name),
+            "{} in {seen_by_child}",
+            bus.name
+        );
+    }
+    let child_rows = wait_for(HEARTBEAT * 4, || {
+        let rows = read_statuses(&runtime, std::process::id(), unix_ms());
+        (rows.len() == 2).then_some(rows)
+    })
+    .expect("this process sees the child's two instances");
+    assert!(child_rows
+        .iter()
+        .all(|r| r.elsewhere && r.name.starts_with("Child ")));
+
+    // Killed: its file stops beating and this process's plugin deletes it.
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let child_file = runtime.join(format!("{child_pid}.json"));
+    let killed_at = Instant::now();
+    wait_for(STALE_AFTER + HEARTBEAT * 3, || {
+        (!child_file.exists()).then_some(())
+    })
+    .expect("the killed process's status file is removed by the survivors");
+    assert!(
+        killed_at.elapsed() >= STALE_AFTER - HEARTBEAT,
+        "not removed while fresh"
+    );
+    assert!(read_statuses(&runtime, std::process::id(), unix_ms()).is_empty());
+
+    // The last instance to leave takes this process's status file with it.
+    for (plugin, processor) in plugins.iter_mut().zip(processors) {
+        plugin.stop(processor);
+    }
+    drop(plugins);
+    assert!(!runtime
+        .join(format!("{}.json", std::process::id()))
+        .exists());
+}
+
+/// Run by the test above as a second process: two instances that stay alive until killed.
+#[test]
+#[ignore = "run as a child process by the overview test"]
+fn child_process_instances() {
+    let Ok(names) = std::env::var(CHILD_NAMES) else {
+        return;
+    };
+    let mut plugins: Vec<Plugin> = names
+        .split(',')
+        .map(|name| {
+            let mut plugin = Plugin::load(release_bundle());
+            plugin.set_persisted("stem_name", &Value::from(name));
+            plugin
+        })
+        .collect();
+    let mut processors: Vec<_> = plugins
+        .iter_mut()
+        .map(|p| p.start(RATE, BLOCK as u32))
+        .collect();
+    let x = sine(0.25, BLOCK);
+    for processor in &mut processors {
+        let mut input = vec![x.clone(), x.clone()];
+        let mut output = input.clone();
+        Driver::new(2).process(processor, &mut input, &mut output, None);
+    }
+    let runtime = PathBuf::from(std::env::var_os("STEM_PREFLIGHT_RUNTIME_DIR").unwrap());
+    let seen = wait_for(HEARTBEAT * 4, || {
+        let rows = read_statuses(&runtime, std::process::id(), unix_ms());
+        (rows.len() >= BUSES.len()).then_some(rows)
+    })
+    .unwrap_or_default();
+    let names: Vec<&str> = seen.iter().map(|r| r.name.as_str()).collect();
+    println!("CHILD SEES {}", names.join(","));
+    // Stay alive (beating) until the parent kills this process; never longer than a minute.
+    std::thread::sleep(Duration::from_secs(60));
+    drop(processors);
+}
