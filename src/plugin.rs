@@ -175,24 +175,11 @@ impl Plugin for StemPreflight {
         self.shared.mark_pass_closed();
     }
 
-    /// Clears the measurements. Never allocates.
-    fn reset(&mut self) {
-        for analyzer in &mut self.analyzers {
-            analyzer.reset();
-        }
-        if let Some(limiter) = &mut self.limiter {
-            limiter.reset();
-        }
-        if let Some(tail) = &mut self.tail {
-            tail.reset();
-        }
-        self.pass_clips = [None; REPORTED_CLIPS];
-        self.limiter_samples = 0;
-        self.stream_samples = 0;
-        self.window_samples = 0;
-        self.shared.clear();
-        self.repaint.request_repaint();
-    }
+    /// Keeps the measurements. nice-plug calls this whenever the host starts processing, and
+    /// hosts call it on seeks or, hostile ones, before every block; a meter that forgot the
+    /// pass's peaks each time would report only the last block. The audio passes through with
+    /// no state to clear. Measurements restart with each pass and with the editor's Reset.
+    fn reset(&mut self) {}
 
     /// Meters the block and leaves the audio untouched. Never allocates, locks or blocks.
     fn process(
@@ -202,7 +189,7 @@ impl Plugin for StemPreflight {
         context: &mut impl ProcessContext<Self>,
     ) -> ProcessStatus {
         if self.shared.reset_requested.swap(false, Ordering::AcqRel) {
-            self.reset();
+            self.clear_measurements();
         }
         let frames = buffer.samples();
         // NOTE: deliberately breaks the real-time rule, only in the test suite's negative control.
@@ -298,6 +285,26 @@ impl Plugin for StemPreflight {
 }
 
 impl StemPreflight {
+    /// Clears the measurements: at the start of a pass and on the editor's Reset. Never
+    /// allocates.
+    fn clear_measurements(&mut self) {
+        for analyzer in &mut self.analyzers {
+            analyzer.reset();
+        }
+        if let Some(limiter) = &mut self.limiter {
+            limiter.reset();
+        }
+        if let Some(tail) = &mut self.tail {
+            tail.reset();
+        }
+        self.pass_clips = [None; REPORTED_CLIPS];
+        self.limiter_samples = 0;
+        self.stream_samples = 0;
+        self.window_samples = 0;
+        self.shared.clear();
+        self.repaint.request_repaint();
+    }
+
     /// Follows export passes: at the end of one, hands its report to the writer thread;
     /// at the start of one, clears the measurements so they cover exactly the pass. Never
     /// allocates.
@@ -315,11 +322,11 @@ impl StemPreflight {
         };
         match self.pass.block(&facts) {
             PassChange::None => {}
-            PassChange::Started => self.reset(),
+            PassChange::Started => self.clear_measurements(),
             PassChange::Ended { pass, restarted } => {
                 self.send_report(pass);
                 if restarted {
-                    self.reset();
+                    self.clear_measurements();
                 }
             }
         }

@@ -339,7 +339,10 @@ fn instances_see_each_other_and_an_export_leaves_one_delivery_note() {
         .by_ref()
         .map_while(Result::ok)
         // libtest may have printed "test child_process_instances ... " on the same line.
-        .find_map(|line| line.split_once("CHILD SEES ").map(|(_, seen)| seen.to_owned()))
+        .find_map(|line| {
+            line.split_once("CHILD SEES ")
+                .map(|(_, seen)| seen.to_owned())
+        })
         .expect("the child reports what it sees");
     for bus in &BUSES {
         assert!(

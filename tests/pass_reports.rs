@@ -5,6 +5,7 @@ mod support;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+use stem_preflight::plugin::overview::DELIVERY_NOTE_FILE;
 use support::clap_host::{release_bundle, Driver, Plugin, Song};
 
 const RATE: f64 = 48_000.0;
@@ -92,6 +93,17 @@ fn report_in(folder: &Path) -> (Value, String) {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     panic!("no report in {}", folder.display());
+}
+
+/// Report files in `folder`: not the delivery note next to them, nor a file still being
+/// written (a hidden temporary).
+fn report_files(folder: &Path) -> Vec<String> {
+    std::fs::read_dir(folder)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name != DELIVERY_NOTE_FILE && !name.starts_with('.'))
+        .collect()
 }
 
 fn folder(name: &str) -> PathBuf {
@@ -197,8 +209,7 @@ fn passes_leave_reports_with_the_right_numbers() {
         report["pass"]["offline"], true,
         "blocks came much faster than real time"
     );
-    let reports = std::fs::read_dir(&third).unwrap().count();
-    assert_eq!(reports, 2, "one JSON and one text file");
+    assert_eq!(report_files(&third).len(), 2, "one JSON and one text file");
 
     // The host switches to 96 kHz between passes: the next report says so, and its length
     // comes from the new rate (288 000 frames = 3 s).
@@ -222,6 +233,58 @@ fn passes_leave_reports_with_the_right_numbers() {
     let (report, _) = report_in(&fourth);
     assert_eq!(report["pass"]["sample_rate"], 96_000.0);
     assert!((report["pass"]["duration_s"].as_f64().unwrap() - 3.0).abs() < 0.01);
+
+    // A host that renders with a transport stuck at the project start: still one export pass,
+    // as long as the audio.
+    let fifth = folder("stuck-transport");
+    std::env::set_var("STEM_PREFLIGHT_REPORT_DIR", &fifth);
+    let x = signal(11.0, None, true);
+    let stuck = Song {
+        seconds: 0.0,
+        tempo_bpm: 120.0,
+        time_signature: (4, 4),
+        playing: true,
+    };
+    let mut processor = plugin.start(RATE, BLOCK as u32);
+    let mut driver = Driver::new(2);
+    for block in x.chunks(BLOCK) {
+        let mut input = vec![block.to_vec(), block.to_vec()];
+        let mut output = vec![vec![0.0; block.len()]; 2];
+        driver.process(&mut processor, &mut input, &mut output, Some(stuck));
+    }
+    plugin.stop(processor);
+    let (report, _) = report_in(&fifth);
+    assert_schema(&report);
+    assert_eq!(report["pass"]["from_project_start"], true);
+    assert!((report["pass"]["duration_s"].as_f64().unwrap() - 11.0).abs() < 0.011);
+    assert!((report["sample_peak_dbfs"].as_f64().unwrap() - -6.02).abs() < 0.01);
+
+    // A host that stops and starts processing around every block (CLAP allows it): the pass
+    // follows the transport, not the processing calls, so it is one pass with every block.
+    let sixth = folder("start-stop-every-block");
+    std::env::set_var("STEM_PREFLIGHT_REPORT_DIR", &sixth);
+    let mut processor = plugin.start(RATE, BLOCK as u32);
+    let mut driver = Driver::new(2);
+    for (i, block) in x.chunks(BLOCK).enumerate() {
+        let mut input = vec![block.to_vec(), block.to_vec()];
+        let mut output = vec![vec![0.0; block.len()]; 2];
+        let song = Song {
+            seconds: (i * BLOCK) as f64 / RATE,
+            ..stuck
+        };
+        driver.process(&mut processor, &mut input, &mut output, Some(song));
+        assert_eq!(output, input, "pass-through");
+        processor = processor
+            .stop_processing()
+            .start_processing()
+            .expect("processing restarts");
+    }
+    plugin.stop(processor);
+    let (report, _) = report_in(&sixth);
+    assert!((report["pass"]["duration_s"].as_f64().unwrap() - 11.0).abs() < 0.011);
+    assert!((report["true_peak_dbtp"].as_f64().unwrap() - -6.02).abs() < 0.05);
+    let files = report_files(&sixth);
+    assert_eq!(files.len(), 2, "one pass, one report: {files:?}");
 
     // An unwritable folder: the plugin goes on and the host sees nothing break.
     std::env::set_var("STEM_PREFLIGHT_REPORT_DIR", "/proc/stem-preflight/not-here");
