@@ -751,4 +751,34 @@ mod tests {
         let texts = texts_of_frame(&mut app);
         assert!(texts.iter().any(|t| t == "No signal yet"), "{texts:?}");
     }
+
+    #[test]
+    fn the_overview_lists_every_instance_in_the_process() {
+        let named = |name: &str, role: Role| {
+            let params = StemPreflightParams {
+                role: EnumParam::new("Role", role),
+                ..StemPreflightParams::default()
+            };
+            *params.stem_name.write().unwrap() = name.into();
+            Arc::new(params)
+        };
+        let bass = Arc::new(MeterShared::default());
+        bass.channels[0]
+            .max_sample_peak
+            .store(db_to_gain(-12.0), Ordering::Relaxed);
+        let mix = Arc::new(MeterShared::default());
+        let _bass = overview::register(
+            named("Bass", Role::Stem),
+            bass.clone(),
+            RepaintNotifier::new(),
+        );
+        let _mix = overview::register(named("Mix", Role::Master), mix, RepaintNotifier::new());
+        let (mut app, _) = app();
+        let texts = texts_of_frame(&mut app);
+        assert!(texts.iter().any(|t| t == "All instances (2)"), "{texts:?}");
+        let bass_row = texts.iter().position(|t| t == "Bass").expect("a Bass row");
+        let mix_row = texts.iter().position(|t| t == "Mix (mix)").expect("a Mix row");
+        assert!(bass_row < mix_row, "the reference mix comes last");
+        assert_eq!(texts[bass_row + 1].trim(), "-12.0 dBFS");
+    }
 }
