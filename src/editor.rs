@@ -777,7 +777,10 @@ mod tests {
         let texts = texts_of_frame(&mut app);
         assert!(texts.iter().any(|t| t == "All instances (2)"), "{texts:?}");
         let bass_row = texts.iter().position(|t| t == "Bass").expect("a Bass row");
-        let mix_row = texts.iter().position(|t| t == "Mix (mix)").expect("a Mix row");
+        let mix_row = texts
+            .iter()
+            .position(|t| t == "Mix (mix)")
+            .expect("a Mix row");
         assert!(bass_row < mix_row, "the reference mix comes last");
         assert_eq!(texts[bass_row + 1].trim(), "-12.0 dBFS");
     }

@@ -160,6 +160,8 @@ impl Plugin for StemPreflight {
         }
         self.pass
             .activated(buffer_config.process_mode == ProcessMode::Offline);
+        // Whatever came before this activation is not part of what comes after it.
+        self.clear_measurements();
         self.shared.channel_count.store(channels, Ordering::Relaxed);
         self.shared
             .sample_rate
@@ -322,7 +324,11 @@ impl StemPreflight {
         };
         match self.pass.block(&facts) {
             PassChange::None => {}
-            PassChange::Started => self.clear_measurements(),
+            PassChange::Started { since_activation } => {
+                if !since_activation {
+                    self.clear_measurements();
+                }
+            }
             PassChange::Ended { pass, restarted } => {
                 self.send_report(pass);
                 if restarted {

@@ -63,7 +63,8 @@ fn negative_control_an_allocation_in_process_is_caught() {
 }
 
 /// The session the parent runs in a child process: clips, transport jumps and gaps, parameter
-/// changes, resets and block-size changes, with NaN and Inf mixed in.
+/// changes (some at every sample offset), resets, empty calls and block-size changes, with NaN
+/// and Inf mixed in.
 #[test]
 #[ignore = "runs only as the child process of the two tests above"]
 fn child_session() {
@@ -99,6 +100,12 @@ fn child_session() {
             driver.set_param("target_peak", rng.unit());
             driver.set_param("role", (block / 40 % 2) as f64);
         }
+        if block % 40 == 17 {
+            // A parameter event at every sample offset of the block.
+            for offset in 0..n as u32 {
+                driver.set_param_at(offset, "warning_peak", f64::from(offset % 5) / 5.0);
+            }
+        }
         // Transport: rolling, jumping back (a loop), missing entirely, stopped.
         let song = match block % 100 {
             0..=59 => Some(Song {
@@ -124,6 +131,15 @@ fn child_session() {
                 playing: false,
             }),
         };
+        if block % 10 == 9 {
+            // An empty call, as some hosts make between blocks.
+            driver.process(
+                &mut processor,
+                &mut [vec![], vec![]],
+                &mut [vec![], vec![]],
+                song,
+            );
+        }
         driver.process(&mut processor, &mut input, &mut output, song);
         plugin.run_main_thread();
         if block % 300 == 299 {

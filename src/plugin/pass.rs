@@ -63,8 +63,13 @@ impl PassFacts {
 pub enum PassChange {
     /// Nothing: no pass, or the pass goes on.
     None,
-    /// A pass began with this block.
-    Started,
+    /// A pass began with this block. `since_activation`: the host gives no transport and the
+    /// render was recognised only now, so the pass reaches back to the activation and the
+    /// measurements made so far belong to it.
+    Started {
+        /// The pass includes every block since the activation.
+        since_activation: bool,
+    },
     /// The pass ended before this block (the transport stopped, or jumped back to the start
     /// while rendering); this block may have started the next one.
     Ended {
@@ -86,6 +91,8 @@ pub struct PassTracker {
     previous_seconds: Option<f64>,
     previous_frames: u32,
     fast_blocks: u32,
+    /// Frames since the activation, while no pass has begun.
+    frames_before_first_pass: Option<u64>,
 }
 
 impl PassTracker {
@@ -93,6 +100,7 @@ impl PassTracker {
     pub fn activated(&mut self, host_offline: bool) {
         *self = Self {
             host_offline,
+            frames_before_first_pass: Some(0),
             ..Self::default()
         };
     }
@@ -140,19 +148,28 @@ impl PassTracker {
             self.open.is_some() && moved_back && at_project_start(&facts.anchor, facts.frames);
         let rolling = match facts.playing {
             Some(playing) => playing,
-            // No transport at all: an offline render is a pass from its first block.
-            None => self.offline(),
+            // No transport at all: an offline render is a pass until deactivation (a slow
+            // block in the middle does not split it).
+            None => self.open.is_some() || self.offline(),
         };
         let mut ended = None;
         if self.open.is_some() && (!rolling || jumped_to_start) {
             ended = self.open.take();
         }
         let started = rolling && self.open.is_none();
+        let reach_back = match (started, facts.playing) {
+            (true, None) => self.frames_before_first_pass.unwrap_or(0),
+            _ => 0,
+        };
+        let since_activation = reach_back > 0;
         if started {
+            self.frames_before_first_pass = None;
             self.open = Some(PassFacts {
-                start: facts.anchor.position_of(facts.anchor.stream_sample),
+                start: facts
+                    .anchor
+                    .position_of(facts.anchor.stream_sample.saturating_sub(reach_back)),
                 from_project_start: at_project_start(&facts.anchor, facts.frames),
-                frames: 0,
+                frames: reach_back,
                 sample_rate: facts.anchor.sample_rate,
                 tempo_bpm: facts.anchor.tempo_bpm,
                 time_signature: facts.anchor.time_signature,
@@ -166,10 +183,12 @@ impl PassTracker {
             open.frames += u64::from(facts.frames);
             open.offline |= offline;
             open.last_block_at = facts.arrived;
+        } else if let Some(frames) = &mut self.frames_before_first_pass {
+            *frames += u64::from(facts.frames);
         }
         match (ended, started) {
             (Some(pass), restarted) => PassChange::Ended { pass, restarted },
-            (None, true) => PassChange::Started,
+            (None, true) => PassChange::Started { since_activation },
             (None, false) => PassChange::None,
         }
     }
@@ -249,7 +268,9 @@ mod tests {
         assert_eq!(s.block(Some(false), Some(0.0), REAL_TIME), PassChange::None);
         assert_eq!(
             s.block(Some(true), Some(0.0), REAL_TIME),
-            PassChange::Started
+            PassChange::Started {
+                since_activation: false
+            }
         );
         for i in 1..100 {
             s.block(Some(true), Some(f64::from(i) * 0.01), REAL_TIME);
@@ -267,7 +288,9 @@ mod tests {
         // Bar 17 at 120 BPM in 4/4 is 32 s in.
         assert_eq!(
             s.block(Some(true), Some(32.0), REAL_TIME),
-            PassChange::Started
+            PassChange::Started {
+                since_activation: false
+            }
         );
         let pass = *s.tracker.current().unwrap();
         assert!(!pass.from_project_start);
@@ -285,10 +308,42 @@ mod tests {
 
         // The host said offline and gives no transport: the first block starts the pass.
         let mut s = Session::new(true);
-        assert_eq!(s.block(None, None, FAST), PassChange::Started);
+        assert_eq!(
+            s.block(None, None, FAST),
+            PassChange::Started {
+                since_activation: false
+            }
+        );
         assert!(s.tracker.current().unwrap().offline);
         assert_eq!(s.block(None, None, FAST), PassChange::None);
         assert_eq!(s.tracker.finish().unwrap().frames, 2 * u64::from(BLOCK));
+    }
+
+    #[test]
+    fn a_transportless_render_recognised_late_reaches_back_to_the_activation() {
+        // Not said to be offline, no transport: the 17th fast block shows it is a render.
+        let mut s = Session::new(false);
+        let changes: Vec<PassChange> = (0..40).map(|_| s.block(None, None, FAST)).collect();
+        let started = changes
+            .iter()
+            .position(|c| *c != PassChange::None)
+            .expect("a pass starts");
+        assert!(started > 0);
+        assert_eq!(
+            changes[started],
+            PassChange::Started {
+                since_activation: true
+            }
+        );
+        // A slow block in the middle does not split it.
+        assert_eq!(s.block(None, None, REAL_TIME), PassChange::None);
+        let pass = s.tracker.finish().unwrap();
+        assert_eq!(
+            pass.frames,
+            41 * u64::from(BLOCK),
+            "every block since activation"
+        );
+        assert_eq!(pass.start.seconds, 0.0);
     }
 
     #[test]

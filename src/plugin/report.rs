@@ -87,7 +87,9 @@ impl PassReport {
         if !matches!(status, HeadroomStatus::Ready | HeadroomStatus::Acceptable) {
             out.push(status.advice(name, sample.max(true_peak), thresholds));
         }
-        if !self.pass.from_project_start {
+        if !self.pass.start.from_host {
+            out.push("The host gave no song position, so the start of the export could not be checked: make sure every stem is exported from the song's start.".to_owned());
+        } else if !self.pass.from_project_start {
             out.push(format!(
                 "The pass started at {}, not at the project start: export every stem from the song's start so they line up.",
                 describe_position(&self.pass.start)

@@ -245,6 +245,17 @@ impl Plugin {
         bytes
     }
 
+    /// Offers a state, as a host opening a project does; false if the plugin refused it.
+    pub fn try_load_state(&mut self, mut bytes: &[u8]) -> bool {
+        let state = self
+            .instance
+            .access_shared_handler(|h| *h.state.get().expect("initialised"))
+            .expect("the plugin has the state extension");
+        state
+            .load(&self.instance.plugin_handle(), &mut bytes)
+            .is_ok()
+    }
+
     /// Loads a saved state.
     pub fn load_state(&mut self, mut bytes: &[u8]) {
         let state = self
@@ -323,8 +334,14 @@ impl Driver {
     /// Queues a parameter change (CLAP value: normalized 0..1, or the step for enums) for the
     /// next block.
     pub fn set_param(&mut self, id: &str, value: f64) {
+        self.set_param_at(0, id, value);
+    }
+
+    /// Queues a parameter change at sample `offset` of the next block (queue them in time
+    /// order, as CLAP requires).
+    pub fn set_param_at(&mut self, offset: u32, id: &str, value: f64) {
         self.events.push(&ParamValueEvent::new(
-            0,
+            offset,
             ClapId::new(param_id(id)),
             Pckn::match_all(),
             value,
