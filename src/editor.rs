@@ -25,7 +25,10 @@ use ballistics::{PeakDisplay, FLOOR_DB};
 /// The editor type the plugin exports.
 pub type StemEditor = EguiEditor<StemApp>;
 
-const WIDTH: f32 = 460.0;
+const WIDTH: f32 = 540.0;
+/// Environment variable with the editor's zoom (1 = 100 %), for screens whose scale the host
+/// does not pass on.
+pub const ZOOM_VAR: &str = "STEM_PREFLIGHT_EDITOR_ZOOM";
 const HEIGHT: f32 = 560.0;
 
 /// Builds the editor. Called once per plugin instance.
@@ -34,8 +37,13 @@ pub fn create(
     shared: Arc<MeterShared>,
     repaint: RepaintNotifier,
 ) -> Option<StemEditor> {
+    let zoom = std::env::var(ZOOM_VAR)
+        .ok()
+        .and_then(|z| z.trim().parse::<f32>().ok())
+        .filter(|z| z.is_finite())
+        .map_or(1.0, |z| z.clamp(0.5, 4.0));
     create_egui_editor(
-        EguiEditorState::from_size(LogicalSize::new(f64::from(WIDTH), f64::from(HEIGHT)), 1.0),
+        EguiEditorState::from_size(LogicalSize::new(f64::from(WIDTH), f64::from(HEIGHT)), zoom),
         repaint.clone(),
         nice_plug_egui::EguiNiceSettings::default(),
         StemApp::new(params, shared, repaint),

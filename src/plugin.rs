@@ -5,6 +5,7 @@ pub mod params;
 pub mod pass;
 pub mod report;
 pub mod shared;
+pub mod test_signal;
 pub mod timeline;
 
 use nice_plug::prelude::*;
@@ -53,6 +54,9 @@ pub struct StemPreflight {
     reports: Option<ReportWriter>,
     /// This instance's place in the overview of all instances; joined at first activation.
     overview: Option<overview::Registration>,
+    /// The standalone build's known signal (see [`test_signal`]) and where it is in its loop.
+    #[cfg(feature = "standalone")]
+    test_signal: Option<(Vec<f32>, usize)>,
 }
 
 /// The report writer thread and the queue that feeds it.
@@ -89,6 +93,8 @@ impl Default for StemPreflight {
             pass_clips: [None; REPORTED_CLIPS],
             reports: None,
             overview: None,
+            #[cfg(feature = "standalone")]
+            test_signal: None,
         }
     }
 }
@@ -162,6 +168,18 @@ impl Plugin for StemPreflight {
             .activated(buffer_config.process_mode == ProcessMode::Offline);
         // Whatever came before this activation is not part of what comes after it.
         self.clear_measurements();
+        #[cfg(feature = "standalone")]
+        {
+            let setting = std::env::var(test_signal::TEST_SIGNAL_VAR).ok();
+            let setting = setting.as_deref().and_then(test_signal::parse_setting);
+            if let Some((_, Some(name))) = &setting {
+                if let Ok(mut stem_name) = self.params.stem_name.write() {
+                    *stem_name = name.clone();
+                }
+            }
+            self.test_signal =
+                setting.map(|(signal, _)| (signal.render(buffer_config.sample_rate), 0));
+        }
         self.shared.channel_count.store(channels, Ordering::Relaxed);
         self.shared
             .sample_rate
@@ -199,6 +217,15 @@ impl Plugin for StemPreflight {
         std::hint::black_box(Box::new(frames));
         if frames == 0 {
             return ProcessStatus::Normal;
+        }
+        #[cfg(feature = "standalone")]
+        if let Some((signal, at)) = &mut self.test_signal {
+            for mut frame in buffer.iter_samples() {
+                for sample in frame.iter_mut() {
+                    *sample = signal[*at];
+                }
+                *at = (*at + 1) % signal.len();
+            }
         }
         self.follow_pass(frames as u32, context);
         let anchor = BlockAnchor::from_transport(context.transport(), self.stream_samples);

@@ -98,6 +98,11 @@ impl LimiterEvidence {
             LimiterVerdict::None if self.loud_seconds < MIN_LOUD_WINDOWS as f32 * WINDOW_MS / 1000.0 => {
                 "Not enough loud material yet to judge whether a limiter is active.".to_owned()
             }
+            // Steady peaks under a steady level (a test tone, a drone) prove nothing either way.
+            LimiterVerdict::None if self.pinned_share >= 0.5 => format!(
+                "No limiter found: the level is steady (loudness varies by {:.0} dB), so steady peaks say nothing about a limiter.",
+                self.loudness_range_db
+            ),
             LimiterVerdict::None => format!(
                 "No limiter: peaks move with the loudness (only {share:.0} % of loud passages reach the top 0.5 dB)."
             ),

@@ -1,0 +1,386 @@
+//! The editor in a real window: the standalone build (nice-plug's standalone wrapper, dummy
+//! audio backend) meters a known signal under Xvfb with Mesa's software OpenGL; screenshots of
+//! each state are saved under `target/editor-screenshots/` for a person to look at, and checked
+//! here: the window rendered, the status area has the colour of the expected state, and the
+//! words that matter can be read back by OCR (tesseract) at 100 % and 200 %.
+//!
+//! Needs xvfb, x11-apps (xwd), imagemagick, libgl1-mesa-dri and tesseract-ocr (`.ci/run`
+//! installs them).
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Status colours (the editor's `light_colour`).
+const READY: [u8; 3] = [60, 190, 90];
+const ACCEPTABLE: [u8; 3] = [220, 200, 40];
+const TOO_HOT: [u8; 3] = [240, 140, 20];
+const CLIPPED: [u8; 3] = [230, 40, 40];
+/// How long a window may take to show the expected state (software GL, a loaded machine).
+const PATIENCE: Duration = Duration::from_secs(45);
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Builds the standalone program (a no-op when current).
+fn standalone() -> PathBuf {
+    let status = Command::new(env!("CARGO"))
+        .args([
+            "build",
+            "--release",
+            "--features",
+            "standalone",
+            "--bin",
+            "stem-preflight-standalone",
+        ])
+        .current_dir(root())
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "building the standalone program failed");
+    root().join("target/release/stem-preflight-standalone")
+}
+
+fn require(tool: &str) {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        found,
+        "{tool} is missing: install xvfb x11-apps imagemagick libgl1-mesa-dri tesseract-ocr (see .ci/run)"
+    );
+}
+
+/// A private X server; the display number is the one it picked.
+struct Display {
+    server: Child,
+    name: String,
+}
+
+impl Display {
+    fn start() -> Self {
+        let mut server = Command::new("Xvfb")
+            .args([
+                "-displayfd",
+                "1",
+                "-screen",
+                "0",
+                "1600x1400x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb starts");
+        let mut number = String::new();
+        let mut out = server.stdout.take().unwrap();
+        let mut byte = [0u8; 1];
+        while out.read(&mut byte).is_ok_and(|n| n == 1) && byte[0] != b'\n' {
+            number.push(byte[0] as char);
+        }
+        assert!(!number.trim().is_empty(), "Xvfb gave no display number");
+        Self {
+            server,
+            name: format!(":{}", number.trim()),
+        }
+    }
+}
+
+impl Drop for Display {
+    fn drop(&mut self) {
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
+}
+
+/// The whole screen as RGB, also saved as a PNG.
+struct Screen {
+    width: usize,
+    height: usize,
+    rgb: Vec<u8>,
+}
+
+impl Screen {
+    fn grab(display: &Display, png: &Path) -> Self {
+        let status = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "xwd -root -silent -display {} | convert xwd:- png:'{}'",
+                display.name,
+                png.display()
+            ))
+            .status()
+            .expect("xwd and convert run");
+        assert!(status.success(), "screenshot failed");
+        let ppm = Command::new("convert")
+            .arg(png)
+            .arg("ppm:-")
+            .output()
+            .expect("convert runs")
+            .stdout;
+        parse_ppm(&ppm)
+    }
+
+    fn pixel(&self, x: usize, y: usize) -> [u8; 3] {
+        let i = (y * self.width + x) * 3;
+        [self.rgb[i], self.rgb[i + 1], self.rgb[i + 2]]
+    }
+
+    /// Pixels within `tolerance` (per channel) of `colour` in the rectangle.
+    fn count(&self, colour: [u8; 3], (x0, y0, x1, y1): (usize, usize, usize, usize)) -> usize {
+        let mut n = 0;
+        for y in y0..y1.min(self.height) {
+            for x in x0..x1.min(self.width) {
+                let p = self.pixel(x, y);
+                if p.iter().zip(colour).all(|(&a, b)| a.abs_diff(b) <= 24) {
+                    n += 1;
+                }
+            }
+        }
+        n
+    }
+
+    /// Width and height of the part that is not black (the window at the top left).
+    fn window_extent(&self) -> (usize, usize) {
+        let (mut w, mut h) = (0, 0);
+        for y in 0..self.height {
+            for x in 0..self.width {
+                if self.pixel(x, y) != [0, 0, 0] {
+                    w = w.max(x + 1);
+                    h = h.max(y + 1);
+                }
+            }
+        }
+        (w, h)
+    }
+}
+
+fn parse_ppm(bytes: &[u8]) -> Screen {
+    // "P6\n[# comment\n]<w> <h>\n<max>\n" then RGB bytes.
+    let mut fields = Vec::new();
+    let mut at = 0;
+    while fields.len() < 4 {
+        while bytes[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        if bytes[at] == b'#' {
+            // A comment runs to the end of its line.
+            while bytes[at] != b'\n' {
+                at += 1;
+            }
+            continue;
+        }
+        let start = at;
+        while !bytes[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        fields.push(String::from_utf8_lossy(&bytes[start..at]).into_owned());
+    }
+    assert_eq!(fields[0], "P6");
+    let width: usize = fields[1].parse().unwrap();
+    let height: usize = fields[2].parse().unwrap();
+    let rgb = bytes[at + 1..].to_vec();
+    assert_eq!(rgb.len(), width * height * 3);
+    Screen { width, height, rgb }
+}
+
+/// The text OCR reads in the window (the top-left `width`x`height` of the screenshot), lower
+/// case with all white space removed (OCR is unreliable about spaces). Dark-themed small text is
+/// made OCR-friendly first: brightest channel, inverted, enlarged three times.
+fn ocr(png: &Path, (width, height): (usize, usize)) -> String {
+    let prepared = png.with_extension("ocr.png");
+    let status = Command::new("convert")
+        .arg(png)
+        .args(["-crop", &format!("{width}x{height}+0+0"), "+repage"])
+        // The brightest channel, so red and orange text stays as dark as white text.
+        .args(["-channel", "RGB", "-separate", "-evaluate-sequence", "Max"])
+        .args(["-negate", "-resize", "300%"])
+        .arg(&prepared)
+        .status()
+        .expect("convert runs");
+    assert!(status.success());
+    let out = Command::new("tesseract")
+        .arg(&prepared)
+        .arg("stdout")
+        .stderr(Stdio::null())
+        .output()
+        .expect("tesseract runs");
+    let _ = std::fs::remove_file(&prepared);
+    squeeze(&String::from_utf8_lossy(&out.stdout))
+}
+
+fn squeeze(text: &str) -> String {
+    text.to_lowercase()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect()
+}
+
+/// One editor window showing a state.
+struct Shot<'a> {
+    file: &'a str,
+    signal: &'a str,
+    zoom: f32,
+    /// The status box's colour, and the ones it must not have.
+    colour: [u8; 3],
+    /// Words OCR must find (case and spaces do not matter).
+    words: &'a [&'a str],
+}
+
+fn launch(program: &Path, display: &Display, signal: &str, zoom: f32, runtime: &Path) -> Child {
+    Command::new(program)
+        .args(["--backend", "dummy"])
+        .env("DISPLAY", &display.name)
+        .env("LIBGL_ALWAYS_SOFTWARE", "1")
+        .env("STEM_PREFLIGHT_TEST_SIGNAL", signal)
+        .env("STEM_PREFLIGHT_EDITOR_ZOOM", zoom.to_string())
+        .env("STEM_PREFLIGHT_RUNTIME_DIR", runtime)
+        .env("STEM_PREFLIGHT_REPORT_DIR", runtime.join("reports"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the standalone program starts")
+}
+
+/// Waits until the window shows `shot`'s state, saves the screenshot, and returns the screen.
+fn capture(display: &Display, shot: &Shot, out: &Path) -> Screen {
+    let png = out.join(shot.file);
+    let z = shot.zoom as usize;
+    // The status box sits under the header, across the window.
+    let status_area = (0, 30 * z, 520 * z, 125 * z);
+    let others: Vec<[u8; 3]> = [READY, ACCEPTABLE, TOO_HOT, CLIPPED]
+        .into_iter()
+        .filter(|c| *c != shot.colour)
+        .collect();
+    let deadline = Instant::now() + PATIENCE;
+    let mut last_text = String::new();
+    loop {
+        let screen = Screen::grab(display, &png);
+        let coloured = screen.count(shot.colour, status_area);
+        let foreign = others
+            .iter()
+            .map(|c| screen.count(*c, status_area))
+            .max()
+            .unwrap();
+        if coloured >= 400 * z * z && foreign < 40 {
+            last_text = ocr(&png, screen.window_extent());
+            if shot.words.iter().all(|w| last_text.contains(&squeeze(w))) {
+                return screen;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{}: status colour {:?} in {coloured} pixels (others up to {foreign}); text read: {last_text:?}",
+            shot.file,
+            shot.colour
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+fn stop(mut child: Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn the_editor_shows_each_state_in_a_real_window() {
+    for tool in ["Xvfb", "xwd", "convert", "tesseract"] {
+        require(tool);
+    }
+    let program = standalone();
+    let out = root().join("target/editor-screenshots");
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).unwrap();
+    let display = Display::start();
+
+    let shots = [
+        Shot {
+            file: "ready.png",
+            signal: "ready,name=Bass",
+            zoom: 1.0,
+            colour: READY,
+            words: &["ready", "headroom"],
+        },
+        Shot {
+            file: "too-hot.png",
+            signal: "too-hot,name=Drums",
+            zoom: 1.0,
+            colour: TOO_HOT,
+            words: &["too hot", "lower the drums bus by 4.0 db"],
+        },
+        Shot {
+            file: "too-hot-200.png",
+            signal: "too-hot,name=Drums",
+            zoom: 2.0,
+            colour: TOO_HOT,
+            words: &["too hot", "lower the drums bus by 4.0 db"],
+        },
+        Shot {
+            file: "clipped.png",
+            signal: "clipped,name=Vocals",
+            zoom: 1.0,
+            colour: CLIPPED,
+            words: &["clipped", "lower the vocals bus", "last:", "(bar"],
+        },
+        Shot {
+            file: "limiter.png",
+            signal: "limited,name=Mix",
+            zoom: 1.0,
+            colour: TOO_HOT,
+            words: &["peaks pinned at -1.0 dbfs", "limiter"],
+        },
+    ];
+    let mut extents = Vec::new();
+    for (i, shot) in shots.iter().enumerate() {
+        let runtime = out.join(format!("runtime-{i}"));
+        let child = launch(&program, &display, shot.signal, shot.zoom, &runtime);
+        let screen = capture(&display, shot, &out);
+        stop(child);
+        // Not blank: the window covers a real area and has many colours.
+        let (w, h) = screen.window_extent();
+        assert!(w > 300 && h > 300, "{}: window {w}x{h}", shot.file);
+        extents.push((shot.zoom, w, h));
+    }
+    // 200 % is twice the size in pixels, not the same window with bigger text cut off.
+    let (w1, h1) = (extents[1].1 as f32, extents[1].2 as f32);
+    let (w2, h2) = (extents[2].1 as f32, extents[2].2 as f32);
+    assert!(
+        (w2 / w1 - 2.0).abs() < 0.1 && (h2 / h1 - 2.0).abs() < 0.1,
+        "{w1}x{h1} vs {w2}x{h2}"
+    );
+
+    // Three instances in three processes: the top window lists all of them.
+    let runtime = out.join("runtime-overview");
+    let children: Vec<Child> = [
+        "ready,name=Bass",
+        "clipped,name=Vocals",
+        "too-hot,name=Drums",
+    ]
+    .into_iter()
+    .map(|signal| {
+        let child = launch(&program, &display, signal, 1.0, &runtime);
+        // One after the other, so the Drums window ends up on top.
+        std::thread::sleep(Duration::from_secs(2));
+        child
+    })
+    .collect();
+    capture(
+        &display,
+        &Shot {
+            file: "overview.png",
+            signal: "",
+            zoom: 1.0,
+            colour: TOO_HOT,
+            words: &["all instances (3)", "bass", "vocals", "drums"],
+        },
+        &out,
+    );
+    for child in children {
+        stop(child);
+    }
+}
