@@ -4,19 +4,26 @@
 
 use std::fmt::Write;
 
-/// Everything a note says. `None` and empty lists become blanks to fill in.
+/// What the user tells the note (or, for tempo and time signature, the host).
 #[derive(Debug, Clone, Default)]
-pub struct DeliveryNote {
+pub struct NoteInfo {
     /// Song title.
     pub song: Option<String>,
     /// Artist.
     pub artist: Option<String>,
     /// Tempo, BPM.
     pub tempo_bpm: Option<f64>,
-    /// Time signature ("4/4").
-    pub time_signature: Option<String>,
     /// Key ("A minor").
     pub key: Option<String>,
+    /// Time signature ("4/4").
+    pub time_signature: Option<String>,
+}
+
+/// Everything a note says. `None` and empty lists become blanks to fill in.
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryNote {
+    /// Song, artist, tempo, key, time signature.
+    pub info: NoteInfo,
     /// Every sample rate seen, Hz.
     pub sample_rates: Vec<u32>,
     /// Every file format seen ("24-bit PCM"); empty when the writer cannot know.
@@ -56,30 +63,27 @@ impl DeliveryNote {
         };
         line("DELIVERY NOTE (Stem Preflight)");
         line("");
-        line(&format!("Song:            {}", or_blank(self.song.clone())));
-        line(&format!(
-            "Artist:          {}",
-            or_blank(self.artist.clone())
-        ));
-        line(&format!(
-            "Tempo:           {}",
-            or_blank(self.tempo_bpm.map(format_tempo))
-        ));
-        line(&format!(
-            "Time signature:  {}",
-            or_blank(self.time_signature.clone())
-        ));
-        line(&format!("Key:             {}", or_blank(self.key.clone())));
-        line(&format!(
-            "Sample rate:     {}",
-            list(
-                self.sample_rates
-                    .iter()
-                    .map(|r| format!("{r} Hz"))
-                    .collect()
-            )
-        ));
-        line(&format!("Format:          {}", list(self.formats.clone())));
+        let info = &self.info;
+        let fields = [
+            ("Song:", or_blank(info.song.clone())),
+            ("Artist:", or_blank(info.artist.clone())),
+            ("Tempo:", or_blank(info.tempo_bpm.map(format_tempo))),
+            ("Time signature:", or_blank(info.time_signature.clone())),
+            ("Key:", or_blank(info.key.clone())),
+            (
+                "Sample rate:",
+                list(
+                    self.sample_rates
+                        .iter()
+                        .map(|r| format!("{r} Hz"))
+                        .collect(),
+                ),
+            ),
+            ("Format:", list(self.formats.clone())),
+        ];
+        for (label, value) in fields {
+            line(&format!("{label:<17}{value}"));
+        }
         line("");
         line(self.stems_heading);
         for stem in &self.stems {
@@ -122,7 +126,10 @@ mod tests {
     #[test]
     fn unknown_fields_are_blanks_to_fill_in() {
         let note = DeliveryNote {
-            tempo_bpm: Some(92.5),
+            info: NoteInfo {
+                tempo_bpm: Some(92.5),
+                ..NoteInfo::default()
+            },
             sample_rates: vec![48_000],
             stems_heading: "Stems:",
             stems: vec!["Drums: peak -6.1 dBFS".into()],

@@ -112,27 +112,45 @@ fn assert_signal_numbers(report: &Value, frames: usize, clip_seconds: f64) {
     );
 }
 
-#[test]
-fn a_reset_and_an_empty_call_before_every_block() {
-    let (mut plugin, folder) = instance("resets");
+type Processor = StartedPluginAudioProcessor<TestHost>;
+
+/// Plays [`signal`] block by block from the song position `position(stream sample)` (seconds),
+/// calling `before_block` first each time, then one stopped block, then deactivates. Returns
+/// the one report the export left.
+fn export(
+    plugin: &mut Plugin,
+    folder: &Path,
+    position: impl Fn(usize) -> f64,
+    mut before_block: impl FnMut(&mut Processor, &mut Driver, usize),
+) -> Value {
     let x = signal();
     let mut processor = plugin.start(RATE, BLOCK as u32);
     let mut driver = Driver::new(2);
     for (i, block) in x.chunks(BLOCK).enumerate() {
-        let at = (i * BLOCK) as f64 / RATE;
-        processor.reset();
-        pass_through(&mut driver, &mut processor, &[], Some(song(at, true)));
+        let at = position(i * BLOCK);
+        before_block(&mut processor, &mut driver, block.len());
         pass_through(&mut driver, &mut processor, block, Some(song(at, true)));
     }
-    pass_through(
-        &mut driver,
-        &mut processor,
-        &[0.0; BLOCK],
-        Some(song(6.0, false)),
-    );
+    let end = Some(song(position(x.len()), false));
+    pass_through(&mut driver, &mut processor, &[0.0; BLOCK], end);
+    plugin.run_main_thread();
     plugin.stop(processor);
-    let report = &reports_in(&folder, 1)[0];
-    assert_signal_numbers(report, x.len(), 2.0);
+    reports_in(folder, 1).remove(0)
+}
+
+/// The song position of a transport that plays straight from the project start.
+fn straight(stream_sample: usize) -> f64 {
+    stream_sample as f64 / RATE
+}
+
+#[test]
+fn a_reset_and_an_empty_call_before_every_block() {
+    let (mut plugin, folder) = instance("resets");
+    let report = export(&mut plugin, &folder, straight, |processor, driver, _| {
+        processor.reset();
+        pass_through(driver, processor, &[], Some(song(0.0, true)));
+    });
+    assert_signal_numbers(&report, signal().len(), 2.0);
     assert_eq!(report["pass"]["from_project_start"], true);
     assert_eq!(report["tail"]["cut"], false);
 }
@@ -161,9 +179,6 @@ fn no_transport_at_all() {
 #[test]
 fn a_transport_that_loops_back_and_jumps_forward() {
     let (mut plugin, folder) = instance("jumps");
-    let x = signal();
-    let mut processor = plugin.start(RATE, BLOCK as u32);
-    let mut driver = Driver::new(2);
     // The song position: linear for 3 s (the clip at 2 s), then back to 1 s (a loop), then
     // forward to 30 s.
     let position = |stream: usize| {
@@ -174,20 +189,9 @@ fn a_transport_that_loops_back_and_jumps_forward() {
             s => s + 24.0,
         }
     };
-    for (i, block) in x.chunks(BLOCK).enumerate() {
-        let at = position(i * BLOCK);
-        pass_through(&mut driver, &mut processor, block, Some(song(at, true)));
-    }
-    pass_through(
-        &mut driver,
-        &mut processor,
-        &[0.0; BLOCK],
-        Some(song(31.0, false)),
-    );
-    plugin.stop(processor);
+    let report = export(&mut plugin, &folder, position, |_, _, _| {});
     // A loop or a jump is not a new export: one pass, every block in it.
-    let report = &reports_in(&folder, 1)[0];
-    assert_signal_numbers(report, x.len(), 2.0);
+    assert_signal_numbers(&report, signal().len(), 2.0);
     assert_eq!(report["clips"]["first"][0]["position"]["bar"], 2);
 }
 
@@ -224,47 +228,27 @@ fn a_thousand_activations_then_an_export_at_a_new_rate() {
             "threads: {before} before, {after} after"
         );
     }
-    let x = signal();
-    let mut processor = plugin.start(RATE, BLOCK as u32);
-    let mut driver = Driver::new(2);
-    for (i, block) in x.chunks(BLOCK).enumerate() {
-        let at = (i * BLOCK) as f64 / RATE;
-        pass_through(&mut driver, &mut processor, block, Some(song(at, true)));
-    }
-    plugin.stop(processor);
-    let report = &reports_in(&folder, 1)[0];
-    assert_signal_numbers(report, x.len(), 2.0);
+    let report = export(&mut plugin, &folder, straight, |_, _, _| {});
+    assert_signal_numbers(&report, signal().len(), 2.0);
     assert_eq!(report["pass"]["sample_rate"], RATE);
 }
 
 #[test]
 fn parameter_events_at_every_sample_offset() {
     let (mut plugin, folder) = instance("param-events");
-    let x = signal();
-    let mut processor = plugin.start(RATE, BLOCK as u32);
-    let mut driver = Driver::new(2);
-    for (i, block) in x.chunks(BLOCK).enumerate() {
-        for offset in 0..block.len() as u32 {
-            let value = f64::from(offset % 7) / 7.0;
-            driver.set_param_at(offset, "target_peak", value);
-            driver.set_param_at(offset, "warning_peak", 1.0 - value);
+    let value_at = |offset: u32| f64::from(offset % 7) / 7.0;
+    let report = export(&mut plugin, &folder, straight, |_, driver, frames| {
+        for offset in 0..frames as u32 {
+            driver.set_param_at(offset, "target_peak", value_at(offset));
+            driver.set_param_at(offset, "warning_peak", 1.0 - value_at(offset));
         }
-        let at = (i * BLOCK) as f64 / RATE;
-        pass_through(&mut driver, &mut processor, block, Some(song(at, true)));
-    }
-    // After all that, one more change lands as sent.
-    driver.set_param_at(0, "target_peak", 0.75);
-    pass_through(
-        &mut driver,
-        &mut processor,
-        &[0.0; BLOCK],
-        Some(song(6.0, false)),
-    );
-    plugin.run_main_thread();
-    plugin.stop(processor);
-    assert!((plugin.param_value("target_peak") - 0.75).abs() < 1e-6);
-    let report = &reports_in(&folder, 1)[0];
-    assert_signal_numbers(report, x.len(), 2.0);
+    });
+    assert_signal_numbers(&report, signal().len(), 2.0);
+    // The last event of the last block is the value that stays.
+    let last_offset = ((signal().len() - 1) % BLOCK) as u32;
+    let expected = value_at(last_offset);
+    assert!((plugin.param_value("target_peak") - expected).abs() < 1e-6);
+    assert!((plugin.param_value("warning_peak") - (1.0 - expected)).abs() < 1e-6);
 }
 
 #[test]

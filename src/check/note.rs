@@ -4,21 +4,7 @@
 use super::finding::Severity;
 use super::{CheckReport, Role};
 use crate::delivery_note::DeliveryNote;
-
-/// What only the user knows.
-#[derive(Debug, Clone, Default)]
-pub struct NoteInfo {
-    /// Song title (default: the song part of the file names).
-    pub song: Option<String>,
-    /// Artist.
-    pub artist: Option<String>,
-    /// Tempo, BPM.
-    pub tempo_bpm: Option<f64>,
-    /// Key ("A minor").
-    pub key: Option<String>,
-    /// Time signature ("4/4").
-    pub time_signature: Option<String>,
-}
+pub use crate::delivery_note::NoteInfo;
 
 /// Writes the note from a finished check. Sample rate, bit depth and the stems come from the
 /// files; tempo, key and the rest from `info` or a blank to fill in.
@@ -79,11 +65,10 @@ pub fn delivery_note(report: &CheckReport, info: &NoteInfo) -> String {
         )
         .collect();
     DeliveryNote {
-        song,
-        artist: info.artist.clone(),
-        tempo_bpm: info.tempo_bpm,
-        time_signature: info.time_signature.clone(),
-        key: info.key.clone(),
+        info: NoteInfo {
+            song,
+            ..info.clone()
+        },
         sample_rates,
         formats,
         stems_heading: "Files:",

@@ -18,7 +18,7 @@ use super::params::{Role, StemPreflightParams};
 use super::report::{self, describe_position, PassReport};
 use super::shared::MeterShared;
 use crate::analysis::{gain_to_db, HeadroomStatus, HeadroomThresholds, LimiterVerdict};
-use crate::delivery_note::DeliveryNote;
+use crate::delivery_note::{DeliveryNote, NoteInfo};
 use nice_plug_egui::RepaintNotifier;
 
 /// How often each process rewrites its status file.
@@ -573,11 +573,14 @@ pub fn delivery_note(passes: &[PassSummary]) -> DeliveryNote {
         })
         .collect();
     DeliveryNote {
-        tempo_bpm: passes.iter().find_map(|p| p.report.pass.tempo_bpm),
-        time_signature: passes
-            .iter()
-            .find_map(|p| p.report.pass.time_signature)
-            .map(|(n, d)| format!("{n}/{d}")),
+        info: NoteInfo {
+            tempo_bpm: passes.iter().find_map(|p| p.report.pass.tempo_bpm),
+            time_signature: passes
+                .iter()
+                .find_map(|p| p.report.pass.time_signature)
+                .map(|(n, d)| format!("{n}/{d}")),
+            ..NoteInfo::default()
+        },
         sample_rates,
         stems_heading: "Stems in this export (measured by Stem Preflight while it ran):",
         stems,

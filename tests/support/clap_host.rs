@@ -257,14 +257,8 @@ impl Plugin {
     }
 
     /// Loads a saved state.
-    pub fn load_state(&mut self, mut bytes: &[u8]) {
-        let state = self
-            .instance
-            .access_shared_handler(|h| *h.state.get().expect("initialised"))
-            .expect("the plugin has the state extension");
-        state
-            .load(&self.instance.plugin_handle(), &mut bytes)
-            .expect("state loads");
+    pub fn load_state(&mut self, bytes: &[u8]) {
+        assert!(self.try_load_state(bytes), "state loads");
     }
 
     /// Sets a persisted field (`#[persist = "key"]`) through the state, as a host restoring a
