@@ -586,7 +586,7 @@ fn format_db(db: f32) -> String {
     }
 }
 
-/// "1:23.456 (bar 12 beat 3.00), right channel, 4 samples at full scale".
+/// "1:23.456 (bar 12, beat 3.00), right channel, 4 samples at full scale".
 fn describe_clip(notice: &ClipNotice, channels: usize) -> String {
     use crate::analysis::ClipKind;
     let event = notice.event;
@@ -688,7 +688,7 @@ mod tests {
         assert!(texts.iter().any(|t| t == "Clipped"), "{texts:?}");
         assert!(
             texts.iter().any(|t| t.contains(
-                "Clips: 1. Last: 1:23.250 (bar 42 beat 3.00), right, 4 samples at full scale"
+                "Clips: 1. Last: 1:23.250 (bar 42, beat 3.00), right, 4 samples at full scale"
             )),
             "{texts:?}"
         );

@@ -8,6 +8,7 @@
 
 pub mod analysis;
 pub mod check;
+pub mod clock;
 pub mod delivery_note;
 pub mod editor;
 pub mod plugin;

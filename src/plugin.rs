@@ -227,8 +227,8 @@ impl Plugin for StemPreflight {
                 *at = (*at + 1) % signal.len();
             }
         }
-        self.follow_pass(frames as u32, context);
         let anchor = BlockAnchor::from_transport(context.transport(), self.stream_samples);
+        self.follow_pass(frames as u32, anchor, context.transport());
         let restart_window = self.window_samples + frames as u32 >= self.window_length;
         let shared = &*self.shared;
         let mut changed = false;
@@ -337,15 +337,14 @@ impl StemPreflight {
     /// Follows export passes: at the end of one, hands its report to the writer thread;
     /// at the start of one, clears the measurements so they cover exactly the pass. Never
     /// allocates.
-    fn follow_pass(&mut self, frames: u32, context: &impl ProcessContext<Self>) {
-        let transport = context.transport();
+    fn follow_pass(&mut self, frames: u32, anchor: BlockAnchor, transport: &Transport) {
         // A host that sends no transport leaves every position empty.
         let has_transport = transport.playing
             || transport.pos_seconds().is_some()
             || transport.pos_beats().is_some();
         let facts = BlockFacts {
             playing: has_transport.then_some(transport.playing),
-            anchor: BlockAnchor::from_transport(transport, self.stream_samples),
+            anchor,
             frames,
             arrived: Instant::now(),
         };

@@ -22,8 +22,7 @@ const LISTED_CLIPS: usize = 5;
 
 /// "1:02.345" for a frame position.
 pub fn timestamp(frame: u64, sample_rate: u32) -> String {
-    let ms = frame * 1000 / u64::from(sample_rate.max(1));
-    format!("{}:{:02}.{:03}", ms / 60_000, ms / 1000 % 60, ms % 1000)
+    crate::clock::clock(frame as f64 / f64::from(sample_rate.max(1)))
 }
 
 fn channel_name(channel: u16, channels: u16) -> String {

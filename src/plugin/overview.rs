@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::params::{Role, StemPreflightParams};
-use super::report::{self, describe_position, PassReport};
+use super::report::{self, PassReport};
 use super::shared::MeterShared;
 use crate::analysis::{gain_to_db, HeadroomStatus, HeadroomThresholds, LimiterVerdict};
 use crate::delivery_note::{DeliveryNote, NoteInfo};
@@ -134,7 +134,7 @@ impl PassSummary {
     fn line(&self) -> PassLine {
         let tail = &self.report.tail;
         PassLine {
-            start: describe_position(&self.report.pass.start),
+            start: self.report.pass.start.describe(),
             from_project_start: self.report.pass.from_project_start,
             tail: if tail.cut {
                 format!("cut: extend {}", tail.extend_hint())

@@ -92,7 +92,7 @@ impl PassReport {
         } else if !self.pass.from_project_start {
             out.push(format!(
                 "The pass started at {}, not at the project start: export every stem from the song's start so they line up.",
-                describe_position(&self.pass.start)
+                self.pass.start.describe()
             ));
         }
         if self.tail.cut {
@@ -210,7 +210,7 @@ impl PassReport {
         );
         out += &format!(
             "Pass: started at {}{}, {:.1} s, {} Hz{}{}\n",
-            describe_position(&self.pass.start),
+            self.pass.start.describe(),
             if self.pass.from_project_start {
                 " (project start)"
             } else {
@@ -236,7 +236,7 @@ impl PassReport {
             self.clips.flat_top_events
         );
         for clip in self.first_clips.iter().flatten() {
-            out += &format!("  clip at {}\n", describe_position(&clip.position));
+            out += &format!("  clip at {}\n", clip.position.describe());
         }
         let findings = self.findings(name, is_master, thresholds);
         if findings.is_empty() {
@@ -248,16 +248,6 @@ impl PassReport {
             }
         }
         out
-    }
-}
-
-/// "1:02.345 (bar 17, beat 1.00)".
-pub fn describe_position(p: &TimelinePosition) -> String {
-    let ms = (p.seconds.max(0.0) * 1000.0).round() as u64;
-    let time = format!("{}:{:02}.{:03}", ms / 60_000, ms / 1000 % 60, ms % 1000);
-    match p.bar_beat {
-        Some(b) => format!("{time} (bar {}, beat {:.2})", b.bar, b.beat),
-        None => time,
     }
 }
 

@@ -103,19 +103,18 @@ impl BlockAnchor {
 }
 
 impl TimelinePosition {
-    /// "1:23.456" (minutes:seconds) and, when known, "bar 12 beat 3.50".
+    /// "1:23.456" (minutes:seconds) and, when known, "(bar 12, beat 3.50)"; without a host
+    /// position, the time since playback started, said so.
     /// Allocates: not for the audio thread.
     pub fn describe(&self) -> String {
-        let total = self.seconds.max(0.0);
-        let minutes = (total / 60.0).floor();
-        let clock = format!("{}:{:06.3}", minutes as u64, total - minutes * 60.0);
+        let clock = crate::clock::clock(self.seconds);
         let clock = if self.from_host {
             clock
         } else {
             format!("{clock} after playback started")
         };
         match self.bar_beat {
-            Some(BarBeat { bar, beat }) => format!("{clock} (bar {bar} beat {beat:.2})"),
+            Some(BarBeat { bar, beat }) => format!("{clock} (bar {bar}, beat {beat:.2})"),
             None => clock,
         }
     }
