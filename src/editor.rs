@@ -56,8 +56,6 @@ pub struct StemApp {
     shared: Arc<MeterShared>,
     repaint: RepaintNotifier,
     gui: Option<GuiContext>,
-    /// The host's name for the track, when it tells us.
-    track_name: Option<String>,
     /// The name field's text while the editor is open.
     name_field: Option<String>,
     sample: [PeakDisplay; MAX_CHANNELS],
@@ -89,7 +87,8 @@ impl NiceEguiApp for StemApp {
     }
 
     fn track_info_changed(&mut self, info: TrackInfo) {
-        self.track_name = Some(info.name().to_owned());
+        // Kept with the meters: the reports and the overview name the bus after the track too.
+        self.shared.set_track_name(info.name());
     }
 }
 
@@ -104,7 +103,6 @@ impl StemApp {
             shared,
             repaint,
             gui: None,
-            track_name: None,
             name_field: None,
             sample: [PeakDisplay::default(); MAX_CHANNELS],
             true_peak: [PeakDisplay::default(); MAX_CHANNELS],
@@ -198,7 +196,7 @@ impl StemApp {
             ui.label(RichText::new("Stem Preflight").strong());
             ui.label("Name:");
             let params = self.params.clone();
-            let track_name = self.track_name.clone();
+            let track_name = self.shared.track_name();
             let field = self
                 .name_field
                 .get_or_insert_with(|| params.display_name(track_name.as_deref()));
@@ -234,7 +232,9 @@ impl StemApp {
         let thresholds = self.params.thresholds();
         let (sample_db, true_peak_db) = self.max_peak_db();
         let peak_db = sample_db.max(true_peak_db);
-        let name = self.params.display_name(self.track_name.as_deref());
+        let name = self
+            .params
+            .display_name(self.shared.track_name().as_deref());
         let (colour, label, advice) = if peak_db <= crate::analysis::level::SILENCE_DB {
             (
                 light_colour(Light::NoSignal),
@@ -643,7 +643,7 @@ mod tests {
     #[test]
     fn a_hot_bus_shows_the_fader_move_that_fixes_it() {
         let (mut app, shared) = app();
-        app.track_name = Some("Drums".to_owned());
+        shared.set_track_name("Drums");
         // Left channel peaked at -1.2 dBFS: 4.8 dB above the -6 dBFS target.
         shared.channels[0]
             .max_sample_peak

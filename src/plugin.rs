@@ -452,7 +452,7 @@ fn write_pass_report(params: &StemPreflightParams, shared: &MeterShared, report:
         .report_min_s
         .read()
         .map_or(report::MIN_EXPORT_S, |m| *m);
-    let name = params.display_name(None);
+    let name = params.display_name(shared.track_name().as_deref());
     let is_master = params.role.value() == Role::Master;
     let thresholds = params.thresholds();
     let folder = params.report_folder();

@@ -183,7 +183,7 @@ impl Member {
             ))
         };
         InstanceRow {
-            name: self.params.display_name(None),
+            name: self.params.display_name(shared.track_name().as_deref()),
             master: self.params.role.value() == Role::Master,
             sample_peak_dbfs,
             true_peak_dbtp,

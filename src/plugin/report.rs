@@ -10,6 +10,7 @@ use crate::analysis::{
 };
 use serde_json::json;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Version of the report's JSON schema (documented in the README).
 pub const REPORT_SCHEMA_VERSION: u32 = 1;
@@ -287,30 +288,85 @@ pub fn timestamp(unix_seconds: u64) -> String {
     )
 }
 
-/// Writes `<folder>/<base>.json` and `.txt` through temporary files and renames, so a reader
-/// never sees half a report. Returns the JSON's path.
+/// Writes `<folder>/<base>.json` and `.txt` through temporary files, so a reader never sees
+/// half a report. An existing report is never replaced: when `<base>` is taken (two buses
+/// with the same name finishing in the same second), the report becomes `<base> (2)` and so
+/// on. Returns the JSON's path.
 pub fn write_report(folder: &Path, base: &str, json: &str, text: &str) -> Result<PathBuf, String> {
-    let written = write_file(folder, &format!("{base}.json"), json)?;
-    write_file(folder, &format!("{base}.txt"), text)?;
-    Ok(written)
-}
-
-/// Writes `<folder>/<name>` through a temporary file and a rename, creating the folder.
-/// The error says what could not be written and why.
-pub fn write_file(folder: &Path, name: &str, body: &str) -> Result<PathBuf, String> {
-    std::fs::create_dir_all(folder)
-        .map_err(|e| format!("cannot create the report folder {}: {e}", folder.display()))?;
-    let target = folder.join(name);
-    let temporary = folder.join(format!(".{name}.partial"));
-    let result =
-        std::fs::write(&temporary, body).and_then(|()| std::fs::rename(&temporary, &target));
-    match result {
-        Ok(()) => Ok(target),
-        Err(e) => {
-            let _ = std::fs::remove_file(&temporary);
-            Err(format!("cannot write {}: {e}", target.display()))
+    let temporary = write_temporary(folder, &format!("{base}.json"), json)?;
+    for copy in 1..=MAX_SAME_NAME {
+        let stem = if copy == 1 {
+            base.to_owned()
+        } else {
+            format!("{base} ({copy})")
+        };
+        let target = folder.join(format!("{stem}.json"));
+        match claim(&temporary, &target) {
+            Ok(()) => {
+                write_file(folder, &format!("{stem}.txt"), text)?;
+                return Ok(target);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => {
+                let _ = std::fs::remove_file(&temporary);
+                return Err(format!("cannot write {}: {e}", target.display()));
+            }
         }
     }
+    let _ = std::fs::remove_file(&temporary);
+    Err(format!(
+        "cannot write {}: {MAX_SAME_NAME} reports of that name already exist",
+        folder.join(format!("{base}.json")).display()
+    ))
+}
+
+/// How many reports of one name and second [`write_report`] numbers before giving up.
+const MAX_SAME_NAME: u32 = 999;
+
+/// Moves `temporary` to `target` unless `target` exists (then `AlreadyExists`).
+fn claim(temporary: &Path, target: &Path) -> std::io::Result<()> {
+    // Creating a hard link fails when the target exists, which makes taking the name atomic
+    // between instances finishing at the same moment.
+    match std::fs::hard_link(temporary, target) {
+        Ok(()) => {
+            let _ = std::fs::remove_file(temporary);
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(e),
+        // File systems without hard links (FAT on a USB stick, some network shares).
+        Err(_) if target.exists() => Err(std::io::ErrorKind::AlreadyExists.into()),
+        Err(_) => std::fs::rename(temporary, target),
+    }
+}
+
+/// Writes `<folder>/<name>` through a temporary file and a rename, creating the folder and
+/// replacing an older file of that name. The error says what could not be written and why.
+pub fn write_file(folder: &Path, name: &str, body: &str) -> Result<PathBuf, String> {
+    let target = folder.join(name);
+    let temporary = write_temporary(folder, name, body)?;
+    std::fs::rename(&temporary, &target).map_err(|e| {
+        let _ = std::fs::remove_file(&temporary);
+        format!("cannot write {}: {e}", target.display())
+    })?;
+    Ok(target)
+}
+
+/// Writes `body` to a hidden file of its own in `folder` (created if missing) and returns it.
+fn write_temporary(folder: &Path, name: &str, body: &str) -> Result<PathBuf, String> {
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    std::fs::create_dir_all(folder)
+        .map_err(|e| format!("cannot create the report folder {}: {e}", folder.display()))?;
+    // Unique per process and write: instances of one name never share a temporary file.
+    let temporary = folder.join(format!(
+        ".{name}.{}-{}.partial",
+        std::process::id(),
+        WRITES.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::write(&temporary, body).map_err(|e| {
+        let _ = std::fs::remove_file(&temporary);
+        format!("cannot write {}: {e}", folder.join(name).display())
+    })?;
+    Ok(temporary)
 }
 
 /// A file name part from a stem name: no path separators or characters Windows refuses.
@@ -344,15 +400,64 @@ mod tests {
         assert_eq!(file_safe("Drums/Perc: 1?"), "Drums_Perc_ 1_");
     }
 
+    fn scratch_folder(label: &str) -> PathBuf {
+        let folder = std::env::temp_dir().join(format!("sp-{label}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&folder);
+        std::fs::create_dir_all(&folder).unwrap();
+        folder
+    }
+
+    fn leftovers(folder: &Path) -> Vec<String> {
+        std::fs::read_dir(folder)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".partial"))
+            .collect()
+    }
+
     #[test]
     fn a_failed_write_says_why_and_leaves_no_partial_file() {
-        let folder = std::env::temp_dir().join(format!("sp-report-{}", std::process::id()));
-        std::fs::create_dir_all(&folder).unwrap();
-        // A folder where the JSON file should go makes the rename fail.
-        std::fs::create_dir_all(folder.join("x.json")).unwrap();
-        let error = write_report(&folder, "x", "{}", "text").unwrap_err();
+        let folder = scratch_folder("report-fail");
+        // A file where the report folder should be.
+        std::fs::write(folder.join("reports"), "not a folder").unwrap();
+        let error = write_report(&folder.join("reports"), "x", "{}", "text").unwrap_err();
+        assert!(error.contains("cannot create the report folder"), "{error}");
+        // A folder where the delivery note should go makes its rename fail.
+        std::fs::create_dir_all(folder.join("note.txt/inside")).unwrap();
+        let error = write_file(&folder, "note.txt", "text").unwrap_err();
         assert!(error.contains("cannot write"), "{error}");
-        assert!(!folder.join(".x.json.partial").exists());
+        assert!(leftovers(&folder).is_empty(), "{:?}", leftovers(&folder));
+        std::fs::remove_dir_all(&folder).unwrap();
+    }
+
+    #[test]
+    fn reports_of_the_same_name_and_second_are_numbered_not_replaced() {
+        let folder = scratch_folder("report-same");
+        let bodies = ["first", "second", "third"];
+        let paths: Vec<PathBuf> = bodies
+            .iter()
+            .map(|body| write_report(&folder, "2026-11-22 10.00.00 Drums", body, body).unwrap())
+            .collect();
+        let names: Vec<String> = paths
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "2026-11-22 10.00.00 Drums.json",
+                "2026-11-22 10.00.00 Drums (2).json",
+                "2026-11-22 10.00.00 Drums (3).json"
+            ]
+        );
+        for (path, body) in paths.iter().zip(bodies) {
+            assert_eq!(std::fs::read_to_string(path).unwrap(), body);
+            assert_eq!(
+                std::fs::read_to_string(path.with_extension("txt")).unwrap(),
+                body
+            );
+        }
+        assert!(leftovers(&folder).is_empty(), "{:?}", leftovers(&folder));
         std::fs::remove_dir_all(&folder).unwrap();
     }
 }

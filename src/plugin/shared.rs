@@ -71,6 +71,9 @@ pub struct MeterShared {
     reports_in_flight: AtomicU32,
     /// The last pass the writer handled. Only non-audio threads lock it.
     last_pass: std::sync::Mutex<Option<PassSummary>>,
+    /// The host's name for the track (VST3 channel context, CLAP track info), when it gives
+    /// one. Only non-audio threads lock it.
+    track_name: std::sync::Mutex<Option<String>>,
     clip_sender: Sender<ClipNotice>,
     clip_receiver: Receiver<ClipNotice>,
 }
@@ -90,6 +93,7 @@ impl Default for MeterShared {
             pass_block_ms: AtomicU64::new(0),
             reports_in_flight: AtomicU32::new(0),
             last_pass: std::sync::Mutex::new(None),
+            track_name: std::sync::Mutex::new(None),
             clip_sender,
             clip_receiver,
         }
@@ -153,6 +157,19 @@ impl MeterShared {
     /// The last pass the writer handled. Not for the audio thread.
     pub fn last_pass(&self) -> std::sync::MutexGuard<'_, Option<PassSummary>> {
         self.last_pass.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Records the host's name for the track. Not for the audio thread.
+    pub fn set_track_name(&self, name: &str) {
+        *self.track_name.lock().unwrap_or_else(|e| e.into_inner()) = Some(name.to_owned());
+    }
+
+    /// The host's name for the track, if it gave one. Not for the audio thread.
+    pub fn track_name(&self) -> Option<String> {
+        self.track_name
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The next queued clip notice, if any (editor side).

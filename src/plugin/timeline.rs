@@ -80,8 +80,11 @@ impl BlockAnchor {
                     let bar_quarters = f64::from(numerator) * 4.0 / f64::from(denominator);
                     // Count bars from the host's last bar line when it gives one, so tempo or
                     // metre changes earlier in the song don't shift the count.
+                    // In a block that starts before the project start (an export's pre-roll)
+                    // hosts give odd bar lines; count from the song's first bar line instead.
                     let (origin, origin_bar) = self
                         .bar_start
+                        .filter(|_| self.beats.is_none_or(|start| start >= 0.0))
                         .map(|(start, bar)| (start, i64::from(bar)))
                         .unwrap_or((0.0, 0));
                     let bars_from_origin = ((beats - origin) / bar_quarters).floor();
@@ -114,6 +117,7 @@ impl TimelinePosition {
             format!("{clock} after playback started")
         };
         match self.bar_beat {
+            Some(BarBeat { bar, .. }) if bar < 1 => format!("{clock} (before bar 1)"),
             Some(BarBeat { bar, beat }) => format!("{clock} (bar {bar}, beat {beat:.2})"),
             None => clock,
         }
@@ -175,5 +179,28 @@ mod tests {
         assert!(!position.from_host);
         assert!(position.bar_beat.is_none());
         assert_eq!(position.describe(), "0:02.000 after playback started");
+    }
+
+    #[test]
+    fn a_pre_roll_before_the_project_start_is_said_so() {
+        // Ardour starts an export 768 samples before zero and reports a bar line of its own
+        // there; the position is before bar 1 whatever the host's bar count says.
+        let anchor = BlockAnchor {
+            stream_sample: 0,
+            seconds: Some(-0.016),
+            beats: Some(-0.032),
+            tempo_bpm: Some(120.0),
+            time_signature: Some((4, 4)),
+            bar_start: Some((-4.0, -3)),
+            sample_rate: 48_000.0,
+        };
+        let position = anchor.position_of(0);
+        assert_eq!(position.bar_beat.unwrap().bar, 0);
+        assert_eq!(position.describe(), "-0:00.016 (before bar 1)");
+        // From zero on, bars count from 1 again.
+        assert_eq!(
+            anchor.position_of(768).describe(),
+            "0:00.000 (bar 1, beat 1.00)"
+        );
     }
 }
