@@ -248,7 +248,7 @@ impl StemApp {
             (
                 light_colour(Light::of(status)),
                 status.label(),
-                status.advice(&name, peak_db, thresholds),
+                status.advice(&name, sample_db, true_peak_db, thresholds),
             )
         };
         status_box(ui, colour, label, 20.0, |ui| {

@@ -71,27 +71,47 @@ impl HeadroomStatus {
     }
 
     /// What is wrong and what to do, in the engineer's words. `bus` names the stem ("Drums").
-    /// Allocates: not for the audio thread.
-    pub fn advice(&self, bus: &str, peak_db: f32, thresholds: HeadroomThresholds) -> String {
+    /// The peak quoted is the larger of the two, in its own unit. Allocates: not for the
+    /// audio thread.
+    pub fn advice(
+        &self,
+        bus: &str,
+        sample_peak_dbfs: f32,
+        true_peak_dbtp: f32,
+        thresholds: HeadroomThresholds,
+    ) -> String {
         let target = thresholds.target_dbfs;
-        match *self {
+        let peak_db = sample_peak_dbfs.max(true_peak_dbtp);
+        // Said as it would be read on a meter: "peak -1.2 dBFS" or "true peak -0.4 dBTP".
+        let peak = if true_peak_dbtp > sample_peak_dbfs + 0.05 {
+            format!("true peak {true_peak_dbtp:.1} dBTP")
+        } else {
+            format!("peak {sample_peak_dbfs:.1} dBFS")
+        };
+        let mut sentence = match *self {
             Self::Ready => format!(
-                "Peak {peak_db:.1} dBFS: {bus} has the headroom mastering needs (target {target:.0} dBFS)."
+                "{peak}: {bus} has the headroom mastering needs (target {target:.0} dBFS)."
             ),
             Self::Acceptable => format!(
-                "Peak {peak_db:.1} dBFS: acceptable. Lowering {bus} by {:.1} dB would reach {target:.0} dBFS.",
+                "{peak}: acceptable. Lowering {bus} by {:.1} dB would reach {target:.0} dBFS.",
                 peak_db - target
             ),
             Self::TooHot { lower_by_db } => format!(
-                "Peak {peak_db:.1} dBFS: too hot. Lower the {bus} bus by {lower_by_db:.1} dB to reach {target:.0} dBFS, then export again."
+                "{peak}: too hot. Lower the {bus} bus by {lower_by_db:.1} dB to reach {target:.0} dBFS, then export again."
             ),
             Self::Clipped { lower_by_db } if lower_by_db > 0.0 => format!(
-                "Clipped (peak {peak_db:.1} dBFS): clipping is baked into the file and cannot be undone. Lower the {bus} bus by {lower_by_db:.1} dB and export again."
+                "Clipped ({peak}): clipping is baked into the file and cannot be undone. Lower the {bus} bus by {lower_by_db:.1} dB and export again."
             ),
             Self::Clipped { .. } => format!(
-                "Clipped before this point: {bus} has flat-topped peaks even though it peaks at {peak_db:.1} dBFS. Find the clipper or overloaded plugin earlier in the chain, back it off, and export again."
+                "Clipped before this point: {bus} has flat-topped peaks even though its {peak}. Find the clipper or overloaded plugin earlier in the chain, back it off, and export again."
             ),
+        };
+        // Sentences start with a capital.
+        if let Some(first) = sentence.get(..1) {
+            let upper = first.to_uppercase();
+            sentence.replace_range(..1, &upper);
         }
+        sentence
     }
 }
 
@@ -128,10 +148,16 @@ mod tests {
     #[test]
     fn advice_names_the_fix() {
         let t = HeadroomThresholds::default();
-        let text = HeadroomStatus::assess(-1.2, -1.2, false, t).advice("Drums", -1.2, t);
+        let text = HeadroomStatus::assess(-1.2, -1.2, false, t).advice("Drums", -1.2, -1.2, t);
         assert_eq!(
             text,
             "Peak -1.2 dBFS: too hot. Lower the Drums bus by 4.8 dB to reach -6 dBFS, then export again."
+        );
+        // An inter-sample peak above the sample peak is quoted as what it is.
+        let text = HeadroomStatus::assess(0.0, 2.7, true, t).advice("Drums", 0.0, 2.7, t);
+        assert_eq!(
+            text,
+            "Clipped (true peak 2.7 dBTP): clipping is baked into the file and cannot be undone. Lower the Drums bus by 8.7 dB and export again."
         );
     }
 }

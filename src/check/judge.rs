@@ -110,8 +110,7 @@ pub fn judge(
     // Peaks, headroom and clipping.
     let clipped = m.clip_counts.iter().any(|&c| c > 0);
     let status = HeadroomStatus::assess(m.sample_peak_dbfs, m.true_peak_dbtp, clipped, thresholds);
-    let peak_db = m.sample_peak_dbfs.max(m.true_peak_dbtp);
-    let advice = status.advice(label, peak_db, thresholds);
+    let advice = status.advice(label, m.sample_peak_dbfs, m.true_peak_dbtp, thresholds);
     // One shortest possible flat top per channel, and nothing else, also happens at the
     // smooth crest of a synthesized wave: worth a listen, not a rejection.
     let lone_flat_top = m.count(ClipKind::Sample) == 0

@@ -86,7 +86,7 @@ impl PassReport {
         }
         let status = HeadroomStatus::assess(sample, true_peak, self.clipped(), thresholds);
         if !matches!(status, HeadroomStatus::Ready | HeadroomStatus::Acceptable) {
-            out.push(status.advice(name, sample.max(true_peak), thresholds));
+            out.push(status.advice(name, sample, true_peak, thresholds));
         }
         if !self.pass.start.from_host {
             out.push("The host gave no song position, so the start of the export could not be checked: make sure every stem is exported from the song's start.".to_owned());

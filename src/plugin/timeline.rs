@@ -80,15 +80,22 @@ impl BlockAnchor {
                     let bar_quarters = f64::from(numerator) * 4.0 / f64::from(denominator);
                     // Count bars from the host's last bar line when it gives one, so tempo or
                     // metre changes earlier in the song don't shift the count.
-                    // In a block that starts before the project start (an export's pre-roll)
-                    // hosts give odd bar lines; count from the song's first bar line instead.
+                    // Trust the host's bar line only when it is consistent with the block's
+                    // position: not before the project start (an export's pre-roll), not
+                    // after the block start (Ardour's can sit half a sample late, rounded),
+                    // at most a bar before it. Otherwise count from the song's first bar.
                     let (origin, origin_bar) = self
                         .bar_start
-                        .filter(|_| self.beats.is_none_or(|start| start >= 0.0))
+                        .filter(|&(start, _)| {
+                            self.beats.is_some_and(|block| {
+                                block >= 0.0 && start <= block && start > block - bar_quarters
+                            })
+                        })
                         .map(|(start, bar)| (start, i64::from(bar)))
                         .unwrap_or((0.0, 0));
-                    let bars_from_origin = ((beats - origin) / bar_quarters).floor();
-                    let in_bar = beats - origin - bars_from_origin * bar_quarters;
+                    let bars_from_origin =
+                        ((beats - origin + BAR_LINE_SNAP_QUARTERS) / bar_quarters).floor();
+                    let in_bar = (beats - origin - bars_from_origin * bar_quarters).max(0.0);
                     BarBeat {
                         bar: origin_bar + bars_from_origin as i64 + 1,
                         beat: in_bar * f64::from(denominator) / 4.0 + 1.0,
@@ -104,6 +111,10 @@ impl BlockAnchor {
         }
     }
 }
+
+/// Host positions are rounded: a point this close (in quarter notes) before a bar line is
+/// read as on it, so it never shows as "beat 5.00" of a 4/4 bar.
+const BAR_LINE_SNAP_QUARTERS: f64 = 1e-3;
 
 impl TimelinePosition {
     /// "1:23.456" (minutes:seconds) and, when known, "(bar 12, beat 3.50)"; without a host
@@ -202,5 +213,23 @@ mod tests {
             anchor.position_of(768).describe(),
             "0:00.000 (bar 1, beat 1.00)"
         );
+    }
+
+    #[test]
+    fn a_host_bar_line_rounded_past_the_block_start_is_not_trusted() {
+        // Ardour 7.3 at 2.000 s, 120 BPM: the block starts half a sample before beat 4 and
+        // the bar line it reports is half a sample after it.
+        let anchor = BlockAnchor {
+            stream_sample: 0,
+            seconds: Some(2.0),
+            beats: Some(3.999_98),
+            tempo_bpm: Some(120.0),
+            time_signature: Some((4, 4)),
+            bar_start: Some((4.000_02, 0)),
+            sample_rate: 48_000.0,
+        };
+        let bar_beat = anchor.position_of(0).bar_beat.unwrap();
+        assert_eq!(bar_beat.bar, 2);
+        assert!((bar_beat.beat - 1.0).abs() < 1e-3, "{bar_beat:?}");
     }
 }
