@@ -194,15 +194,17 @@ impl PassTracker {
     }
 }
 
-/// Position 0 within one block (hosts start renders a little before or after 0).
+/// At or before position 0, within one block: hosts start renders a little after 0, or
+/// before it (Ardour pre-rolls an export by the chain's latency), and either way the export
+/// covers the project start.
 fn at_project_start(anchor: &BlockAnchor, frames: u32) -> bool {
     let block_s = f64::from(frames.max(1)) / anchor.sample_rate;
     match anchor.seconds {
-        Some(seconds) => seconds.abs() <= block_s,
+        Some(seconds) => seconds <= block_s,
         None => anchor.beats.is_some_and(|beats| {
             anchor
                 .tempo_bpm
-                .is_some_and(|tempo| (beats * 60.0 / tempo).abs() <= block_s)
+                .is_some_and(|tempo| beats * 60.0 / tempo <= block_s)
         }),
     }
 }
@@ -261,6 +263,19 @@ mod tests {
 
     const REAL_TIME: Duration = Duration::from_millis(10);
     const FAST: Duration = Duration::from_micros(100);
+
+    #[test]
+    fn an_export_pre_rolled_by_the_latency_starts_at_the_project_start() {
+        // Ardour 7.3 with a look-ahead limiter on the master starts the export 37 ms early.
+        let mut s = Session::new(true);
+        s.block(Some(true), Some(-0.037), FAST);
+        let pass = *s.tracker.current().unwrap();
+        assert!(pass.from_project_start);
+        // A pass that starts a block and more after zero does not.
+        let mut s = Session::new(true);
+        s.block(Some(true), Some(0.5), FAST);
+        assert!(!s.tracker.current().unwrap().from_project_start);
+    }
 
     #[test]
     fn a_pass_from_the_project_start_and_one_from_bar_17() {
