@@ -4,7 +4,7 @@
 //! plugin's `on_main_thread` after the block that asked for it.
 
 use clack_extensions::audio_ports_config::{AudioPortsConfigBuffer, PluginAudioPortsConfig};
-use clack_extensions::params::{ParamInfoBuffer, PluginParams};
+use clack_extensions::params::{ParamInfoBuffer, ParamInfoFlags, PluginParams};
 use clack_extensions::state::PluginState;
 use clack_host::events::event_types::{ParamValueEvent, TransportEvent, TransportFlags};
 use clack_host::events::{EventFlags, EventHeader};
@@ -234,26 +234,34 @@ impl Plugin {
 
     /// The plugin's state, as a host saves it with a project.
     pub fn save_state(&mut self) -> Vec<u8> {
-        let state = self
-            .instance
-            .access_shared_handler(|h| *h.state.get().expect("initialised"))
-            .expect("the plugin has the state extension");
         let mut bytes = Vec::new();
-        state
-            .save(&self.instance.plugin_handle(), &mut bytes)
-            .expect("state saves");
+        self.save_state_into(&mut bytes);
         bytes
+    }
+
+    /// Saves the state through `writer`, which may take fewer bytes per call than offered.
+    pub fn save_state_into(&mut self, writer: &mut impl std::io::Write) {
+        self.state_extension()
+            .save(&self.instance.plugin_handle(), writer)
+            .expect("state saves");
     }
 
     /// Offers a state, as a host opening a project does; false if the plugin refused it.
     pub fn try_load_state(&mut self, mut bytes: &[u8]) -> bool {
-        let state = self
-            .instance
-            .access_shared_handler(|h| *h.state.get().expect("initialised"))
-            .expect("the plugin has the state extension");
-        state
-            .load(&self.instance.plugin_handle(), &mut bytes)
+        self.try_load_state_from(&mut bytes)
+    }
+
+    /// Offers a state through `reader`, which may give fewer bytes per call than asked for.
+    pub fn try_load_state_from(&mut self, reader: &mut impl std::io::Read) -> bool {
+        self.state_extension()
+            .load(&self.instance.plugin_handle(), reader)
             .is_ok()
+    }
+
+    fn state_extension(&mut self) -> PluginState {
+        self.instance
+            .access_shared_handler(|h| *h.state.get().expect("initialised"))
+            .expect("the plugin has the state extension")
     }
 
     /// Loads a saved state.
@@ -283,20 +291,45 @@ impl Plugin {
             .expect("the parameter exists")
     }
 
-    /// Every parameter's CLAP id and name.
-    pub fn param_names(&mut self) -> Vec<(u32, String)> {
+    /// Every parameter as the host sees it.
+    pub fn param_infos(&mut self) -> Vec<ParamSummary> {
         let params = self.params();
         let handle = self.instance.plugin_handle();
         let mut buffer = ParamInfoBuffer::new();
         (0..params.count(&handle))
             .filter_map(|i| {
                 let info = params.get_info(&handle, i, &mut buffer)?;
-                Some((
-                    info.id.get(),
-                    String::from_utf8_lossy(info.name).into_owned(),
-                ))
+                Some(ParamSummary {
+                    id: info.id.get(),
+                    name: String::from_utf8_lossy(info.name).into_owned(),
+                    min: info.min_value,
+                    max: info.max_value,
+                    stepped: info.flags.contains(ParamInfoFlags::IS_STEPPED),
+                })
             })
             .collect()
+    }
+
+    /// The plugin's text for a parameter value, as a host displays it.
+    pub fn value_to_text(&mut self, id: u32, value: f64) -> Option<String> {
+        let params = self.params();
+        let mut buffer = [0u8; 256];
+        params
+            .value_to_text(
+                &self.instance.plugin_handle(),
+                ClapId::new(id),
+                value,
+                &mut buffer,
+            )
+            .ok()
+            .map(|text| String::from_utf8_lossy(text).into_owned())
+    }
+
+    /// The value the plugin reads from a text typed into the host.
+    pub fn text_to_value(&mut self, id: u32, text: &str) -> Option<f64> {
+        let params = self.params();
+        let text = CString::new(text).ok()?;
+        params.text_to_value(&self.instance.plugin_handle(), ClapId::new(id), &text)
     }
 
     fn params(&mut self) -> PluginParams {
@@ -304,6 +337,16 @@ impl Plugin {
             .access_shared_handler(|h| *h.params.get().expect("initialised"))
             .expect("the plugin has the params extension")
     }
+}
+
+/// One parameter's description.
+#[derive(Debug, Clone)]
+pub struct ParamSummary {
+    pub id: u32,
+    pub name: String,
+    pub min: f64,
+    pub max: f64,
+    pub stepped: bool,
 }
 
 /// Buffers and ports for driving one activated processor.
