@@ -1,5 +1,6 @@
 //! The nice-plug glue: a pass-through effect that meters every block.
 
+pub mod delivery;
 pub mod overview;
 pub mod params;
 pub mod pass;
@@ -494,6 +495,8 @@ fn write_pass_report(params: &StemPreflightParams, shared: &MeterShared, report:
             folder,
             export,
             noted: false,
+            began_unix_ms: overview::unix_ms_at(report.pass.began_at),
+            ended_unix_ms: overview::unix_ms_at(report.pass.last_block_at),
         },
     );
 }

@@ -1,7 +1,8 @@
 //! One overview of every instance, through a real CLAP host: ten instances in this process see
 //! each other, an export of all of them leaves one delivery note written by the last to finish,
 //! a second process sees them (and they it) through the status files, and a killed process's
-//! entries expire.
+//! entries expire. An export spread over two processes (a sandboxing host) leaves one note
+//! listing both, written by the process that finished last.
 
 mod support;
 
@@ -9,6 +10,7 @@ use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use stem_preflight::plugin::overview::{
     read_statuses, InstanceRow, Light, DELIVERY_NOTE_FILE, HEARTBEAT, STALE_AFTER,
@@ -19,6 +21,11 @@ const RATE: f64 = 48_000.0;
 const BLOCK: usize = 512;
 /// The child process names its instances after this variable's comma-separated value.
 const CHILD_NAMES: &str = "STEM_PREFLIGHT_TEST_CHILD_NAMES";
+/// The child process exports for this many seconds of audio, in real time.
+const CHILD_EXPORT_S: &str = "STEM_PREFLIGHT_TEST_CHILD_EXPORT_S";
+
+/// The tests share the process-wide registry and environment: one at a time.
+static SERIAL: Mutex<()> = Mutex::new(());
 
 /// Peaks read from a sine whose crest lands on a sample: exact up to float rounding and the
 /// true-peak meter's ±0.05 dB (analysis-core issue).
@@ -148,6 +155,7 @@ const BUSES: [Bus; 10] = [
 
 #[test]
 fn instances_see_each_other_and_an_export_leaves_one_delivery_note() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let tmp = Path::new(env!("CARGO_TARGET_TMPDIR")).join("overview");
     let runtime = fresh(tmp.join("runtime"));
     let reports = fresh(tmp.join("reports"));
@@ -421,4 +429,177 @@ fn child_process_instances() {
     // Stay alive (beating) until the parent kills this process; never longer than a minute.
     std::thread::sleep(Duration::from_secs(60));
     drop(processors);
+}
+
+/// Instances named `names` (a ` (mix)` suffix makes the reference mix) that count a pass from
+/// the project start as an export after one second.
+fn export_instances(names: &[&str]) -> (Vec<Plugin>, Vec<Driver>) {
+    let plugins = names
+        .iter()
+        .map(|name| {
+            let mut plugin = Plugin::load(release_bundle());
+            let name = name.trim_end_matches(" (mix)");
+            plugin.set_persisted("stem_name", &Value::from(name));
+            plugin.set_persisted("report_min_s", &Value::from(1.0));
+            plugin
+        })
+        .collect();
+    let drivers = names
+        .iter()
+        .map(|name| {
+            let mut driver = Driver::new(2);
+            if name.ends_with(" (mix)") {
+                driver.set_param("role", 1.0);
+            }
+            driver
+        })
+        .collect();
+    (plugins, drivers)
+}
+
+/// Plays `seconds` of a sine from the project start through every instance in real time, as a
+/// host exports in real time, then stops the transport.
+fn export_in_real_time(plugins: &mut [Plugin], drivers: &mut [Driver], seconds: f64) {
+    let mut processors: Vec<_> = plugins
+        .iter_mut()
+        .map(|p| p.start(RATE, BLOCK as u32))
+        .collect();
+    let x = sine(0.5, (seconds * RATE) as usize + BLOCK);
+    let started = Instant::now();
+    let blocks = (seconds * RATE) as usize / BLOCK;
+    for i in 0..=blocks {
+        let playing = i < blocks;
+        let chunk = if playing {
+            x[i * BLOCK..(i + 1) * BLOCK].to_vec()
+        } else {
+            vec![0.0; BLOCK]
+        };
+        for (processor, driver) in processors.iter_mut().zip(drivers.iter_mut()) {
+            let mut input = vec![chunk.clone(), chunk.clone()];
+            let mut output = input.clone();
+            let song = Song {
+                seconds: (i * BLOCK) as f64 / RATE,
+                tempo_bpm: 120.0,
+                time_signature: (4, 4),
+                playing,
+            };
+            driver.process(processor, &mut input, &mut output, Some(song));
+        }
+        // Keep to the clock: the blocks of a real-time export.
+        let due = Duration::from_secs_f64(((i + 1) * BLOCK) as f64 / RATE);
+        if let Some(wait) = due.checked_sub(started.elapsed()) {
+            std::thread::sleep(wait);
+        }
+    }
+    for (plugin, processor) in plugins.iter_mut().zip(processors) {
+        plugin.stop(processor);
+    }
+}
+
+#[test]
+fn an_export_across_two_processes_leaves_one_note_listing_both() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR")).join("overview-processes");
+    let runtime = fresh(tmp.join("runtime"));
+    let reports = fresh(tmp.join("reports"));
+    std::env::set_var("STEM_PREFLIGHT_RUNTIME_DIR", &runtime);
+    std::env::set_var("STEM_PREFLIGHT_REPORT_DIR", &reports);
+    let note_path = reports.join(DELIVERY_NOTE_FILE);
+
+    // This process: Drums and the mix, 3 s. The child: Bass, 4 s, starting a little later, so
+    // it finishes last and must be the one to write the note.
+    let (mut plugins, mut drivers) = export_instances(&["Drums", "Mix (mix)"]);
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--ignored",
+            "--exact",
+            "child_process_export",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_NAMES, "Bass")
+        .env(CHILD_EXPORT_S, "4")
+        .env("STEM_PREFLIGHT_RUNTIME_DIR", &runtime)
+        .env("STEM_PREFLIGHT_REPORT_DIR", &reports)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the test binary runs as a child");
+    export_in_real_time(&mut plugins, &mut drivers, 3.0);
+    // This process has finished; the child is still exporting: no note yet, not a partial one.
+    std::thread::sleep(HEARTBEAT / 2);
+    assert!(
+        !note_path.exists(),
+        "a note was written before the export ended"
+    );
+
+    // Read to the end: the child still writes after its answer.
+    let output: Vec<String> = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+        .collect();
+    assert!(child.wait().unwrap().success(), "{output:#?}");
+    let child_says = output
+        .iter()
+        .find_map(|line| line.split_once("CHILD DONE ").map(|(_, r)| r.to_owned()))
+        .expect("the child reports when its export is done");
+    assert_eq!(child_says, "the note is there");
+
+    let note = std::fs::read_to_string(&note_path).expect("a delivery note");
+    for line in [
+        "  Bass: peak -6.0 dBFS, true peak -6.0 dBTP",
+        "  Drums: peak -6.0 dBFS, true peak -6.0 dBTP",
+        "  Mix (reference mix): peak -6.0 dBFS",
+    ] {
+        assert!(note.contains(line), "{line:?} in\n{note}");
+    }
+    // Written once: no process rewrites it afterwards.
+    let written_at = std::fs::metadata(&note_path).unwrap().modified().unwrap();
+    std::thread::sleep(HEARTBEAT * 3);
+    assert_eq!(
+        std::fs::metadata(&note_path).unwrap().modified().unwrap(),
+        written_at,
+        "the note was written again"
+    );
+    let reports_written = std::fs::read_dir(&reports)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "json"))
+        })
+        .count();
+    assert_eq!(reports_written, 3, "one report per instance");
+}
+
+/// Run by the test above as a second process: exports its instances in real time, says when the
+/// delivery note lists them, and keeps beating a little.
+#[test]
+#[ignore = "run as a child process by the two-process export test"]
+fn child_process_export() {
+    let (Ok(names), Ok(seconds)) = (std::env::var(CHILD_NAMES), std::env::var(CHILD_EXPORT_S))
+    else {
+        return;
+    };
+    let names: Vec<&str> = names.split(',').collect();
+    let (mut plugins, mut drivers) = export_instances(&names);
+    // Start a moment after the parent, as a second sandboxed process would.
+    std::thread::sleep(Duration::from_millis(300));
+    export_in_real_time(&mut plugins, &mut drivers, seconds.parse().unwrap());
+    // The plugin's registry lives in the loaded bundle, not in this test binary: look for the
+    // note itself.
+    let reports = PathBuf::from(std::env::var_os("STEM_PREFLIGHT_REPORT_DIR").unwrap());
+    let note = wait_for(HEARTBEAT * 5, || {
+        std::fs::read_to_string(reports.join(DELIVERY_NOTE_FILE))
+            .ok()
+            .filter(|note| names.iter().all(|n| note.contains(n)))
+    });
+    println!(
+        "CHILD DONE {}",
+        if note.is_some() {
+            "the note is there"
+        } else {
+            "no note"
+        }
+    );
+    std::thread::sleep(HEARTBEAT * 2);
+    drop(plugins);
 }

@@ -14,11 +14,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use super::delivery::{self, NoteDecision, NoteEntry, RemoteInstance};
 use super::params::{Role, StemPreflightParams};
 use super::report::{self, PassReport};
 use super::shared::MeterShared;
 use crate::analysis::{gain_to_db, HeadroomStatus, HeadroomThresholds, LimiterVerdict};
-use crate::delivery_note::{DeliveryNote, NoteInfo};
 use nice_plug_egui::RepaintNotifier;
 
 /// How often each process rewrites its status file.
@@ -28,8 +28,6 @@ pub const STALE_AFTER: Duration = Duration::from_secs(3);
 /// A pass that has had no block for this long no longer holds up the delivery note: the host
 /// stopped processing that instance.
 const PASS_QUIET_AFTER: Duration = Duration::from_secs(2);
-/// Passes whose wall-clock spans come this close belong to the same export.
-const SAME_EXPORT_SLACK: Duration = Duration::from_secs(1);
 /// Status files larger than this are not ours.
 const MAX_STATUS_BYTES: u64 = 1 << 20;
 /// `schema` field of a status file.
@@ -86,6 +84,12 @@ pub struct InstanceRow {
     pub limiter: String,
     /// The last pass, when there was one.
     pub last_pass: Option<PassLine>,
+    /// In a pass, or its pass report not yet handled: an export may still be under way.
+    #[serde(default)]
+    pub busy: bool,
+    /// The last export's part of the delivery note, for a process that writes the note.
+    #[serde(default)]
+    pub last_export: Option<NoteEntry>,
     /// Runs in another process (not stored in status files).
     #[serde(skip)]
     pub elsewhere: bool,
@@ -119,6 +123,10 @@ pub struct PassSummary {
     pub export: bool,
     /// A delivery note already lists it.
     pub noted: bool,
+    /// Wall-clock time of the pass's first block, Unix milliseconds.
+    pub began_unix_ms: u64,
+    /// Wall-clock time of the pass's last block, Unix milliseconds.
+    pub ended_unix_ms: u64,
 }
 
 impl PassSummary {
@@ -144,12 +152,40 @@ impl PassSummary {
         }
     }
 
-    /// The two passes overlap in time, give or take [`SAME_EXPORT_SLACK`].
-    fn same_export_as(&self, other: &PassSummary) -> bool {
-        let (a, b) = (&self.report.pass, &other.report.pass);
-        a.began_at <= b.last_block_at + SAME_EXPORT_SLACK
-            && b.began_at <= a.last_block_at + SAME_EXPORT_SLACK
+    /// Everything the delivery note says about this pass.
+    pub fn note_entry(&self) -> NoteEntry {
+        let report = &self.report;
+        NoteEntry {
+            name: self.name.clone(),
+            master: self.master,
+            stem_line: format!(
+                "{}{}: peak {:.1} dBFS, true peak {:.1} dBTP, {}, {:.1} s",
+                self.name,
+                if self.master { " (reference mix)" } else { "" },
+                report.sample_peak_dbfs(),
+                report.true_peak_dbtp(),
+                self.status().label(),
+                report.pass.duration_s()
+            ),
+            attention: report
+                .findings(&self.name, self.master, self.thresholds)
+                .into_iter()
+                .map(|finding| format!("{}: {finding}", self.name))
+                .collect(),
+            sample_rate: report.pass.sample_rate.round() as u32,
+            tempo_bpm: report.pass.tempo_bpm,
+            time_signature: report.pass.time_signature.map(|(n, d)| format!("{n}/{d}")),
+            folder: self.folder.clone(),
+            began_unix_ms: self.began_unix_ms,
+            ended_unix_ms: self.ended_unix_ms,
+            pid: std::process::id(),
+        }
     }
+}
+
+/// Wall-clock Unix milliseconds of a moment on the monotonic clock in the past.
+pub fn unix_ms_at(moment: Instant) -> u64 {
+    unix_ms().saturating_sub(moment.elapsed().as_millis() as u64)
 }
 
 struct Member {
@@ -182,6 +218,8 @@ impl Member {
                 self.params.thresholds(),
             ))
         };
+        // One lock for both fields: a second guard in the same expression would deadlock.
+        let last_pass = shared.last_pass().clone();
         InstanceRow {
             name: self.params.display_name(shared.track_name().as_deref()),
             master: self.params.role.value() == Role::Master,
@@ -195,7 +233,13 @@ impl Member {
                 .map_or(LimiterVerdict::None, |e| e.verdict)
                 .name()
                 .to_owned(),
-            last_pass: shared.last_pass().as_ref().map(PassSummary::line),
+            last_pass: last_pass.as_ref().map(PassSummary::line),
+            busy: shared.reports_in_flight() > 0
+                || shared.in_pass(clock_ms(), PASS_QUIET_AFTER.as_millis() as u64),
+            last_export: last_pass
+                .as_ref()
+                .filter(|p| p.export)
+                .map(PassSummary::note_entry),
             elsewhere: false,
         }
     }
@@ -213,6 +257,13 @@ struct Registry {
     heartbeat: Option<Heartbeat>,
     /// The last delivery note and where it went.
     last_note: Option<NoteOutcome>,
+    /// This process's part of a finished export whose note waits for other processes.
+    pending_note: Option<PendingNote>,
+}
+
+struct PendingNote {
+    entries: Vec<NoteEntry>,
+    since: Instant,
 }
 
 /// The last delivery note, kept in memory so a failed write loses nothing.
@@ -249,6 +300,7 @@ static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     elsewhere: Vec::new(),
     heartbeat: None,
     last_note: None,
+    pending_note: None,
 });
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 static CLOCK: OnceLock<Instant> = OnceLock::new();
@@ -309,6 +361,8 @@ impl Drop for Registration {
             let mut registry = registry();
             registry.members.retain(|m| m.id != self.id);
             if registry.members.is_empty() {
+                // Closing down: a note still waiting for other processes is written now.
+                resolve_pending_note(&mut registry, true);
                 registry.heartbeat.take()
             } else {
                 None
@@ -384,6 +438,7 @@ fn heartbeat(stop: &crossbeam_channel::Receiver<()>) {
         {
             let mut registry = registry();
             registry.elsewhere = elsewhere;
+            resolve_pending_note(&mut registry, false);
             for member in &registry.members {
                 member.repaint.request_repaint();
             }
@@ -514,6 +569,7 @@ pub fn pass_finished(shared: &MeterShared, summary: PassSummary) {
         return;
     }
     let mut group = Vec::new();
+    let mine = mine.note_entry();
     let sources = registry
         .members
         .iter()
@@ -523,70 +579,53 @@ pub fn pass_finished(shared: &MeterShared, summary: PassSummary) {
     for member in sources {
         let mut slot = member.last_pass();
         if let Some(pass) = slot.as_mut() {
-            if pass.export && !pass.noted && pass.same_export_as(&mine) {
+            let entry = pass.note_entry();
+            if pass.export && !pass.noted && entry.same_export_as(&mine) {
                 pass.noted = true;
-                group.push(pass.clone());
+                group.push(entry);
             }
         }
     }
     if group.is_empty() {
         return;
     }
-    let note = delivery_note(&group).render();
-    let mut folders: Vec<PathBuf> = group.iter().map(|p| p.folder.clone()).collect();
-    folders.sort();
-    folders.dedup();
-    registry.last_note = Some(NoteOutcome::write(note, folders));
+    registry.pending_note = Some(PendingNote {
+        entries: group,
+        since: Instant::now(),
+    });
+    resolve_pending_note(&mut registry, false);
 }
 
-/// The note for one export: every instance's peaks and status, and what still needs fixing.
-pub fn delivery_note(passes: &[PassSummary]) -> DeliveryNote {
-    let mut passes: Vec<&PassSummary> = passes.iter().collect();
-    passes.sort_by_key(|p| (p.master, p.name.to_lowercase()));
-    let mut sample_rates: Vec<u32> = passes
+/// Writes the held note, waits, or leaves it to another process (see [`delivery::decide`]);
+/// `closing` stops waiting.
+fn resolve_pending_note(registry: &mut Registry, closing: bool) {
+    let Some(pending) = &registry.pending_note else {
+        return;
+    };
+    let remote: Vec<RemoteInstance> = registry
+        .elsewhere
         .iter()
-        .map(|p| p.report.pass.sample_rate.round() as u32)
-        .collect();
-    sample_rates.sort_unstable();
-    sample_rates.dedup();
-    let stems = passes
-        .iter()
-        .map(|p| {
-            format!(
-                "{}{}: peak {:.1} dBFS, true peak {:.1} dBTP, {}, {:.1} s",
-                p.name,
-                if p.master { " (reference mix)" } else { "" },
-                p.report.sample_peak_dbfs(),
-                p.report.true_peak_dbtp(),
-                p.status().label(),
-                p.report.pass.duration_s()
-            )
+        .map(|row| RemoteInstance {
+            busy: row.busy,
+            last_export: row.last_export.as_ref(),
         })
         .collect();
-    let attention = passes
-        .iter()
-        .flat_map(|p| {
-            p.report
-                .findings(&p.name, p.master, p.thresholds)
-                .into_iter()
-                .map(move |finding| format!("{}: {finding}", p.name))
-        })
-        .collect();
-    DeliveryNote {
-        info: NoteInfo {
-            tempo_bpm: passes.iter().find_map(|p| p.report.pass.tempo_bpm),
-            time_signature: passes
-                .iter()
-                .find_map(|p| p.report.pass.time_signature)
-                .map(|(n, d)| format!("{n}/{d}")),
-            ..NoteInfo::default()
-        },
-        sample_rates,
-        stems_heading: "Stems in this export (measured by Stem Preflight while it ran):",
-        stems,
-        attention,
-        checked_by: "Stem Preflight, during the export",
-        ..DeliveryNote::default()
+    let held = if closing {
+        delivery::MAX_WAIT
+    } else {
+        pending.since.elapsed()
+    };
+    match delivery::decide(&pending.entries, &remote, held) {
+        NoteDecision::Wait => {}
+        NoteDecision::Leave => registry.pending_note = None,
+        NoteDecision::Write(entries) => {
+            let note = delivery::render(&entries).render();
+            let mut folders: Vec<PathBuf> = entries.iter().map(|e| e.folder.clone()).collect();
+            folders.sort();
+            folders.dedup();
+            registry.last_note = Some(NoteOutcome::write(note, folders));
+            registry.pending_note = None;
+        }
     }
 }
 
@@ -604,6 +643,8 @@ mod tests {
             clips: 0,
             limiter: "none".into(),
             last_pass: None,
+            busy: false,
+            last_export: None,
             elsewhere: false,
         }
     }
