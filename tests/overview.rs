@@ -52,6 +52,42 @@ fn fresh(path: PathBuf) -> PathBuf {
     path
 }
 
+/// Runs one test at a time with fresh runtime and report folders of its own, which the plugin
+/// instances it creates will use. Returns the lock and the two folders.
+fn isolated(name: &str) -> (std::sync::MutexGuard<'static, ()>, PathBuf, PathBuf) {
+    let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let runtime = fresh(tmp.join("runtime"));
+    let reports = fresh(tmp.join("reports"));
+    std::env::set_var("STEM_PREFLIGHT_RUNTIME_DIR", &runtime);
+    std::env::set_var("STEM_PREFLIGHT_REPORT_DIR", &reports);
+    (serial, runtime, reports)
+}
+
+/// This test binary again, running only the ignored test `test` with `env`, sharing the
+/// runtime and report folders; its standard output is piped.
+fn spawn_child(
+    test: &str,
+    env: &[(&str, &str)],
+    runtime: &Path,
+    reports: &Path,
+) -> std::process::Child {
+    Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--ignored",
+            "--exact",
+            test,
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .envs(env.iter().copied())
+        .env("STEM_PREFLIGHT_RUNTIME_DIR", runtime)
+        .env("STEM_PREFLIGHT_REPORT_DIR", reports)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the test binary runs as a child")
+}
+
 /// Polls `probe` every 50 ms for up to `limit`.
 fn wait_for<T>(limit: Duration, mut probe: impl FnMut() -> Option<T>) -> Option<T> {
     let deadline = Instant::now() + limit;
@@ -155,12 +191,7 @@ const BUSES: [Bus; 10] = [
 
 #[test]
 fn instances_see_each_other_and_an_export_leaves_one_delivery_note() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR")).join("overview");
-    let runtime = fresh(tmp.join("runtime"));
-    let reports = fresh(tmp.join("reports"));
-    std::env::set_var("STEM_PREFLIGHT_RUNTIME_DIR", &runtime);
-    std::env::set_var("STEM_PREFLIGHT_REPORT_DIR", &reports);
+    let (_serial, runtime, reports) = isolated("overview");
 
     // Ten instances in this process, each on its own bus with its own signal.
     let frames = (11.0 * RATE) as usize;
@@ -327,20 +358,12 @@ fn instances_see_each_other_and_an_export_leaves_one_delivery_note() {
     );
 
     // A second process with two instances: each side sees the other through the status files.
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--ignored",
-            "--exact",
-            "child_process_instances",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_NAMES, "Child A,Child B")
-        .env("STEM_PREFLIGHT_RUNTIME_DIR", &runtime)
-        .env("STEM_PREFLIGHT_REPORT_DIR", &reports)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("the test binary runs as a child");
+    let mut child = spawn_child(
+        "child_process_instances",
+        &[(CHILD_NAMES, "Child A,Child B")],
+        &runtime,
+        &reports,
+    );
     let child_pid = child.id();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let seen_by_child = lines
@@ -498,32 +521,18 @@ fn export_in_real_time(plugins: &mut [Plugin], drivers: &mut [Driver], seconds: 
 
 #[test]
 fn an_export_across_two_processes_leaves_one_note_listing_both() {
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR")).join("overview-processes");
-    let runtime = fresh(tmp.join("runtime"));
-    let reports = fresh(tmp.join("reports"));
-    std::env::set_var("STEM_PREFLIGHT_RUNTIME_DIR", &runtime);
-    std::env::set_var("STEM_PREFLIGHT_REPORT_DIR", &reports);
+    let (_serial, runtime, reports) = isolated("overview-processes");
     let note_path = reports.join(DELIVERY_NOTE_FILE);
 
     // This process: Drums and the mix, 3 s. The child: Bass, 4 s, starting a little later, so
     // it finishes last and must be the one to write the note.
     let (mut plugins, mut drivers) = export_instances(&["Drums", "Mix (mix)"]);
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--ignored",
-            "--exact",
-            "child_process_export",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD_NAMES, "Bass")
-        .env(CHILD_EXPORT_S, "4")
-        .env("STEM_PREFLIGHT_RUNTIME_DIR", &runtime)
-        .env("STEM_PREFLIGHT_REPORT_DIR", &reports)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("the test binary runs as a child");
+    let mut child = spawn_child(
+        "child_process_export",
+        &[(CHILD_NAMES, "Bass"), (CHILD_EXPORT_S, "4")],
+        &runtime,
+        &reports,
+    );
     export_in_real_time(&mut plugins, &mut drivers, 3.0);
     // This process has finished; the child is still exporting: no note yet, not a partial one.
     std::thread::sleep(HEARTBEAT / 2);

@@ -192,19 +192,24 @@ mod tests {
         assert_eq!(position.describe(), "0:02.000 after playback started");
     }
 
+    /// A block as Ardour 7.3 describes it at 120 BPM in 4/4, with its own bar line.
+    fn ardour_block(seconds: f64, beats: f64, bar_start: (f64, i32)) -> BlockAnchor {
+        BlockAnchor {
+            stream_sample: 0,
+            seconds: Some(seconds),
+            beats: Some(beats),
+            tempo_bpm: Some(120.0),
+            time_signature: Some((4, 4)),
+            bar_start: Some(bar_start),
+            sample_rate: 48_000.0,
+        }
+    }
+
     #[test]
     fn a_pre_roll_before_the_project_start_is_said_so() {
         // Ardour starts an export 768 samples before zero and reports a bar line of its own
         // there; the position is before bar 1 whatever the host's bar count says.
-        let anchor = BlockAnchor {
-            stream_sample: 0,
-            seconds: Some(-0.016),
-            beats: Some(-0.032),
-            tempo_bpm: Some(120.0),
-            time_signature: Some((4, 4)),
-            bar_start: Some((-4.0, -3)),
-            sample_rate: 48_000.0,
-        };
+        let anchor = ardour_block(-0.016, -0.032, (-4.0, -3));
         let position = anchor.position_of(0);
         assert_eq!(position.bar_beat.unwrap().bar, 0);
         assert_eq!(position.describe(), "-0:00.016 (before bar 1)");
@@ -219,15 +224,7 @@ mod tests {
     fn a_host_bar_line_rounded_past_the_block_start_is_not_trusted() {
         // Ardour 7.3 at 2.000 s, 120 BPM: the block starts half a sample before beat 4 and
         // the bar line it reports is half a sample after it.
-        let anchor = BlockAnchor {
-            stream_sample: 0,
-            seconds: Some(2.0),
-            beats: Some(3.999_98),
-            tempo_bpm: Some(120.0),
-            time_signature: Some((4, 4)),
-            bar_start: Some((4.000_02, 0)),
-            sample_rate: 48_000.0,
-        };
+        let anchor = ardour_block(2.0, 3.999_98, (4.000_02, 0));
         let bar_beat = anchor.position_of(0).bar_beat.unwrap();
         assert_eq!(bar_beat.bar, 2);
         assert!((bar_beat.beat - 1.0).abs() < 1e-3, "{bar_beat:?}");
