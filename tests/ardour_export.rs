@@ -281,7 +281,7 @@ fn reports(folder: &Path) -> BTreeMap<String, Value> {
         .collect()
 }
 
-fn f(report: &Value, pointer: &str) -> f64 {
+fn number_at(report: &Value, pointer: &str) -> f64 {
     report
         .pointer(pointer)
         .and_then(Value::as_f64)
@@ -412,8 +412,8 @@ fn an_ardour_export_is_reported_by_every_instance_and_a_master_limiter_is_caught
         let report = &clean[*name];
         println!(
             "{name}: peak {:.3} dBFS, true peak {:.3} dBTP, {} clips, start {}, offline {}, limiter {}",
-            f(report, "/sample_peak_dbfs"),
-            f(report, "/true_peak_dbtp"),
+            number_at(report, "/sample_peak_dbfs"),
+            number_at(report, "/true_peak_dbtp"),
             report["clips"]["sample"],
             report["pass"]["start"],
             report["pass"]["offline"],
@@ -428,17 +428,17 @@ fn an_ardour_export_is_reported_by_every_instance_and_a_master_limiter_is_caught
             report["pass"]["from_project_start"], true,
             "{name}: {report:#}"
         );
-        assert!(f(report, "/pass/duration_s") >= frames as f64 / f64::from(RATE) - 0.01);
+        assert!(number_at(report, "/pass/duration_s") >= frames as f64 / f64::from(RATE) - 0.01);
         let (peak, true_peak) = (max_abs_db(channels), true_peak_db(channels));
         assert!(
-            (f(report, "/sample_peak_dbfs") - peak).abs() < PEAK_TOLERANCE_DB,
+            (number_at(report, "/sample_peak_dbfs") - peak).abs() < PEAK_TOLERANCE_DB,
             "{name}: sample peak {} dBFS, the audio's is {peak:.3}",
-            f(report, "/sample_peak_dbfs")
+            number_at(report, "/sample_peak_dbfs")
         );
         assert!(
-            (f(report, "/true_peak_dbtp") - true_peak).abs() < TRUE_PEAK_TOLERANCE_DB,
+            (number_at(report, "/true_peak_dbtp") - true_peak).abs() < TRUE_PEAK_TOLERANCE_DB,
             "{name}: true peak {} dBTP, expected {true_peak:.3}",
-            f(report, "/true_peak_dbtp")
+            number_at(report, "/true_peak_dbtp")
         );
         assert_eq!(
             report["clips"]["sample"].as_u64(),
@@ -450,7 +450,9 @@ fn an_ardour_export_is_reported_by_every_instance_and_a_master_limiter_is_caught
 
     // The bass is a sine of known amplitude: its true peak is analytic.
     let analytic = 20.0 * BASS_AMPLITUDE.log10();
-    assert!((f(&clean["Bass"], "/true_peak_dbtp") - analytic).abs() < TRUE_PEAK_TOLERANCE_DB);
+    assert!(
+        (number_at(&clean["Bass"], "/true_peak_dbtp") - analytic).abs() < TRUE_PEAK_TOLERANCE_DB
+    );
     // The drum bus clipped at 2.000 s: bar 2, beat 1 at Ardour's default 120 BPM in 4/4.
     let drums = &clean["Drums"];
     assert_eq!(drums["status"], "Clipped");
@@ -458,11 +460,11 @@ fn an_ardour_export_is_reported_by_every_instance_and_a_master_limiter_is_caught
     let first = &drums["clips"]["first"][0]["position"];
     let at = DRUM_OVERS[0].0 as f64 / f64::from(RATE);
     assert!(
-        (f(first, "/seconds") - at).abs() <= POSITION_TOLERANCE_S,
+        (number_at(first, "/seconds") - at).abs() <= POSITION_TOLERANCE_S,
         "{first}"
     );
     assert_eq!(first["bar"], 2, "{first}");
-    assert!((f(first, "/beat") - 1.0).abs() < 0.01, "{first}");
+    assert!((number_at(first, "/beat") - 1.0).abs() < 0.01, "{first}");
     // Tails: the bass sounds to the last sample, the others had decayed.
     assert_eq!(clean["Bass"]["tail"]["cut"], true);
     assert_eq!(drums["tail"]["cut"], false);
@@ -492,7 +494,7 @@ fn an_ardour_export_is_reported_by_every_instance_and_a_master_limiter_is_caught
     let verdict = master["limiter"]["verdict"].as_str().unwrap();
     assert!(verdict == "likely" || verdict == "certain", "{master:#}");
     assert!(
-        f(master, "/sample_peak_dbfs") <= -1.0 + PEAK_TOLERANCE_DB,
+        number_at(master, "/sample_peak_dbfs") <= -1.0 + PEAK_TOLERANCE_DB,
         "{master:#}"
     );
     let text = std::fs::read_dir(&limited_folder)
