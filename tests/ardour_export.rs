@@ -497,6 +497,12 @@ fn an_ardour_export_is_reported_by_every_instance_and_a_master_limiter_is_caught
         number_at(master, "/sample_peak_dbfs") <= -1.0 + PEAK_TOLERANCE_DB,
         "{master:#}"
     );
+    // The limiter's look-ahead makes Ardour pre-roll the export: still the project start.
+    assert!(
+        number_at(master, "/pass/start/seconds") < -0.02,
+        "{master:#}"
+    );
+    assert_eq!(master["pass"]["from_project_start"], true, "{master:#}");
     let text = std::fs::read_dir(&limited_folder)
         .unwrap()
         .map(|e| e.unwrap().path())
