@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+use stem_preflight::plugin::delivery::SETTLE;
 use stem_preflight::plugin::overview::{
     read_statuses, InstanceRow, Light, DELIVERY_NOTE_FILE, HEARTBEAT, STALE_AFTER,
 };
@@ -533,6 +534,15 @@ fn an_export_across_two_processes_leaves_one_note_listing_both() {
         &runtime,
         &reports,
     );
+    let mut child_says = BufReader::new(child.stdout.take().unwrap()).lines();
+    // Both processes have their instances loaded before the host presses export.
+    assert!(
+        child_says
+            .by_ref()
+            .map_while(Result::ok)
+            .any(|line| line.contains("CHILD READY")),
+        "the child loads its instances"
+    );
     export_in_real_time(&mut plugins, &mut drivers, 3.0);
     // This process has finished; the child is still exporting: no note yet, not a partial one.
     std::thread::sleep(HEARTBEAT / 2);
@@ -542,10 +552,7 @@ fn an_export_across_two_processes_leaves_one_note_listing_both() {
     );
 
     // Read to the end: the child still writes after its answer.
-    let output: Vec<String> = BufReader::new(child.stdout.take().unwrap())
-        .lines()
-        .map_while(Result::ok)
-        .collect();
+    let output: Vec<String> = child_says.map_while(Result::ok).collect();
     assert!(child.wait().unwrap().success(), "{output:#?}");
     let child_says = output
         .iter()
@@ -590,13 +597,14 @@ fn child_process_export() {
     };
     let names: Vec<&str> = names.split(',').collect();
     let (mut plugins, mut drivers) = export_instances(&names);
+    println!("CHILD READY");
     // Start a moment after the parent, as a second sandboxed process would.
     std::thread::sleep(Duration::from_millis(300));
     export_in_real_time(&mut plugins, &mut drivers, seconds.parse().unwrap());
     // The plugin's registry lives in the loaded bundle, not in this test binary: look for the
     // note itself.
     let reports = PathBuf::from(std::env::var_os("STEM_PREFLIGHT_REPORT_DIR").unwrap());
-    let note = wait_for(HEARTBEAT * 5, || {
+    let note = wait_for(SETTLE + HEARTBEAT * 5, || {
         std::fs::read_to_string(reports.join(DELIVERY_NOTE_FILE))
             .ok()
             .filter(|note| names.iter().all(|n| note.contains(n)))

@@ -18,6 +18,11 @@ const SAME_EXPORT_SLACK_MS: u64 = 1_000;
 /// How long a finished process waits for others still exporting before it writes anyway (one
 /// of them may be playing something unrelated).
 pub const MAX_WAIT: Duration = Duration::from_secs(60);
+/// How long a finished process holds the note before it trusts what the status files say.
+/// Status files are up to a heartbeat old when written and another when read: a process that
+/// started exporting just before this one finished may not show as busy yet. Two heartbeats
+/// and some scheduling slack.
+pub const SETTLE: Duration = Duration::from_millis(2_500);
 
 /// One instance's part of a delivery note: everything the note says about it, ready to print.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -80,7 +85,7 @@ pub fn decide(local: &[NoteEntry], remote: &[RemoteInstance], held: Duration) ->
     let Some(first) = local.first() else {
         return NoteDecision::Leave;
     };
-    if remote.iter().any(|r| r.busy) && held < MAX_WAIT {
+    if held < SETTLE || (remote.iter().any(|r| r.busy) && held < MAX_WAIT) {
         return NoteDecision::Wait;
     }
     let mut entries: Vec<NoteEntry> = local.to_vec();
@@ -153,10 +158,10 @@ mod tests {
     }
 
     #[test]
-    fn alone_a_process_writes_at_once() {
+    fn alone_a_process_writes_once_settled() {
         let local = [entry("Drums", 1, 0, 10_000), entry("Mix", 1, 0, 10_050)];
         assert_eq!(
-            decide(&local, &[], Duration::ZERO),
+            decide(&local, &[], SETTLE),
             NoteDecision::Write(local.to_vec())
         );
     }
@@ -165,23 +170,19 @@ mod tests {
     fn a_process_still_exporting_elsewhere_is_waited_for_then_writes() {
         let local = [entry("Drums", 1, 0, 10_000)];
         assert_eq!(
-            decide(&local, &[remote(true, None)], Duration::from_secs(1)),
+            decide(&local, &[remote(true, None)], SETTLE),
             NoteDecision::Wait
         );
         // It finished later than this process: the note is its to write.
         let bass = entry("Bass", 2, 5, 10_400);
         assert_eq!(
-            decide(
-                &local,
-                &[remote(false, Some(&bass))],
-                Duration::from_secs(2)
-            ),
+            decide(&local, &[remote(false, Some(&bass))], SETTLE),
             NoteDecision::Leave
         );
         // And from its side: this process finished first, so it writes both.
         let theirs = [bass.clone()];
         let NoteDecision::Write(entries) =
-            decide(&theirs, &[remote(false, Some(&local[0]))], Duration::ZERO)
+            decide(&theirs, &[remote(false, Some(&local[0]))], SETTLE)
         else {
             panic!("the last to finish writes");
         };
@@ -192,16 +193,8 @@ mod tests {
     fn two_processes_finishing_together_agree_on_one_writer() {
         let a = entry("Drums", 1, 0, 10_000);
         let b = entry("Bass", 2, 0, 10_000);
-        let from_a = decide(
-            std::slice::from_ref(&a),
-            &[remote(false, Some(&b))],
-            Duration::ZERO,
-        );
-        let from_b = decide(
-            std::slice::from_ref(&b),
-            &[remote(false, Some(&a))],
-            Duration::ZERO,
-        );
+        let from_a = decide(std::slice::from_ref(&a), &[remote(false, Some(&b))], SETTLE);
+        let from_b = decide(std::slice::from_ref(&b), &[remote(false, Some(&a))], SETTLE);
         // Same end time: the higher process id writes, the other leaves it.
         assert_eq!(from_a, NoteDecision::Leave);
         assert!(matches!(from_b, NoteDecision::Write(ref e) if e.len() == 2));
@@ -212,7 +205,21 @@ mod tests {
         let local = [entry("Drums", 1, 100_000, 110_000)];
         let yesterday = entry("Bass", 2, 0, 10_000);
         assert_eq!(
-            decide(&local, &[remote(false, Some(&yesterday))], Duration::ZERO),
+            decide(&local, &[remote(false, Some(&yesterday))], SETTLE),
+            NoteDecision::Write(local.to_vec())
+        );
+    }
+
+    #[test]
+    fn a_note_is_held_until_the_status_files_are_fresh() {
+        // Nobody else shows as exporting yet, but their status may be a heartbeat old.
+        let local = [entry("Drums", 1, 0, 10_000)];
+        assert_eq!(
+            decide(&local, &[], SETTLE - Duration::from_millis(1)),
+            NoteDecision::Wait
+        );
+        assert_eq!(
+            decide(&local, &[], SETTLE),
             NoteDecision::Write(local.to_vec())
         );
     }

@@ -28,6 +28,8 @@ pub const STALE_AFTER: Duration = Duration::from_secs(3);
 /// A pass that has had no block for this long no longer holds up the delivery note: the host
 /// stopped processing that instance.
 const PASS_QUIET_AFTER: Duration = Duration::from_secs(2);
+// A held note must see every other process's status written and read since the export ended.
+const _: () = assert!(delivery::SETTLE.as_millis() >= 2 * HEARTBEAT.as_millis());
 /// Status files larger than this are not ours.
 const MAX_STATUS_BYTES: u64 = 1 << 20;
 /// `schema` field of a status file.
