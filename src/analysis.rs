@@ -12,6 +12,7 @@ pub mod interpolator;
 pub mod level;
 pub mod limiter;
 pub mod sample_peak;
+pub mod simd;
 pub mod tail;
 pub mod true_peak;
 

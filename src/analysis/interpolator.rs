@@ -8,6 +8,8 @@
 //! locate it. The design was checked offline: reading sines from DC to 0.45·fs on the fine grid
 //! alone errs by at most 0.009 dB.
 
+use super::simd::widest;
+
 /// Taps per phase. Interval `n` (between x\[n\] and x\[n+1\]) reads x\[n-15 ..= n+16\].
 pub const TAPS: usize = 32;
 /// Index of the tap that meets x\[n\] in phase 0.
@@ -118,35 +120,21 @@ pub const BLOCK: usize = 16;
 pub const BLOCK_REACH: usize = BLOCK + TAPS - 1;
 
 impl Interpolator {
-    /// The coarse grid's interpolated points (fine phases 8, 16, … 56) for `BLOCK` consecutive
-    /// intervals whose windows start at `x[0]`: `out[p][i]` is phase `(p+1)·COARSE_STEP` of interval
-    /// `i`. Dispatches to an AVX build of the same code when the CPU has it; both do the same
-    /// operations in the same order, so results are identical. Never allocates.
+    /// The coarse grid's interpolated points (fine phases 16, 32, 48) for `BLOCK` consecutive
+    /// intervals whose windows start at `x[0]`: `out[p][i]` is phase `(p+1)·COARSE_STEP` of
+    /// interval `i`. Never allocates.
     #[inline]
     pub fn coarse_block(&self, x: &[f32; BLOCK_REACH]) -> [[f32; BLOCK]; COARSE_FACTOR - 1] {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx") {
-                // SAFETY: the CPU supports AVX, checked just above.
-                return unsafe { coarse_block_avx(&self.coarse, x) };
-            }
-        }
-        coarse_block_portable(&self.coarse, x)
+        widest(
+            #[inline(always)]
+            || coarse_block(&self.coarse, x),
+        )
     }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx")]
-fn coarse_block_avx(
-    h: &[[f32; TAPS]; COARSE_FACTOR - 1],
-    x: &[f32; BLOCK_REACH],
-) -> [[f32; BLOCK]; COARSE_FACTOR - 1] {
-    coarse_block_portable(h, x)
 }
 
 /// Written over fixed-size arrays so the accumulators stay in vector registers.
 #[inline(always)]
-fn coarse_block_portable(
+fn coarse_block(
     h: &[[f32; TAPS]; COARSE_FACTOR - 1],
     x: &[f32; BLOCK_REACH],
 ) -> [[f32; BLOCK]; COARSE_FACTOR - 1] {

@@ -1,4 +1,6 @@
-//! Conversions between linear gain and decibels.
+//! Conversions between linear gain and decibels, and vectorised sums.
+
+use super::simd::widest;
 
 /// The level reported for digital silence, in dB. Finite so that it can be stored in atomics,
 /// compared and printed without special cases.
@@ -21,18 +23,25 @@ pub fn db_to_gain(db: f32) -> f32 {
     10f32.powf(db / 20.0)
 }
 
-/// Σ f(x) over eight independent lanes, so the loop vectorises (a plain f32 `sum()` must keep
-/// its order and runs one sample at a time); the lanes are added in f64 at the end.
+/// Σ f(x) over independent lanes, so the loop vectorises (a plain f32 `sum()` must keep its
+/// order and runs one sample at a time, each addition waiting for the last); the lanes are
+/// added in f64 at the end.
+#[inline]
 pub fn lane_sum(samples: &[f32], f: impl Fn(f32) -> f32) -> f64 {
-    let mut lanes = [0.0f32; 8];
-    let mut chunks = samples.chunks_exact(8);
-    for chunk in &mut chunks {
-        for (lane, &x) in lanes.iter_mut().zip(chunk) {
-            *lane += f(x);
-        }
-    }
-    let tail: f64 = chunks.remainder().iter().map(|&x| f64::from(f(x))).sum();
-    lanes.iter().map(|&l| f64::from(l)).sum::<f64>() + tail
+    widest(
+        #[inline(always)]
+        || {
+            let mut lanes = [0.0f32; 32];
+            let mut chunks = samples.chunks_exact(lanes.len());
+            for chunk in &mut chunks {
+                for (lane, &x) in lanes.iter_mut().zip(chunk) {
+                    *lane += f(x);
+                }
+            }
+            let tail: f64 = chunks.remainder().iter().map(|&x| f64::from(f(x))).sum();
+            lanes.iter().map(|&l| f64::from(l)).sum::<f64>() + tail
+        },
+    )
 }
 
 /// Σx², vectorised.

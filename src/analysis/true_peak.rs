@@ -10,7 +10,7 @@ use super::interpolator::{
     FINE_PHASES, LOOKAHEAD, TAPS,
 };
 use super::level::gain_to_db;
-use super::sample_peak::{greater, max_abs, stretch_max, STRETCH};
+use super::sample_peak::{greater, max_abs, stretch_maxima, STRETCH};
 
 /// Intervals examined together for the skip test and the coarse grid.
 const SUB: usize = BLOCK;
@@ -21,6 +21,8 @@ const CHUNK: usize = 256;
 const FILL_LIMIT: usize = CHUNK + TAPS;
 /// Samples kept from one refill to the next.
 const HISTORY: usize = TAPS - 1;
+/// Stretches of intervals evaluated at most in one round.
+const MAX_STRETCHES: usize = FILL_LIMIT.div_ceil(SUB);
 /// Stretches whose samples stay below this (-200 dBFS) are never interpolated: nothing there
 /// can matter, and the filter never works on denormal tails of reverbs and fades.
 const SILENCE_FLOOR: f32 = 1e-10;
@@ -159,35 +161,9 @@ impl TruePeakMeter {
     /// history the next intervals need.
     fn evaluate_ready(&mut self, end: i64, on_over: &mut impl FnMut(u64, f32)) {
         let ready_end = (self.base + self.fill as i64 - LOOKAHEAD as i64).min(end);
-        let mut n = self.next;
-        // Largest |x| of the stretches before, at and after the current one: together they
-        // cover every tap of the current stretch's intervals (and a little more, which only
-        // loosens the skip bound).
-        let mut local = (n - self.base) as usize;
-        let mut previous = max_abs(&self.buf[local - SUB.min(local)..local]);
-        let mut current = self.stretch_max_at(local);
-        while n < ready_end {
-            let count = ((ready_end - n) as usize).min(SUB);
-            let following = self.stretch_max_at(local + SUB);
-            let samples_max = if count == SUB {
-                current
-            } else {
-                max_abs(&self.buf[local..local + count])
-            };
-            self.window_max = greater(self.window_max, samples_max);
-            self.max = greater(self.max, samples_max);
-            // Nothing in reach of these intervals can beat the threshold: skip them.
-            let reach_max = greater(greater(previous, current), following);
-            let threshold = self.threshold();
-            if reach_max * self.interp.max_l1() > threshold {
-                self.evaluate_sub(local, count, n, threshold, on_over);
-            }
-            previous = current;
-            current = following;
-            n += count as i64;
-            local += count;
+        if self.next < ready_end {
+            self.evaluate_range(ready_end, on_over);
         }
-        self.next = n.max(self.next);
         // Keep x[next - CENTER ..] for the next round.
         let keep_from = (self.next - CENTER as i64 - self.base) as usize;
         let keep_from = keep_from.min(self.fill);
@@ -197,14 +173,40 @@ impl TruePeakMeter {
         debug_assert!(self.fill <= HISTORY);
     }
 
-    /// Largest |x| of the buffer's stretch starting at `local` (finite after sanitising).
-    #[inline]
-    fn stretch_max_at(&self, local: usize) -> f32 {
-        stretch_max(
-            self.buf[local..local + STRETCH]
-                .try_into()
-                .expect("the buffer has two stretches of slack past its fill limit"),
-        )
+    /// Evaluates intervals `next..ready_end`, a stretch of [`SUB`] intervals at a time.
+    fn evaluate_range(&mut self, ready_end: i64, on_over: &mut impl FnMut(u64, f32)) {
+        let first = (self.next - self.base) as usize;
+        let count = (ready_end - self.next) as usize;
+        let stretches = count.div_ceil(SUB);
+        // Largest |x| of each stretch of these intervals and of the one after them. The last
+        // stretches reach past the ready samples, which only loosens their skip bound.
+        let mut maxima = [0.0f32; MAX_STRETCHES + 1];
+        stretch_maxima(&self.buf[first..first + (stretches + 1) * SUB], &mut maxima);
+        // Every sample of these intervals is a point of the signal: the maximum is at least
+        // their largest, so any interval that cannot beat them is skipped at once.
+        let full = count / SUB;
+        let ready_max = maxima[..full].iter().fold(
+            max_abs(&self.buf[first + full * SUB..first + count]),
+            |m, &x| greater(m, x),
+        );
+        self.window_max = greater(self.window_max, ready_max);
+        self.max = greater(self.max, ready_max);
+        let bound = self.interp.max_l1();
+        // The stretch before the first; at a stream's start it is shorter.
+        let mut previous = max_abs(&self.buf[first - SUB.min(first)..first]);
+        for s in 0..stretches {
+            // Nothing within reach of these intervals' taps can beat the threshold: skip them.
+            let reach_max = greater(greater(previous, maxima[s]), maxima[s + 1]);
+            previous = maxima[s];
+            let threshold = self.threshold();
+            if reach_max * bound > threshold {
+                let done = s * SUB;
+                let interval = self.next + done as i64;
+                let sub = (count - done).min(SUB);
+                self.evaluate_sub(first + done, sub, interval, threshold, on_over);
+            }
+        }
+        self.next = ready_end;
     }
 
     /// The level that matters: the window's maximum so far, at most full scale, never below
