@@ -17,12 +17,23 @@ const SUB: usize = BLOCK;
 const _: () = assert!(SUB == STRETCH, "skip bounds reuse the stretch maxima");
 /// Intervals evaluated per refill of the work buffer.
 const CHUNK: usize = 256;
-/// Samples the work buffer holds before it is evaluated.
-const FILL_LIMIT: usize = CHUNK + TAPS;
+/// Samples kept before the next interval: a whole stretch (the taps reach [`CENTER`] of them),
+/// so the skip test's stretch before the first is scanned with the others.
+const KEEP_BEFORE: usize = SUB;
+const _: () = assert!(KEEP_BEFORE >= CENTER);
 /// Samples kept from one refill to the next.
-const HISTORY: usize = TAPS - 1;
-/// Stretches of intervals evaluated at most in one round.
-const MAX_STRETCHES: usize = FILL_LIMIT.div_ceil(SUB);
+const HISTORY: usize = KEEP_BEFORE + LOOKAHEAD;
+/// Samples the work buffer holds before it is evaluated.
+const FILL_LIMIT: usize = CHUNK + HISTORY;
+/// Stretches scanned at most in one round: the one before, those of up to [`CHUNK`]
+/// intervals, the one after, rounded up to the scan's groups of eight.
+const MAX_SCANNED: usize = (CHUNK / SUB + 2).next_multiple_of(8);
+/// The work buffer: filled to [`FILL_LIMIT`], with slack after it for the scans.
+const BUFFER: usize = if MAX_SCANNED * SUB > FILL_LIMIT + 2 * BLOCK {
+    MAX_SCANNED * SUB
+} else {
+    FILL_LIMIT + 2 * BLOCK
+};
 /// Stretches whose samples stay below this (-200 dBFS) are never interpolated: nothing there
 /// can matter, and the filter never works on denormal tails of reverbs and fades.
 const SILENCE_FLOOR: f32 = 1e-10;
@@ -61,8 +72,7 @@ impl TruePeakMeter {
     pub fn new() -> Self {
         let mut meter = Self {
             interp: Interpolator::new(),
-            // Slack after the fill limit: a partial stretch still reads two full stretches ahead.
-            buf: vec![0.0; FILL_LIMIT + 2 * BLOCK],
+            buf: vec![0.0; BUFFER],
             fill: 0,
             base: 0,
             next: 0,
@@ -78,8 +88,8 @@ impl TruePeakMeter {
     pub fn reset(&mut self) {
         // The stream is preceded by silence, so interval 0 has a full window.
         self.buf.fill(0.0);
-        self.fill = CENTER;
-        self.base = -(CENTER as i64);
+        self.fill = KEEP_BEFORE;
+        self.base = -(KEEP_BEFORE as i64);
         self.next = 0;
         self.total = 0;
         self.window_max = 0.0;
@@ -164,8 +174,8 @@ impl TruePeakMeter {
         if self.next < ready_end {
             self.evaluate_range(ready_end, on_over);
         }
-        // Keep x[next - CENTER ..] for the next round.
-        let keep_from = (self.next - CENTER as i64 - self.base) as usize;
+        // Keep x[next - KEEP_BEFORE ..] for the next round.
+        let keep_from = (self.next - KEEP_BEFORE as i64 - self.base) as usize;
         let keep_from = keep_from.min(self.fill);
         self.buf.copy_within(keep_from..self.fill, 0);
         self.fill -= keep_from;
@@ -176,28 +186,32 @@ impl TruePeakMeter {
     /// Evaluates intervals `next..ready_end`, a stretch of [`SUB`] intervals at a time.
     fn evaluate_range(&mut self, ready_end: i64, on_over: &mut impl FnMut(u64, f32)) {
         let first = (self.next - self.base) as usize;
+        debug_assert_eq!(first, KEEP_BEFORE);
         let count = (ready_end - self.next) as usize;
         let stretches = count.div_ceil(SUB);
-        // Largest |x| of each stretch of these intervals and of the one after them. The last
-        // stretches reach past the ready samples, which only loosens their skip bound.
-        let mut maxima = [0.0f32; MAX_STRETCHES + 1];
-        stretch_maxima(&self.buf[first..first + (stretches + 1) * SUB], &mut maxima);
+        // Largest |x| of the stretch before, of each stretch of these intervals and of the one
+        // after them: `maxima[s + 1]` is stretch `s`'s. The last stretches reach past the
+        // ready samples, which only loosens their skip bound.
+        let scanned = (stretches + 2).next_multiple_of(8);
+        let mut maxima = [0.0f32; MAX_SCANNED];
+        stretch_maxima(
+            &self.buf[first - SUB..first - SUB + scanned * SUB],
+            &mut maxima,
+        );
         // Every sample of these intervals is a point of the signal: the maximum is at least
         // their largest, so any interval that cannot beat them is skipped at once.
         let full = count / SUB;
-        let ready_max = maxima[..full].iter().fold(
-            max_abs(&self.buf[first + full * SUB..first + count]),
-            |m, &x| greater(m, x),
-        );
+        let partial = &self.buf[first + full * SUB..first + count];
+        let ready_max = maxima[1..=full]
+            .iter()
+            .chain(partial)
+            .fold(0.0, |m, &x| greater(m, x.abs()));
         self.window_max = greater(self.window_max, ready_max);
         self.max = greater(self.max, ready_max);
         let bound = self.interp.max_l1();
-        // The stretch before the first; at a stream's start it is shorter.
-        let mut previous = max_abs(&self.buf[first - SUB.min(first)..first]);
         for s in 0..stretches {
             // Nothing within reach of these intervals' taps can beat the threshold: skip them.
-            let reach_max = greater(greater(previous, maxima[s]), maxima[s + 1]);
-            previous = maxima[s];
+            let reach_max = greater(greater(maxima[s], maxima[s + 1]), maxima[s + 2]);
             let threshold = self.threshold();
             if reach_max * bound > threshold {
                 let done = s * SUB;
