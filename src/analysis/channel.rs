@@ -57,7 +57,8 @@ impl ChannelAnalyzer {
         for piece in samples.chunks(SCAN) {
             let piece_max = stretch_maxima(piece, &mut maxima);
             block_peak = block_peak.max(self.sample_peak.process_scanned(piece, piece_max));
-            self.clips.process_scanned(piece, &maxima, &mut on_clip);
+            self.clips
+                .process_scanned(piece, &maxima, piece_max, &mut on_clip);
             let clips = &mut self.clips;
             self.true_peak
                 .process_scanned(piece, piece_max.is_finite(), |interval, peak| {

@@ -127,21 +127,27 @@ impl ClipDetector {
     pub fn process(&mut self, samples: &[f32], mut on_event: impl FnMut(ClipEvent)) {
         let mut maxima = [0.0f32; SCAN / STRETCH];
         for piece in samples.chunks(SCAN) {
-            stretch_maxima(piece, &mut maxima);
-            self.process_scanned(piece, &maxima, &mut on_event);
+            let piece_max = stretch_maxima(piece, &mut maxima);
+            self.process_scanned(piece, &maxima, piece_max, &mut on_event);
         }
     }
 
-    /// [`process`](Self::process) with the stretch maxima of `samples` already computed by
-    /// [`stretch_maxima`]. A stretch that cannot hold a clip is passed over in one test.
-    /// Never allocates.
+    /// [`process`](Self::process) with the stretch maxima of `samples` and their largest
+    /// (`samples_max`) already computed by [`stretch_maxima`]. Samples that cannot hold a clip
+    /// are passed over in one test. Never allocates.
     pub fn process_scanned(
         &mut self,
         samples: &[f32],
         maxima: &[f32],
+        samples_max: f32,
         mut on_event: impl FnMut(ClipEvent),
     ) {
-        // Groups of stretches first: loud material is rare, so most groups pass in one test.
+        // Below the running maximum, as most of a song is once its loudest hit has passed.
+        if self.is_quiet(samples_max) {
+            self.pass_quiet(samples_max, samples.len(), &mut on_event);
+            return;
+        }
+        // Then groups of stretches: loud material is rare, so most groups pass in one test.
         for (group, group_maxima) in samples
             .chunks(STRETCH * GROUP)
             .zip(maxima[..samples.len().div_ceil(STRETCH)].chunks(GROUP))

@@ -28,7 +28,7 @@ pub fn db_to_gain(db: f32) -> f32 {
 /// added in f64 at the end.
 #[inline]
 pub fn lane_sum(samples: &[f32], f: impl Fn(f32) -> f32) -> f64 {
-    widest(
+    let (lanes, tail) = widest(
         #[inline(always)]
         || {
             let mut lanes = [0.0f32; 32];
@@ -39,9 +39,20 @@ pub fn lane_sum(samples: &[f32], f: impl Fn(f32) -> f32) -> f64 {
                 }
             }
             let tail: f64 = chunks.remainder().iter().map(|&x| f64::from(f(x))).sum();
-            lanes.iter().map(|&l| f64::from(l)).sum::<f64>() + tail
+            (lanes, tail)
         },
-    )
+    );
+    // Pairwise, so the additions do not wait on each other one by one.
+    let mut wide: [f64; 16] =
+        std::array::from_fn(|i| f64::from(lanes[i]) + f64::from(lanes[i + 16]));
+    let mut width = wide.len() / 2;
+    while width > 0 {
+        for i in 0..width {
+            wide[i] += wide[i + width];
+        }
+        width /= 2;
+    }
+    wide[0] + tail
 }
 
 /// Σx², vectorised.

@@ -28,6 +28,7 @@ const FILL_LIMIT: usize = CHUNK + HISTORY;
 /// Stretches scanned at most in one round: the one before, those of up to [`CHUNK`]
 /// intervals, the one after, rounded up to the scan's groups of eight.
 const MAX_SCANNED: usize = (CHUNK / SUB + 2).next_multiple_of(8);
+const _: () = assert!(CHUNK / SUB <= u32::BITS as usize, "one bit per stretch");
 /// The work buffer: filled to [`FILL_LIMIT`], with slack after it for the scans.
 const BUFFER: usize = if MAX_SCANNED * SUB > FILL_LIMIT + 2 * BLOCK {
     MAX_SCANNED * SUB
@@ -208,12 +209,21 @@ impl TruePeakMeter {
             .fold(0.0, |m, &x| greater(m, x.abs()));
         self.window_max = greater(self.window_max, ready_max);
         self.max = greater(self.max, ready_max);
+        // Which stretches something within reach of their taps could make beat the
+        // threshold; the others are skipped. Tested for all at once, without branches, then
+        // tested again as the threshold rises.
         let bound = self.interp.max_l1();
+        let reach_max = |s: usize| greater(greater(maxima[s], maxima[s + 1]), maxima[s + 2]);
+        let threshold = self.threshold();
+        let mut pending = 0u32;
         for s in 0..stretches {
-            // Nothing within reach of these intervals' taps can beat the threshold: skip them.
-            let reach_max = greater(greater(maxima[s], maxima[s + 1]), maxima[s + 2]);
+            pending |= u32::from(reach_max(s) * bound > threshold) << s;
+        }
+        while pending != 0 {
+            let s = pending.trailing_zeros() as usize;
+            pending &= pending - 1;
             let threshold = self.threshold();
-            if reach_max * bound > threshold {
+            if reach_max(s) * bound > threshold {
                 let done = s * SUB;
                 let interval = self.next + done as i64;
                 let sub = (count - done).min(SUB);
