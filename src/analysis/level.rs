@@ -42,7 +42,11 @@ pub fn lane_sum(samples: &[f32], f: impl Fn(f32) -> f32) -> f64 {
             (lanes, tail)
         },
     );
-    // Pairwise, so the additions do not wait on each other one by one.
+    pairwise_sum(&lanes) + tail
+}
+
+/// Σ of 32 lanes in f64, pairwise, so the additions do not wait on each other one by one.
+pub fn pairwise_sum(lanes: &[f32; 32]) -> f64 {
     let mut wide: [f64; 16] =
         std::array::from_fn(|i| f64::from(lanes[i]) + f64::from(lanes[i + 16]));
     let mut width = wide.len() / 2;
@@ -52,7 +56,7 @@ pub fn lane_sum(samples: &[f32], f: impl Fn(f32) -> f32) -> f64 {
         }
         width /= 2;
     }
-    wide[0] + tail
+    wide[0]
 }
 
 /// Σx², vectorised.

@@ -7,8 +7,8 @@
 //! what share of the loud windows sit within half a dB of it, and how much their loudness
 //! varies meanwhile.
 
-use super::level::{gain_to_db, sum_of_squares};
-use super::sample_peak::{greater, max_abs};
+use super::level::gain_to_db;
+use super::sample_peak::{greater, max_abs_and_energy};
 
 /// Window ("passage") length: long enough that a passage of a mix almost always holds a drum hit
 /// or another transient that a limiter would catch, short enough that verse, chorus and
@@ -167,10 +167,10 @@ impl LimiterDetector {
             let take = (self.window_len - self.filled).min(frames - start);
             for channel in channels {
                 let segment = &channel.as_ref()[start..start + take];
-                let peak = max_abs(segment);
+                let (peak, energy) = max_abs_and_energy(segment);
                 if peak.is_finite() {
                     self.window_peak = greater(self.window_peak, peak);
-                    self.window_square_sum += sum_of_squares(segment);
+                    self.window_square_sum += energy;
                 } else {
                     // Rare: skip the non-finite samples one by one.
                     for &x in segment.iter().filter(|x| x.is_finite()) {

@@ -1,5 +1,8 @@
 //! Exact sample peak with separate accounting of non-finite samples.
 
+use super::level::pairwise_sum;
+use super::simd::widest;
+
 /// Running maximum of |x| for one channel.
 ///
 /// NaN and ±Inf are counted, never folded into the maximum: one corrupt sample must not hide
@@ -82,6 +85,31 @@ pub fn max_abs(samples: &[f32]) -> f32 {
         }
     }
     peak_from_bits(bits.max(max_abs_bits(&samples[done..])))
+}
+
+/// [`max_abs`] and Σx² in one pass (Σx² is meaningless when the peak is NaN).
+pub fn max_abs_and_energy(samples: &[f32]) -> (f32, f64) {
+    let (peak_lanes, energy_lanes, tail) = widest(
+        #[inline(always)]
+        || {
+            let mut peak = [0i32; 32];
+            let mut energy = [0.0f32; 32];
+            let mut chunks = samples.chunks_exact(peak.len());
+            for chunk in &mut chunks {
+                for ((p, e), &x) in peak.iter_mut().zip(&mut energy).zip(chunk) {
+                    *p = (*p).max(abs_bits(x));
+                    *e += x * x;
+                }
+            }
+            (peak, energy, chunks.remainder())
+        },
+    );
+    let peak_bits = peak_lanes.into_iter().fold(max_abs_bits(tail), i32::max);
+    let tail_energy: f64 = tail.iter().map(|&x| f64::from(x * x)).sum();
+    (
+        peak_from_bits(peak_bits),
+        pairwise_sum(&energy_lanes) + tail_energy,
+    )
 }
 
 /// The bit pattern of |x| as an integer. For non-negative floats integer order is numeric
@@ -271,17 +299,28 @@ pub fn greater(a: f32, b: f32) -> f32 {
     }
 }
 
-/// Largest [`abs_bits`] of a stretch, as a reduction tree the compiler vectorises.
+/// Largest of a stretch's worth of values.
+#[inline(always)]
+pub fn largest(values: &[f32; STRETCH]) -> f32 {
+    tree_reduce(*values, greater)
+}
+
+/// Largest [`abs_bits`] of a stretch.
 #[inline(always)]
 fn stretch_max_bits(stretch: &[f32; STRETCH]) -> i32 {
-    let mut m = [0i32; STRETCH / 2];
-    for (i, v) in m.iter_mut().enumerate() {
-        *v = abs_bits(stretch[i]).max(abs_bits(stretch[i + STRETCH / 2]));
-    }
+    tree_reduce(stretch.map(abs_bits), i32::max)
+}
+
+/// Reduces a stretch's worth of values as a tree, which the compiler vectorises (a fold would
+/// be a chain of comparisons, each waiting for the last).
+#[inline(always)]
+fn tree_reduce<T: Copy>(values: [T; STRETCH], larger: impl Fn(T, T) -> T) -> T {
+    let mut m: [T; STRETCH / 2] =
+        std::array::from_fn(|i| larger(values[i], values[i + STRETCH / 2]));
     let mut width = STRETCH / 4;
     while width > 0 {
         for i in 0..width {
-            m[i] = m[i].max(m[i + width]);
+            m[i] = larger(m[i], m[i + width]);
         }
         width /= 2;
     }
@@ -350,6 +389,20 @@ mod tests {
                 assert_eq!(all, 0.99);
             }
         }
+    }
+
+    #[test]
+    fn peak_and_energy_in_one_pass_match_plain_sums() {
+        let x: Vec<f32> = (0..1001)
+            .map(|i| ((i * 37 % 101) as f32 - 50.0) / 60.0)
+            .collect();
+        let (peak, energy) = max_abs_and_energy(&x);
+        let plain: f64 = x.iter().map(|&v| f64::from(v) * f64::from(v)).sum();
+        assert_eq!(peak, 50.0 / 60.0);
+        assert!((energy - plain).abs() < plain * 1e-6, "{energy} vs {plain}");
+        let mut bad = x;
+        bad[500] = f32::INFINITY;
+        assert!(max_abs_and_energy(&bad).0.is_nan());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use super::interpolator::{
     FINE_PHASES, LOOKAHEAD, TAPS,
 };
 use super::level::gain_to_db;
-use super::sample_peak::{greater, max_abs, stretch_maxima, STRETCH};
+use super::sample_peak::{greater, largest, max_abs, stretch_maxima, STRETCH};
 
 /// Intervals examined together for the skip test and the coarse grid.
 const SUB: usize = BLOCK;
@@ -203,10 +203,7 @@ impl TruePeakMeter {
         // their largest, so any interval that cannot beat them is skipped at once.
         let full = count / SUB;
         let partial = &self.buf[first + full * SUB..first + count];
-        let ready_max = maxima[1..=full]
-            .iter()
-            .chain(partial)
-            .fold(0.0, |m, &x| greater(m, x.abs()));
+        let ready_max = greater(largest_of(&maxima[1..=full]), largest_of(partial));
         self.window_max = greater(self.window_max, ready_max);
         self.max = greater(self.max, ready_max);
         // Which stretches something within reach of their taps could make beat the
@@ -270,7 +267,9 @@ impl TruePeakMeter {
             }
         }
         let candidate_floor = threshold * COARSE_UNDER_READ;
-        if grid_max[..count].iter().all(|&g| g < candidate_floor) {
+        // Intervals past `count` are not ready: they must not count.
+        grid_max[count..].fill(0.0);
+        if largest(&grid_max) < candidate_floor {
             return;
         }
 
@@ -306,6 +305,16 @@ impl TruePeakMeter {
             }
         }
     }
+}
+
+/// Largest |x| of at most a stretch of values.
+#[inline]
+fn largest_of(values: &[f32]) -> f32 {
+    let mut padded = [0.0f32; STRETCH];
+    for (p, v) in padded.iter_mut().zip(values) {
+        *p = v.abs();
+    }
+    largest(&padded)
 }
 
 /// Where on the fine grid the peak near coarse point `arg` probably is: the vertex of a
