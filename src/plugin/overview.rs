@@ -591,11 +591,12 @@ pub fn pass_finished(shared: &MeterShared, summary: PassSummary) {
     if group.is_empty() {
         return;
     }
+    // Held until the status files are fresh: the heartbeat decides (or the last instance to
+    // close).
     registry.pending_note = Some(PendingNote {
         entries: group,
         since: Instant::now(),
     });
-    resolve_pending_note(&mut registry, false);
 }
 
 /// Writes the held note, waits, or leaves it to another process (see [`delivery::decide`]);
