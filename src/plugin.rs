@@ -363,7 +363,7 @@ impl StemPreflight {
                 }
             }
         }
-        // After the report is counted as in flight, so the delivery note waits for it.
+        // A pass that restarted in this block is open again.
         if self.pass.current().is_some() {
             self.shared.mark_pass_block(overview::clock_ms());
         } else {
@@ -401,11 +401,16 @@ impl StemPreflight {
     /// Hands the pass to the report writer. Never blocks or allocates: the queue is bounded,
     /// and a full queue (a stalled disk) drops the report rather than the audio.
     fn send_report(&self, pass: PassFacts) {
-        if let Some(writer) = &self.reports {
-            self.shared.report_sent();
-            if writer.queue.try_send(self.pass_report(pass)).is_err() {
-                self.shared.report_handled();
-            }
+        let Some(writer) = &self.reports else {
+            return;
+        };
+        // Counted in flight before the pass shows as closed, so the delivery note waits for
+        // this report; closed before the writer can see it, so the writer that handles the
+        // last report of an export does not find its own pass still open.
+        self.shared.report_sent();
+        self.shared.mark_pass_closed();
+        if writer.queue.try_send(self.pass_report(pass)).is_err() {
+            self.shared.report_handled();
         }
     }
 

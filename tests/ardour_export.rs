@@ -515,6 +515,14 @@ fn an_ardour_export_is_reported_by_every_instance_and_a_master_limiter_is_caught
         .map(|p| std::fs::read_to_string(p).unwrap())
         .expect("the master's readable report");
     assert!(text.to_lowercase().contains("limiter"), "{text}");
+    let note = std::fs::read_to_string(limited_folder.join("Delivery note.txt"))
+        .expect("the limited export's delivery note");
+    // What still needs attention: the master's limiter, with its fix.
+    assert!(
+        note.lines()
+            .any(|l| l.contains("Master: ") && l.to_lowercase().contains("limiter")),
+        "{note}"
+    );
     for stem in ["Drums", "Bass", VOCALS_NAME] {
         assert_eq!(limited[stem]["limiter"]["verdict"], "none", "{stem}");
     }

@@ -6,6 +6,7 @@
 
 mod support;
 
+use clack_host::process::StartedPluginAudioProcessor;
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -14,9 +15,9 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use stem_preflight::plugin::delivery::SETTLE;
 use stem_preflight::plugin::overview::{
-    read_statuses, InstanceRow, Light, DELIVERY_NOTE_FILE, HEARTBEAT, STALE_AFTER,
+    read_statuses, InstanceRow, Light, DELIVERY_NOTE_FILE, HEARTBEAT, PASS_QUIET_AFTER, STALE_AFTER,
 };
-use support::clap_host::{release_bundle, Driver, Plugin, Song};
+use support::clap_host::{release_bundle, Driver, Plugin, Song, TestHost};
 
 const RATE: f64 = 48_000.0;
 const BLOCK: usize = 512;
@@ -481,6 +482,31 @@ fn export_instances(names: &[&str]) -> (Vec<Plugin>, Vec<Driver>) {
     (plugins, drivers)
 }
 
+/// Block `i` of `x` from the project start at 120 BPM in 4/4, or a block of silence with the
+/// transport stopped.
+fn play_block(
+    processor: &mut StartedPluginAudioProcessor<TestHost>,
+    driver: &mut Driver,
+    x: &[f32],
+    i: usize,
+    playing: bool,
+) {
+    let chunk = if playing {
+        x[i * BLOCK..(i + 1) * BLOCK].to_vec()
+    } else {
+        vec![0.0; BLOCK]
+    };
+    let mut input = vec![chunk.clone(), chunk];
+    let mut output = input.clone();
+    let song = Song {
+        seconds: (i * BLOCK) as f64 / RATE,
+        tempo_bpm: 120.0,
+        time_signature: (4, 4),
+        playing,
+    };
+    driver.process(processor, &mut input, &mut output, Some(song));
+}
+
 /// Plays `seconds` of a sine from the project start through every instance in real time, as a
 /// host exports in real time, then stops the transport.
 fn export_in_real_time(plugins: &mut [Plugin], drivers: &mut [Driver], seconds: f64) {
@@ -492,22 +518,8 @@ fn export_in_real_time(plugins: &mut [Plugin], drivers: &mut [Driver], seconds: 
     let started = Instant::now();
     let blocks = (seconds * RATE) as usize / BLOCK;
     for i in 0..=blocks {
-        let playing = i < blocks;
-        let chunk = if playing {
-            x[i * BLOCK..(i + 1) * BLOCK].to_vec()
-        } else {
-            vec![0.0; BLOCK]
-        };
         for (processor, driver) in processors.iter_mut().zip(drivers.iter_mut()) {
-            let mut input = vec![chunk.clone(), chunk.clone()];
-            let mut output = input.clone();
-            let song = Song {
-                seconds: (i * BLOCK) as f64 / RATE,
-                tempo_bpm: 120.0,
-                time_signature: (4, 4),
-                playing,
-            };
-            driver.process(processor, &mut input, &mut output, Some(song));
+            play_block(processor, driver, &x, i, i < blocks);
         }
         // Keep to the clock: the blocks of a real-time export.
         let due = Duration::from_secs_f64(((i + 1) * BLOCK) as f64 / RATE);
@@ -584,6 +596,44 @@ fn an_export_across_two_processes_leaves_one_note_listing_both() {
         })
         .count();
     assert_eq!(reports_written, 3, "one report per instance");
+}
+
+#[test]
+fn an_instance_the_host_stopped_calling_does_not_hold_the_note_back() {
+    let (_serial, _runtime, reports) = isolated("overview-frozen");
+    let note_path = reports.join(DELIVERY_NOTE_FILE);
+    let (mut plugins, mut drivers) = export_instances(&["Drums", "Frozen"]);
+    let mut processors: Vec<_> = plugins
+        .iter_mut()
+        .map(|p| p.start(RATE, BLOCK as u32))
+        .collect();
+    // Both render two seconds offline; then the host stops calling Frozen (a frozen or
+    // suspended track) while Drums's transport stops. When Drums's report is handled, Frozen
+    // has just had a block: its pass still counts as running, and the note waits.
+    let x = sine(0.5, 2 * RATE as usize + BLOCK);
+    let blocks = 2 * RATE as usize / BLOCK;
+    for i in 0..blocks {
+        for (processor, driver) in processors.iter_mut().zip(drivers.iter_mut()) {
+            play_block(processor, driver, &x, i, true);
+        }
+    }
+    let stopped = Instant::now();
+    play_block(&mut processors[0], &mut drivers[0], &x, blocks, false);
+    // Once Frozen has been quiet long enough, the heartbeat holds the note for Drums alone and
+    // writes it when the status files are fresh.
+    let note = wait_for(PASS_QUIET_AFTER + SETTLE + HEARTBEAT * 4, || {
+        std::fs::read_to_string(&note_path).ok()
+    })
+    .expect("a delivery note although Frozen's pass never ended");
+    assert!(
+        stopped.elapsed() >= PASS_QUIET_AFTER,
+        "written while Frozen's pass still counted as running"
+    );
+    assert!(note.contains("  Drums: peak -6.0 dBFS"), "{note}");
+    assert!(!note.contains("Frozen"), "{note}");
+    for (plugin, processor) in plugins.iter_mut().zip(processors) {
+        plugin.stop(processor);
+    }
 }
 
 /// Run by the test above as a second process: exports its instances in real time, says when the

@@ -27,7 +27,7 @@ pub const HEARTBEAT: Duration = Duration::from_secs(1);
 pub const STALE_AFTER: Duration = Duration::from_secs(3);
 /// A pass that has had no block for this long no longer holds up the delivery note: the host
 /// stopped processing that instance.
-const PASS_QUIET_AFTER: Duration = Duration::from_secs(2);
+pub const PASS_QUIET_AFTER: Duration = Duration::from_secs(2);
 // A held note must see every other process's status written and read since the export ended.
 const _: () = assert!(delivery::SETTLE.as_millis() >= 2 * HEARTBEAT.as_millis());
 /// Status files larger than this are not ours.
@@ -361,6 +361,8 @@ impl Drop for Registration {
     fn drop(&mut self) {
         let heartbeat = {
             let mut registry = registry();
+            // The leaving instance's last export still counts.
+            gather_export(&mut registry);
             registry.members.retain(|m| m.id != self.id);
             if registry.members.is_empty() {
                 // Closing down: a note still waiting for other processes is written now.
@@ -440,6 +442,7 @@ fn heartbeat(stop: &crossbeam_channel::Receiver<()>) {
         {
             let mut registry = registry();
             registry.elsewhere = elsewhere;
+            gather_export(&mut registry);
             resolve_pending_note(&mut registry, false);
             for member in &registry.members {
                 member.repaint.request_repaint();
@@ -552,47 +555,55 @@ pub fn read_statuses(folder: &Path, own_pid: u32, now_unix_ms: u64) -> Vec<Insta
 }
 
 /// Called by an instance's report writer once it has handled a pass: records the pass for the
-/// overview, and when no other instance in this process is still in the same export, writes
-/// one delivery note for every instance that took part. Not for the audio thread.
+/// overview and, if this was the last instance of the export to finish, holds the delivery note.
+/// Not for the audio thread.
 pub fn pass_finished(shared: &MeterShared, summary: PassSummary) {
     let mut registry = registry();
     *shared.last_pass() = Some(summary);
     shared.report_handled();
-    let Some(mine) = shared.last_pass().clone().filter(|s| s.export) else {
-        return;
-    };
+    gather_export(&mut registry);
+}
+
+/// Once no instance of this process is in a pass or has a report on its way, holds one delivery
+/// note for the latest export passes that no note lists yet. The last report writer to finish
+/// calls it, and so does every heartbeat: an instance that saw another still busy when it
+/// finished (one the host stopped calling, or whose pass just ended without an export) does not
+/// lose its part of the note. The note is held until the status files are fresh; the heartbeat
+/// decides (or the last instance to close).
+fn gather_export(registry: &mut Registry) {
     let now = clock_ms();
     let quiet_ms = PASS_QUIET_AFTER.as_millis() as u64;
-    let others_busy = registry
+    let busy = registry
         .members
         .iter()
         .any(|m| m.shared.reports_in_flight() > 0 || m.shared.in_pass(now, quiet_ms));
-    if others_busy {
+    if busy || registry.pending_note.is_some() {
         return;
     }
-    let mut group = Vec::new();
-    let mine = mine.note_entry();
-    let sources = registry
+    let mut slots: Vec<_> = registry
         .members
         .iter()
-        .map(|m| &*m.shared)
-        .filter(|s| !std::ptr::eq(*s, shared))
-        .chain(std::iter::once(shared));
-    for member in sources {
-        let mut slot = member.last_pass();
-        if let Some(pass) = slot.as_mut() {
+        .map(|m| m.shared.last_pass())
+        .collect();
+    let latest = slots
+        .iter()
+        .filter_map(|slot| slot.as_ref().filter(|p| p.export && !p.noted))
+        .max_by_key(|p| p.ended_unix_ms)
+        .map(PassSummary::note_entry);
+    let Some(latest) = latest else {
+        return;
+    };
+    let mut group = Vec::new();
+    for slot in &mut slots {
+        if let Some(pass) = slot.as_mut().filter(|p| p.export && !p.noted) {
             let entry = pass.note_entry();
-            if pass.export && !pass.noted && entry.same_export_as(&mine) {
+            if entry.same_export_as(&latest) {
                 pass.noted = true;
                 group.push(entry);
             }
         }
     }
-    if group.is_empty() {
-        return;
-    }
-    // Held until the status files are fresh: the heartbeat decides (or the last instance to
-    // close).
+    drop(slots);
     registry.pending_note = Some(PendingNote {
         entries: group,
         since: Instant::now(),
