@@ -60,10 +60,12 @@ impl ChannelAnalyzer {
             self.clips
                 .process_scanned(piece, &maxima, piece_max, &mut on_clip);
             let clips = &mut self.clips;
-            self.true_peak
-                .process_scanned(piece, piece_max.is_finite(), |interval, peak| {
-                    clips.true_peak_over(interval, peak, &mut on_clip)
-                });
+            self.true_peak.process_scanned(
+                piece,
+                Some(&maxima),
+                piece_max.is_finite(),
+                |interval, peak| clips.true_peak_over(interval, peak, &mut on_clip),
+            );
         }
         self.clips
             .true_peak_checked_until(self.true_peak.evaluated_until(), &mut on_clip);

@@ -46,6 +46,7 @@ pub fn lane_sum(samples: &[f32], f: impl Fn(f32) -> f32) -> f64 {
 }
 
 /// Σ of 32 lanes in f64, pairwise, so the additions do not wait on each other one by one.
+#[inline(always)]
 pub fn pairwise_sum(lanes: &[f32; 32]) -> f64 {
     let mut wide: [f64; 16] =
         std::array::from_fn(|i| f64::from(lanes[i]) + f64::from(lanes[i + 16]));

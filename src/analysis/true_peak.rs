@@ -16,25 +16,29 @@ use super::sample_peak::{greater, largest, max_abs, stretch_maxima, STRETCH};
 const SUB: usize = BLOCK;
 const _: () = assert!(SUB == STRETCH, "skip bounds reuse the stretch maxima");
 /// Intervals evaluated per refill of the work buffer.
-const CHUNK: usize = 256;
+const CHUNK: usize = 512;
 /// Samples kept before the next interval: a whole stretch (the taps reach [`CENTER`] of them),
-/// so the skip test's stretch before the first is scanned with the others.
+/// so the buffer starts on the stream's grid of stretches.
 const KEEP_BEFORE: usize = SUB;
 const _: () = assert!(KEEP_BEFORE >= CENTER);
 /// Samples kept from one refill to the next.
 const HISTORY: usize = KEEP_BEFORE + LOOKAHEAD;
 /// Samples the work buffer holds before it is evaluated.
 const FILL_LIMIT: usize = CHUNK + HISTORY;
-/// Stretches scanned at most in one round: the one before, those of up to [`CHUNK`]
-/// intervals, the one after, rounded up to the scan's groups of eight.
-const MAX_SCANNED: usize = (CHUNK / SUB + 2).next_multiple_of(8);
+/// Stretches a round reads maxima of: the one before, those of up to [`CHUNK`] intervals, the
+/// one after.
+const MAX_SCANNED: usize = CHUNK / SUB + 2;
 const _: () = assert!(CHUNK / SUB <= u32::BITS as usize, "one bit per stretch");
-/// The work buffer: filled to [`FILL_LIMIT`], with slack after it for the scans.
-const BUFFER: usize = if MAX_SCANNED * SUB > FILL_LIMIT + 2 * BLOCK {
-    MAX_SCANNED * SUB
-} else {
-    FILL_LIMIT + 2 * BLOCK
-};
+const _: () = assert!(
+    CHUNK.is_multiple_of(SUB) && HISTORY.is_multiple_of(SUB),
+    "rounds stay on stretches"
+);
+/// The work buffer: filled to [`FILL_LIMIT`], with slack after it for the coarse blocks.
+const BUFFER: usize = FILL_LIMIT + 2 * BLOCK;
+/// Stretch maxima remembered, by absolute stretch number modulo this: more than the buffer
+/// holds.
+const RING: usize = 64;
+const _: () = assert!(RING.is_power_of_two() && RING * SUB > BUFFER);
 /// Stretches whose samples stay below this (-200 dBFS) are never interpolated: nothing there
 /// can matter, and the filter never works on denormal tails of reverbs and fades.
 const SILENCE_FLOOR: f32 = 1e-10;
@@ -42,8 +46,9 @@ const SILENCE_FLOOR: f32 = 1e-10;
 /// Streaming true-peak meter for one channel.
 ///
 /// The result for interval `n` (x\[n\] up to, not including, x\[n+1\]) is known once x\[n+16\]
-/// has arrived: overs are reported 16 samples after they happen, and [`finish`](Self::finish)
-/// evaluates the end of a stream.
+/// has arrived; intervals are evaluated a whole stretch of [`STRETCH`] at a time, so overs are
+/// reported 16 to 31 samples after they happen, and [`finish`](Self::finish) evaluates the end
+/// of a stream.
 #[derive(Debug, Clone)]
 pub struct TruePeakMeter {
     interp: Interpolator,
@@ -55,6 +60,10 @@ pub struct TruePeakMeter {
     next: i64,
     /// Intervals that exist (samples fed so far).
     total: u64,
+    /// Largest |x| of each stretch of [`STRETCH`] samples on the stream's own grid (stretch
+    /// `k` holds x\[16k ..= 16k+15\]) at `k mod RING`, for the stretches in the buffer; the
+    /// newest may still be partial.
+    stretch_max: [f32; RING],
     /// Largest |y| since the last [`take_window_max`](Self::take_window_max).
     window_max: f32,
     /// Largest |y| since the last reset.
@@ -78,6 +87,7 @@ impl TruePeakMeter {
             base: 0,
             next: 0,
             total: 0,
+            stretch_max: [0.0; RING],
             window_max: 0.0,
             max: 0.0,
         };
@@ -93,6 +103,7 @@ impl TruePeakMeter {
         self.base = -(KEEP_BEFORE as i64);
         self.next = 0;
         self.total = 0;
+        self.stretch_max = [0.0; RING];
         self.window_max = 0.0;
         self.max = 0.0;
     }
@@ -100,19 +111,27 @@ impl TruePeakMeter {
     /// Feeds samples. `on_over(n, value)` is called for every interval `n` whose true peak
     /// exceeds full scale (linear `value` > 1.0). Never allocates.
     pub fn process(&mut self, samples: &[f32], on_over: impl FnMut(u64, f32)) {
-        self.process_scanned(samples, max_abs(samples).is_finite(), on_over);
+        self.process_scanned(samples, None, max_abs(samples).is_finite(), on_over);
     }
 
-    /// [`process`](Self::process) when it is already known whether every sample is finite.
-    /// Never allocates.
+    /// [`process`](Self::process) when it is already known whether every sample is finite, and
+    /// with the samples' [`stretch_maxima`] when the caller has them: they spare the meter its
+    /// own scan when the block starts on the stream's grid of stretches (a multiple of
+    /// [`STRETCH`] samples into the stream). Never allocates.
     pub fn process_scanned(
         &mut self,
         samples: &[f32],
+        maxima: Option<&[f32]>,
         all_finite: bool,
         mut on_over: impl FnMut(u64, f32),
     ) {
-        self.total += samples.len() as u64;
+        let maxima = maxima.filter(|m| {
+            all_finite
+                && self.total.is_multiple_of(STRETCH as u64)
+                && m.len() >= samples.len().div_ceil(STRETCH)
+        });
         let mut rest = samples;
+        let mut done = 0;
         while !rest.is_empty() {
             let take = (FILL_LIMIT - self.fill).min(rest.len());
             let (now, later) = rest.split_at(take);
@@ -122,9 +141,36 @@ impl TruePeakMeter {
             } else {
                 copy_sanitized(now, to);
             }
+            let at = self.total;
             self.fill += take;
+            self.total += take as u64;
+            // Rounds end on whole stretches, so every take of an aligned block starts one.
+            match maxima.filter(|_| at.is_multiple_of(STRETCH as u64)) {
+                Some(maxima) => {
+                    let first = (at / STRETCH as u64) as i64;
+                    let given = &maxima[done / STRETCH..(done + take).div_ceil(STRETCH)];
+                    for (k, &m) in given.iter().enumerate() {
+                        self.stretch_max[ring_slot(first + k as i64)] = m;
+                    }
+                }
+                None => self.scan_new_stretches(at as i64),
+            }
+            done += take;
             rest = later;
             self.evaluate_ready(i64::MAX, &mut on_over);
+        }
+    }
+
+    /// Computes from the buffer the maxima of the stretches holding samples `from` up to the
+    /// buffer's end.
+    fn scan_new_stretches(&mut self, from: i64) {
+        let first = from.div_euclid(STRETCH as i64);
+        let start = (first * STRETCH as i64 - self.base) as usize;
+        let mut maxima = [0.0f32; RING];
+        stretch_maxima(&self.buf[start..self.fill], &mut maxima);
+        let count = (self.fill - start).div_ceil(STRETCH);
+        for (k, &m) in maxima[..count].iter().enumerate() {
+            self.stretch_max[ring_slot(first + k as i64)] = m;
         }
     }
 
@@ -136,7 +182,9 @@ impl TruePeakMeter {
         while padding > 0 {
             let take = (FILL_LIMIT - self.fill).min(padding);
             self.buf[self.fill..self.fill + take].fill(0.0);
+            let at = self.base + self.fill as i64;
             self.fill += take;
+            self.scan_new_stretches(at);
             padding -= take;
             self.evaluate_ready(end, &mut on_over);
         }
@@ -170,8 +218,15 @@ impl TruePeakMeter {
 
     /// Evaluates every interval whose window is complete (and below `end`), then keeps the
     /// history the next intervals need.
+    /// While streaming (`end` is `i64::MAX`) only whole stretches are evaluated, so rounds
+    /// start on the stream's grid of stretches and read their maxima from `stretch_max`.
     fn evaluate_ready(&mut self, end: i64, on_over: &mut impl FnMut(u64, f32)) {
-        let ready_end = (self.base + self.fill as i64 - LOOKAHEAD as i64).min(end);
+        let complete = self.base + self.fill as i64 - LOOKAHEAD as i64;
+        let ready_end = if end == i64::MAX {
+            complete.div_euclid(SUB as i64) * SUB as i64
+        } else {
+            complete.min(end)
+        };
         if self.next < ready_end {
             self.evaluate_range(ready_end, on_over);
         }
@@ -181,29 +236,29 @@ impl TruePeakMeter {
         self.buf.copy_within(keep_from..self.fill, 0);
         self.fill -= keep_from;
         self.base += keep_from as i64;
-        debug_assert!(self.fill <= HISTORY);
+        debug_assert!(self.fill < HISTORY + SUB);
     }
 
     /// Evaluates intervals `next..ready_end`, a stretch of [`SUB`] intervals at a time.
     fn evaluate_range(&mut self, ready_end: i64, on_over: &mut impl FnMut(u64, f32)) {
         let first = (self.next - self.base) as usize;
         debug_assert_eq!(first, KEEP_BEFORE);
+        debug_assert_eq!(self.next % SUB as i64, 0);
         let count = (ready_end - self.next) as usize;
         let stretches = count.div_ceil(SUB);
         // Largest |x| of the stretch before, of each stretch of these intervals and of the one
-        // after them: `maxima[s + 1]` is stretch `s`'s. The last stretches reach past the
-        // ready samples, which only loosens their skip bound.
-        let scanned = (stretches + 2).next_multiple_of(8);
-        let mut maxima = [0.0f32; MAX_SCANNED];
-        stretch_maxima(
-            &self.buf[first - SUB..first - SUB + scanned * SUB],
-            &mut maxima,
-        );
+        // after them: `maxima[s + 1]` is stretch `s`'s. At the end of a stream the last one
+        // may reach past the samples; no window of these intervals does.
+        let before = self.next / SUB as i64 - 1;
+        let maxima: [f32; MAX_SCANNED] =
+            std::array::from_fn(|s| self.stretch_max[ring_slot(before + s as i64)]);
         // Every sample of these intervals is a point of the signal: the maximum is at least
         // their largest, so any interval that cannot beat them is skipped at once.
         let full = count / SUB;
         let partial = &self.buf[first + full * SUB..first + count];
-        let ready_max = greater(largest_of(&maxima[1..=full]), largest_of(partial));
+        let ready_max = maxima[1..=full]
+            .iter()
+            .fold(largest_of(partial), |m, &v| greater(m, v));
         self.window_max = greater(self.window_max, ready_max);
         self.max = greater(self.max, ready_max);
         // Which stretches something within reach of their taps could make beat the
@@ -305,6 +360,12 @@ impl TruePeakMeter {
             }
         }
     }
+}
+
+/// Where stretch `k` (which may be -1, the silence before the stream) keeps its maximum.
+#[inline]
+fn ring_slot(k: i64) -> usize {
+    k.rem_euclid(RING as i64) as usize
 }
 
 /// Largest |x| of at most a stretch of values.
@@ -433,6 +494,55 @@ mod tests {
         let mut x = vec![0.0f32; 100];
         x[50] = 0.5;
         assert!((measure(&x) - 0.5).abs() < 1e-6);
+    }
+
+    /// Peak and overs of `x` fed in blocks of `size`, each with its stretch maxima.
+    fn measure_with_maxima(x: &[f32], size: usize) -> (f32, Vec<(u64, f32)>) {
+        let mut meter = TruePeakMeter::new();
+        let mut overs = Vec::new();
+        let mut maxima = vec![0.0; size.div_ceil(STRETCH)];
+        for block in x.chunks(size) {
+            let all = stretch_maxima(block, &mut maxima);
+            meter.process_scanned(block, Some(&maxima), all.is_finite(), |n, y| {
+                overs.push((n, y))
+            });
+        }
+        meter.finish(|n, y| overs.push((n, y)));
+        (meter.max(), overs)
+    }
+
+    #[test]
+    fn given_stretch_maxima_change_nothing() {
+        // Quiet noise with louder and louder bursts whose peaks lie between samples (each must
+        // be found where it is), a stretch of loud noise with overs, and a NaN.
+        let mut x: Vec<f32> = (0..20_000u32)
+            .map(|i| {
+                let level = if (8_000..12_000).contains(&i) {
+                    1.05
+                } else {
+                    0.001
+                };
+                ((i.wrapping_mul(2_654_435_761) >> 8) as f32 / 8_388_608.0 - 1.0) * level
+            })
+            .collect();
+        for (k, at) in (100..7_900).step_by(397).enumerate() {
+            let height = 0.2 + 0.01 * k as f32;
+            x[at..at + 4].copy_from_slice(&[height, -height, height, -height]);
+        }
+        x[15_001] = f32::NAN;
+        let mut meter = TruePeakMeter::new();
+        let mut own = Vec::new();
+        meter.process(&x, |n, y| own.push((n, y)));
+        meter.finish(|n, y| own.push((n, y)));
+        assert!(!own.is_empty());
+        // On the grid of stretches (512, 48), off it (37), and both in turn (24).
+        for size in [512, 48, 37, 24] {
+            assert_eq!(
+                measure_with_maxima(&x, size),
+                (meter.max(), own.clone()),
+                "{size}"
+            );
+        }
     }
 
     #[test]
