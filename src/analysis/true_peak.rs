@@ -250,8 +250,11 @@ impl TruePeakMeter {
         // after them: `maxima[s + 1]` is stretch `s`'s. At the end of a stream the last one
         // may reach past the samples; no window of these intervals does.
         let before = self.next / SUB as i64 - 1;
-        let maxima: [f32; MAX_SCANNED] =
-            std::array::from_fn(|s| self.stretch_max[ring_slot(before + s as i64)]);
+        let slot = ring_slot(before);
+        let mut maxima = [0.0; MAX_SCANNED];
+        let (to_end, wrapped) = maxima.split_at_mut((RING - slot).min(MAX_SCANNED));
+        to_end.copy_from_slice(&self.stretch_max[slot..slot + to_end.len()]);
+        wrapped.copy_from_slice(&self.stretch_max[..wrapped.len()]);
         // Every sample of these intervals is a point of the signal: the maximum is at least
         // their largest, so any interval that cannot beat them is skipped at once.
         let full = count / SUB;
@@ -365,7 +368,8 @@ impl TruePeakMeter {
 /// Where stretch `k` (which may be -1, the silence before the stream) keeps its maximum.
 #[inline]
 fn ring_slot(k: i64) -> usize {
-    k.rem_euclid(RING as i64) as usize
+    // Two's complement: the same as `k.rem_euclid(RING)` for a power of two.
+    k as usize & (RING - 1)
 }
 
 /// Largest |x| of at most a stretch of values.
@@ -535,8 +539,9 @@ mod tests {
         meter.process(&x, |n, y| own.push((n, y)));
         meter.finish(|n, y| own.push((n, y)));
         assert!(!own.is_empty());
-        // On the grid of stretches (512, 48), off it (37), and both in turn (24).
-        for size in [512, 48, 37, 24] {
+        // Long blocks on the grid of stretches (4096, 512), short ones (48), off it (37), both in
+        // turn (24), and long blocks off the grid after the first (1000).
+        for size in [4096, 512, 48, 37, 24, 1000] {
             assert_eq!(
                 measure_with_maxima(&x, size),
                 (meter.max(), own.clone()),
