@@ -144,14 +144,12 @@ impl TruePeakMeter {
             let at = self.total;
             self.fill += take;
             self.total += take as u64;
-            // Rounds end on whole stretches, so every take of an aligned block starts one.
-            match maxima.filter(|_| at.is_multiple_of(STRETCH as u64)) {
+            match maxima {
                 Some(maxima) => {
-                    let first = (at / STRETCH as u64) as i64;
+                    // Rounds end on whole stretches, so every take of an aligned block starts one.
+                    debug_assert!(at.is_multiple_of(STRETCH as u64));
                     let given = &maxima[done / STRETCH..(done + take).div_ceil(STRETCH)];
-                    for (k, &m) in given.iter().enumerate() {
-                        self.stretch_max[ring_slot(first + k as i64)] = m;
-                    }
+                    self.remember_maxima((at / STRETCH as u64) as i64, given);
                 }
                 None => self.scan_new_stretches(at as i64),
             }
@@ -169,7 +167,12 @@ impl TruePeakMeter {
         let mut maxima = [0.0f32; RING];
         stretch_maxima(&self.buf[start..self.fill], &mut maxima);
         let count = (self.fill - start).div_ceil(STRETCH);
-        for (k, &m) in maxima[..count].iter().enumerate() {
+        self.remember_maxima(first, &maxima[..count]);
+    }
+
+    /// Stores the maxima of the stretches from number `first` on.
+    fn remember_maxima(&mut self, first: i64, maxima: &[f32]) {
+        for (k, &m) in maxima.iter().enumerate() {
             self.stretch_max[ring_slot(first + k as i64)] = m;
         }
     }
@@ -218,6 +221,7 @@ impl TruePeakMeter {
 
     /// Evaluates every interval whose window is complete (and below `end`), then keeps the
     /// history the next intervals need.
+    ///
     /// While streaming (`end` is `i64::MAX`) only whole stretches are evaluated, so rounds
     /// start on the stream's grid of stretches and read their maxima from `stretch_max`.
     fn evaluate_ready(&mut self, end: i64, on_over: &mut impl FnMut(u64, f32)) {
