@@ -43,7 +43,43 @@ pub struct Interpolator {
     /// Largest L1 norm over all phases: |y(t)| never exceeds this times the largest |x| in the
     /// taps' reach.
     max_l1: f32,
+    /// How far the measured peak of an interval can lie above the straight line joining its
+    /// two samples.
+    between_samples: Straying,
+    /// How far it can lie above the straight lines joining neighbouring coarse grid points.
+    between_coarse_points: Straying,
 }
+
+/// A bound on how far the interpolated signal strays from the straight line joining two
+/// points of a grid, from how sharply the samples bend.
+///
+/// A phase's taps minus the straight line between the grid points on either side of it sum
+/// to zero and (almost) cancel a ramp, so they act on the samples' second differences: what is
+/// left of a smooth signal is tiny. Per bend: the largest L1 norm of those taps written as a
+/// filter of second differences; per level: what a ramp leaves, times the largest |x|. Both
+/// include what the fine search's parabola can add to a fine point, a safety factor and
+/// rounding. The true-peak meter uses it to skip tones and slow passages whose peaks sit at the
+/// running maximum: there, the 4x grid's generic under-read (12 %) would send a third of all
+/// intervals to the fine search, while the samples show the signal bends by a fraction of that.
+#[derive(Debug, Clone, Copy)]
+pub struct Straying {
+    per_bend: f32,
+    per_level: f32,
+}
+
+impl Straying {
+    /// At most this far above the line, given the largest |x\[k\] − 2x\[k+1\] + x\[k+2\]| and
+    /// the largest |x| over the taps' reach.
+    #[inline(always)]
+    pub fn at_most(&self, bend: f32, level: f32) -> f32 {
+        self.per_bend * bend + self.per_level * level
+    }
+}
+
+/// Margin on the computed norms.
+const STRAYING_SAFETY: f64 = 1.25;
+/// f32 rounding of two 32-tap sums (each off by at most about 5e-6 of the level), with room.
+const ROUNDING_PER_LEVEL: f64 = 4e-5;
 
 impl Default for Interpolator {
     fn default() -> Self {
@@ -77,10 +113,22 @@ impl Interpolator {
         }
         let coarse = std::array::from_fn(|c| phases[(c + 1) * COARSE_STEP]);
         Self {
+            between_samples: straying(&phases, FINE_PHASES),
+            between_coarse_points: straying(&phases, COARSE_STEP),
             phases,
             coarse,
             max_l1,
         }
+    }
+
+    /// See [`Straying`]: between x\[n\] and x\[n+1\].
+    pub fn between_samples(&self) -> Straying {
+        self.between_samples
+    }
+
+    /// See [`Straying`]: between neighbouring points of the coarse grid.
+    pub fn between_coarse_points(&self) -> Straying {
+        self.between_coarse_points
     }
 
     /// Bound on |y(t)| relative to the largest |x| within the taps' reach.
@@ -151,6 +199,54 @@ fn coarse_block(
         }
     }
     acc
+}
+
+/// The [`Straying`] of every fine phase from the line through the grid points `step` phases
+/// apart on either side of it.
+fn straying(phases: &[[f32; TAPS]], step: usize) -> Straying {
+    // Fine phase j as taps, FINE_PHASES being the next sample.
+    let taps = |j: usize| -> [f64; TAPS] {
+        match phases.get(j) {
+            Some(phase) => phase.map(f64::from),
+            None => std::array::from_fn(|k| f64::from(u8::from(k == CENTER + 1))),
+        }
+    };
+    let mut line = (0.0f64, 0.0f64);
+    let mut parabola = (0.0f64, 0.0f64);
+    for j in 0..=FINE_PHASES {
+        let (before, r) = (j / step * step, j % step);
+        let (here, left, right) = (taps(j), taps(before), taps((before + step).min(FINE_PHASES)));
+        let weight = r as f64 / step as f64;
+        let off_line = std::array::from_fn(|k| here[k] - (1.0 - weight) * left[k] - weight * right[k]);
+        let (bend, level) = on_second_differences(off_line);
+        line = (line.0.max(bend), line.1.max(level));
+        if (1..FINE_PHASES).contains(&j) {
+            // The fine search's parabola tops its highest point by at most an eighth of the
+            // second difference there.
+            let (previous, next) = (taps(j - 1), taps(j + 1));
+            let curvature = std::array::from_fn(|k| previous[k] - 2.0 * here[k] + next[k]);
+            let (bend, level) = on_second_differences(curvature);
+            parabola = (parabola.0.max(bend / 8.0), parabola.1.max(level / 8.0));
+        }
+    }
+    Straying {
+        per_bend: (STRAYING_SAFETY * (line.0 + parabola.0)) as f32,
+        per_level: (STRAYING_SAFETY * (line.1 + parabola.1) + ROUNDING_PER_LEVEL) as f32,
+    }
+}
+
+/// Writes `taps` as Σ g\[k\]·(x\[k\] − 2x\[k+1\] + x\[k+2\]) plus a rest on the last two taps;
+/// returns (Σ|g|, Σ|rest|).
+fn on_second_differences(mut taps: [f64; TAPS]) -> (f64, f64) {
+    let mut bend = 0.0;
+    for k in 0..TAPS - 2 {
+        let g = taps[k];
+        bend += g.abs();
+        taps[k] = 0.0;
+        taps[k + 1] += 2.0 * g;
+        taps[k + 2] -= g;
+    }
+    (bend, taps[TAPS - 2].abs() + taps[TAPS - 1].abs())
 }
 
 fn sinc(u: f64) -> f64 {

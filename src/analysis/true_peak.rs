@@ -2,8 +2,10 @@
 //!
 //! Work is skipped wherever it cannot change the answer: a stretch whose samples, times the
 //! interpolator's L1 norm, stay at or below both the current maximum and full scale can neither
-//! raise the maximum nor hold an over. Only intervals whose coarse 4x grid comes within
-//! [`COARSE_UNDER_READ`] of that threshold are searched on the fine grid.
+//! raise the maximum nor hold an over; nor can a stretch whose samples bend too gently to carry
+//! a peak that far above them (see [`Straying`](super::interpolator::Straying)). Only intervals
+//! whose coarse 4x grid comes within [`COARSE_UNDER_READ`], or that stretch's straying, of that
+//! threshold are searched on the fine grid.
 
 use super::interpolator::{
     Interpolator, BLOCK, BLOCK_REACH, CENTER, COARSE_FACTOR, COARSE_STEP, COARSE_UNDER_READ,
@@ -282,12 +284,25 @@ impl TruePeakMeter {
             let s = pending.trailing_zeros() as usize;
             pending &= pending - 1;
             let threshold = self.threshold();
-            if reach_max(s) * bound > threshold {
-                let done = s * SUB;
-                let interval = self.next + done as i64;
-                let sub = (count - done).min(SUB);
-                self.evaluate_sub(first + done, sub, interval, threshold, on_over);
+            let level = reach_max(s);
+            if level * bound <= threshold {
+                continue;
             }
+            // A smooth stretch (a tone, a slow passage) cannot stray far from its samples.
+            let done = s * SUB;
+            let bend = largest_bend(
+                self.buf[first + done - SUB..first + done + 2 * SUB]
+                    .try_into()
+                    .expect("a stretch of history before, slack after"),
+            );
+            let samples_max = greater(maxima[s + 1], maxima[s + 2]);
+            if samples_max + self.interp.between_samples().at_most(bend, level) < threshold {
+                continue;
+            }
+            let slack = self.interp.between_coarse_points().at_most(bend, level);
+            let interval = self.next + done as i64;
+            let sub = (count - done).min(SUB);
+            self.evaluate_sub(first + done, sub, interval, threshold, slack, on_over);
         }
         self.next = ready_end;
     }
@@ -300,13 +315,15 @@ impl TruePeakMeter {
     }
 
     /// Searches intervals `first..first+count` (at local index `local`) that the skip bound
-    /// could not rule out at `threshold`.
+    /// could not rule out at `threshold`. No peak lies more than `slack` above the lines
+    /// joining the coarse grid's points.
     fn evaluate_sub(
         &mut self,
         local: usize,
         count: usize,
         first: i64,
         threshold: f32,
+        slack: f32,
         on_over: &mut impl FnMut(u64, f32),
     ) {
         let reach: &[f32; BLOCK_REACH] = self.buf[local - CENTER..local - CENTER + BLOCK_REACH]
@@ -328,17 +345,17 @@ impl TruePeakMeter {
                 *g = greater(*g, y.abs());
             }
         }
-        let candidate_floor = threshold * COARSE_UNDER_READ;
+        let floor = candidate_floor(threshold, slack);
         // Intervals past `count` are not ready: they must not count.
         grid_max[count..].fill(0.0);
-        if largest(&grid_max) < candidate_floor {
+        if largest(&grid_max) < floor {
             return;
         }
 
         // NOTE: `i` indexes the coarse rows and the buffer together.
         #[allow(clippy::needless_range_loop)]
         for i in 0..count {
-            if grid_max[i] < candidate_floor {
+            if grid_max[i] < floor {
                 continue;
             }
             let l = local + i;
@@ -353,7 +370,7 @@ impl TruePeakMeter {
                 .enumerate()
                 .fold(0, |best, (j, &v)| if v > grid[best] { j } else { best });
             // Refinements so far may have raised the threshold past this interval.
-            if grid_max[i] < self.threshold() * COARSE_UNDER_READ {
+            if grid_max[i] < candidate_floor(self.threshold(), slack) {
                 continue;
             }
             let window: &[f32; TAPS] = self.buf[l - CENTER..l - CENTER + TAPS]
@@ -367,6 +384,25 @@ impl TruePeakMeter {
             }
         }
     }
+}
+
+/// The smallest coarse-grid maximum at which an interval's peak could reach `threshold`: the
+/// grid's generic under-read, or the stretch's own `slack` when that is smaller.
+#[inline]
+fn candidate_floor(threshold: f32, slack: f32) -> f32 {
+    greater(threshold * COARSE_UNDER_READ, threshold - slack)
+}
+
+/// Largest |x\[k\] − 2x\[k+1\] + x\[k+2\]| over three stretches: every second difference
+/// within the taps' reach of the middle stretch's intervals.
+#[inline]
+fn largest_bend(x: &[f32; 3 * SUB]) -> f32 {
+    let mut bends = [0.0f32; 3 * SUB];
+    for k in 0..3 * SUB - 2 {
+        bends[k] = (x[k] - 2.0 * x[k + 1] + x[k + 2]).abs();
+    }
+    let third = |c: usize| largest(bends[c * SUB..][..SUB].try_into().expect("a stretch"));
+    greater(greater(third(0), third(1)), third(2))
 }
 
 /// Where stretch `k` (which may be -1, the silence before the stream) keeps its maximum.
@@ -551,6 +587,115 @@ mod tests {
                 (meter.max(), own.clone()),
                 "{size}"
             );
+        }
+    }
+
+    /// What the fine search finds in every interval of `x` (silence around it), with no
+    /// interval skipped.
+    fn every_interval(x: &[f32]) -> Vec<f32> {
+        let interp = Interpolator::new();
+        let at = |i: i64| x.get(i as usize).copied().filter(|_| i >= 0).unwrap_or(0.0);
+        (0..x.len() as i64)
+            .map(|n| {
+                let window: [f32; TAPS] = std::array::from_fn(|k| at(n - CENTER as i64 + k as i64));
+                let grid: [f32; COARSE_FACTOR + 1] =
+                    std::array::from_fn(|j| interp.at(j * COARSE_STEP % FINE_PHASES, &window).abs());
+                let grid = {
+                    let mut g = grid;
+                    g[COARSE_FACTOR] = at(n + 1).abs();
+                    g
+                };
+                let arg = (0..grid.len()).fold(0, |b, j| if grid[j] > grid[b] { j } else { b });
+                refine(&interp, &window, predicted_peak_phase(&grid, arg))
+            })
+            .collect()
+    }
+
+    /// Tones from 20 Hz to past 0.45·fs at 48 kHz, a sung note with vibrato and harmonics whose
+    /// level jumps, full-scale noise, a square wave, lone impulses.
+    fn varied_signals() -> Vec<(String, Vec<f32>)> {
+        let tone = |f: f64, a: f64, phase: f64| -> Vec<f32> {
+            (0..6000)
+                .map(|n| (a * (std::f64::consts::TAU * f * n as f64 / 48_000.0 + phase).sin()) as f32)
+                .collect()
+        };
+        let mut signals: Vec<(String, Vec<f32>)> = [20.0, 220.0, 1000.0, 5000.0, 12_000.0, 19_000.0, 21_600.0, 23_000.0]
+            .iter()
+            .enumerate()
+            .map(|(i, &f)| (format!("{f} Hz"), tone(f, 1.05, 0.3 * i as f64)))
+            .collect();
+        let sung = (0..20_000)
+            .map(|n| {
+                let t = n as f64 / 48_000.0;
+                let level = if (t % 0.2) < 0.14 { 1.0 } else { 0.1 };
+                let f0 = 220.0 * (1.0 + 0.01 * (std::f64::consts::TAU * 5.0 * t).sin());
+                let voice: f64 = (1..6)
+                    .map(|h| (std::f64::consts::TAU * f0 * h as f64 * t).sin() / h as f64)
+                    .sum();
+                (0.6 * level * voice) as f32
+            })
+            .collect();
+        signals.push(("sung note".into(), sung));
+        let noise = (0..6000u32)
+            .map(|i| ((i.wrapping_mul(2_654_435_761) >> 8) as f32 / 8_388_608.0 - 1.0) * 0.99)
+            .collect();
+        signals.push(("noise".into(), noise));
+        signals.push((
+            "square".into(),
+            (0..6000).map(|n| if (n / 24) % 2 == 0 { 0.9 } else { -0.9 }).collect(),
+        ));
+        let mut impulses = vec![0.0f32; 3000];
+        for (k, at) in (100..2900).step_by(173).enumerate() {
+            impulses[at] = if k % 2 == 0 { 0.8 } else { -1.0 };
+        }
+        signals.push(("impulses".into(), impulses));
+        signals
+    }
+
+    #[test]
+    fn peaks_never_stray_further_than_the_bound_says() {
+        let interp = Interpolator::new();
+        for (name, x) in varied_signals() {
+            let at = |i: i64| x.get(i as usize).copied().filter(|_| i >= 0).unwrap_or(0.0);
+            for (n, peak) in every_interval(&x).into_iter().enumerate() {
+                let n = n as i64;
+                let window: Vec<f32> = (n - CENTER as i64..=n + LOOKAHEAD as i64).map(at).collect();
+                let level = window.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+                let bend = window
+                    .windows(3)
+                    .fold(0.0f32, |m, w| m.max((w[0] - 2.0 * w[1] + w[2]).abs()));
+                let samples = at(n).abs().max(at(n + 1).abs());
+                let line = samples + interp.between_samples().at_most(bend, level);
+                assert!(peak <= line, "{name}, interval {n}: {peak} above {line}");
+                let grid = (1..COARSE_FACTOR)
+                    .map(|c| interp.at(c * COARSE_STEP, window[..TAPS].try_into().unwrap()).abs())
+                    .fold(samples, f32::max);
+                let coarse = grid + interp.between_coarse_points().at_most(bend, level);
+                assert!(peak <= coarse, "{name}, interval {n}: {peak} above {coarse}");
+            }
+        }
+    }
+
+    #[test]
+    fn skipping_changes_nothing() {
+        // The meter skips most intervals; searching every one must find the same maximum and
+        // the same overs, to the bit.
+        for (name, x) in varied_signals() {
+            let peaks = every_interval(&x);
+            let sample_peak = x.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            let brute_max = peaks.iter().fold(sample_peak, |m, &p| m.max(p));
+            let brute_overs: Vec<(u64, f32)> = peaks
+                .iter()
+                .enumerate()
+                .filter(|(_, &p)| p > 1.0)
+                .map(|(n, &p)| (n as u64, p))
+                .collect();
+            let mut meter = TruePeakMeter::new();
+            let mut overs = Vec::new();
+            meter.process(&x, |n, y| overs.push((n, y)));
+            meter.finish(|n, y| overs.push((n, y)));
+            assert_eq!(meter.max(), brute_max, "{name}");
+            assert_eq!(overs, brute_overs, "{name}");
         }
     }
 

@@ -123,6 +123,7 @@ pub fn stems(rate: u32, seconds: f64, seed: u64) -> Vec<(&'static str, Vec<Vec<f
             (0.2 * pluck * envelope(n) * phase.sin()) as f32
         })
         .collect();
+    let mut sung = 0.0f64;
     let vocals: Vec<f32> = (0..len)
         .map(|n| {
             let t = n as f64 / rate_f;
@@ -134,10 +135,11 @@ pub fn stems(rate: u32, seconds: f64, seed: u64) -> Vec<(&'static str, Vec<Vec<f
             } else {
                 0.1
             };
+            // A 1 % vibrato at 5 Hz, accumulated as phase (sin(2π·f0(t)·t) would sweep ever
+            // wider as t grows, to 16 kHz after four minutes).
             let f0 = 220.0 * (1.0 + 0.01 * (2.0 * std::f64::consts::PI * 5.0 * t).sin());
-            let voice: f64 = (1..6)
-                .map(|h| (2.0 * std::f64::consts::PI * f0 * h as f64 * t).sin() / h as f64)
-                .sum();
+            sung += 2.0 * std::f64::consts::PI * f0 / rate_f;
+            let voice: f64 = (1..6).map(|h| (sung * h as f64).sin() / h as f64).sum();
             (0.1 * phrase * envelope(n) * voice) as f32
         })
         .collect();
