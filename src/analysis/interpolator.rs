@@ -215,9 +215,14 @@ fn straying(phases: &[[f32; TAPS]], step: usize) -> Straying {
     let mut parabola = (0.0f64, 0.0f64);
     for j in 0..=FINE_PHASES {
         let (before, r) = (j / step * step, j % step);
-        let (here, left, right) = (taps(j), taps(before), taps((before + step).min(FINE_PHASES)));
+        let (here, left, right) = (
+            taps(j),
+            taps(before),
+            taps((before + step).min(FINE_PHASES)),
+        );
         let weight = r as f64 / step as f64;
-        let off_line = std::array::from_fn(|k| here[k] - (1.0 - weight) * left[k] - weight * right[k]);
+        let off_line =
+            std::array::from_fn(|k| here[k] - (1.0 - weight) * left[k] - weight * right[k]);
         let (bend, level) = on_second_differences(off_line);
         line = (line.0.max(bend), line.1.max(level));
         if (1..FINE_PHASES).contains(&j) {

@@ -13,6 +13,7 @@ use super::interpolator::{
 };
 use super::level::gain_to_db;
 use super::sample_peak::{greater, largest, max_abs, stretch_maxima, STRETCH};
+use super::simd::widest;
 
 /// Intervals examined together for the skip test and the coarse grid.
 const SUB: usize = BLOCK;
@@ -280,6 +281,11 @@ impl TruePeakMeter {
         for s in 0..stretches {
             pending |= u32::from(reach_max(s) * bound > threshold) << s;
         }
+        let bends = if pending != 0 {
+            stretch_bends(&self.buf, stretches)
+        } else {
+            [0.0; MAX_SCANNED]
+        };
         while pending != 0 {
             let s = pending.trailing_zeros() as usize;
             pending &= pending - 1;
@@ -289,17 +295,13 @@ impl TruePeakMeter {
                 continue;
             }
             // A smooth stretch (a tone, a slow passage) cannot stray far from its samples.
-            let done = s * SUB;
-            let bend = largest_bend(
-                self.buf[first + done - SUB..first + done + 2 * SUB]
-                    .try_into()
-                    .expect("a stretch of history before, slack after"),
-            );
+            let bend = greater(greater(bends[s], bends[s + 1]), bends[s + 2]);
             let samples_max = greater(maxima[s + 1], maxima[s + 2]);
             if samples_max + self.interp.between_samples().at_most(bend, level) < threshold {
                 continue;
             }
             let slack = self.interp.between_coarse_points().at_most(bend, level);
+            let done = s * SUB;
             let interval = self.next + done as i64;
             let sub = (count - done).min(SUB);
             self.evaluate_sub(first + done, sub, interval, threshold, slack, on_over);
@@ -393,16 +395,29 @@ fn candidate_floor(threshold: f32, slack: f32) -> f32 {
     greater(threshold * COARSE_UNDER_READ, threshold - slack)
 }
 
-/// Largest |x\[k\] − 2x\[k+1\] + x\[k+2\]| over three stretches: every second difference
-/// within the taps' reach of the middle stretch's intervals.
-#[inline]
-fn largest_bend(x: &[f32; 3 * SUB]) -> f32 {
-    let mut bends = [0.0f32; 3 * SUB];
-    for k in 0..3 * SUB - 2 {
-        bends[k] = (x[k] - 2.0 * x[k + 1] + x[k + 2]).abs();
-    }
-    let third = |c: usize| largest(bends[c * SUB..][..SUB].try_into().expect("a stretch"));
-    greater(greater(third(0), third(1)), third(2))
+/// How sharply the samples bend in each stretch of the work buffer, from the stretch before a
+/// round's first interval on: `bends[s + 1]` is the largest |x\[k\] − 2x\[k+1\] + x\[k+2\]|
+/// with `k` in stretch `s`. The three around a stretch cover every second difference within
+/// its intervals' taps. (Past the fill limit the buffer holds stale samples: a larger bend
+/// only costs a search, never a miss.)
+fn stretch_bends(buf: &[f32], stretches: usize) -> [f32; MAX_SCANNED] {
+    let mut bends = [0.0; MAX_SCANNED];
+    widest(
+        #[inline(always)]
+        || {
+            for (s, bend) in bends.iter_mut().enumerate().take(stretches + 2) {
+                let x: &[f32; SUB + 2] = buf[s * SUB..s * SUB + SUB + 2]
+                    .try_into()
+                    .expect("the buffer has slack past its fill limit");
+                let mut d = [0.0f32; SUB];
+                for (k, d) in d.iter_mut().enumerate() {
+                    *d = (x[k] - 2.0 * x[k + 1] + x[k + 2]).abs();
+                }
+                *bend = largest(&d);
+            }
+        },
+    );
+    bends
 }
 
 /// Where stretch `k` (which may be -1, the silence before the stream) keeps its maximum.
@@ -598,8 +613,9 @@ mod tests {
         (0..x.len() as i64)
             .map(|n| {
                 let window: [f32; TAPS] = std::array::from_fn(|k| at(n - CENTER as i64 + k as i64));
-                let grid: [f32; COARSE_FACTOR + 1] =
-                    std::array::from_fn(|j| interp.at(j * COARSE_STEP % FINE_PHASES, &window).abs());
+                let grid: [f32; COARSE_FACTOR + 1] = std::array::from_fn(|j| {
+                    interp.at(j * COARSE_STEP % FINE_PHASES, &window).abs()
+                });
                 let grid = {
                     let mut g = grid;
                     g[COARSE_FACTOR] = at(n + 1).abs();
@@ -616,14 +632,18 @@ mod tests {
     fn varied_signals() -> Vec<(String, Vec<f32>)> {
         let tone = |f: f64, a: f64, phase: f64| -> Vec<f32> {
             (0..6000)
-                .map(|n| (a * (std::f64::consts::TAU * f * n as f64 / 48_000.0 + phase).sin()) as f32)
+                .map(|n| {
+                    (a * (std::f64::consts::TAU * f * n as f64 / 48_000.0 + phase).sin()) as f32
+                })
                 .collect()
         };
-        let mut signals: Vec<(String, Vec<f32>)> = [20.0, 220.0, 1000.0, 5000.0, 12_000.0, 19_000.0, 21_600.0, 23_000.0]
-            .iter()
-            .enumerate()
-            .map(|(i, &f)| (format!("{f} Hz"), tone(f, 1.05, 0.3 * i as f64)))
-            .collect();
+        let mut signals: Vec<(String, Vec<f32>)> = [
+            20.0, 220.0, 1000.0, 5000.0, 12_000.0, 19_000.0, 21_600.0, 23_000.0,
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, &f)| (format!("{f} Hz"), tone(f, 1.05, 0.3 * i as f64)))
+        .collect();
         let sung = (0..20_000)
             .map(|n| {
                 let t = n as f64 / 48_000.0;
@@ -642,7 +662,9 @@ mod tests {
         signals.push(("noise".into(), noise));
         signals.push((
             "square".into(),
-            (0..6000).map(|n| if (n / 24) % 2 == 0 { 0.9 } else { -0.9 }).collect(),
+            (0..6000)
+                .map(|n| if (n / 24) % 2 == 0 { 0.9 } else { -0.9 })
+                .collect(),
         ));
         let mut impulses = vec![0.0f32; 3000];
         for (k, at) in (100..2900).step_by(173).enumerate() {
@@ -668,10 +690,17 @@ mod tests {
                 let line = samples + interp.between_samples().at_most(bend, level);
                 assert!(peak <= line, "{name}, interval {n}: {peak} above {line}");
                 let grid = (1..COARSE_FACTOR)
-                    .map(|c| interp.at(c * COARSE_STEP, window[..TAPS].try_into().unwrap()).abs())
+                    .map(|c| {
+                        interp
+                            .at(c * COARSE_STEP, window[..TAPS].try_into().unwrap())
+                            .abs()
+                    })
                     .fold(samples, f32::max);
                 let coarse = grid + interp.between_coarse_points().at_most(bend, level);
-                assert!(peak <= coarse, "{name}, interval {n}: {peak} above {coarse}");
+                assert!(
+                    peak <= coarse,
+                    "{name}, interval {n}: {peak} above {coarse}"
+                );
             }
         }
     }
