@@ -28,17 +28,34 @@ pub fn db_to_gain(db: f32) -> f32 {
 /// added in f64 at the end.
 #[inline]
 pub fn lane_sum(samples: &[f32], f: impl Fn(f32) -> f32) -> f64 {
+    lane_sum_of_pairs(samples, samples, |x, _| f(x))
+}
+
+/// Σ a·b over independent lanes (see [`lane_sum`]); `a` and `b` have the same length.
+#[inline]
+pub fn lane_dot(a: &[f32], b: &[f32]) -> f64 {
+    lane_sum_of_pairs(a, b, |x, y| x * y)
+}
+
+/// Σ f(a\[i\], b\[i\]) over independent lanes.
+#[inline(always)]
+fn lane_sum_of_pairs(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32) -> f64 {
+    debug_assert_eq!(a.len(), b.len());
     let (lanes, tail) = widest(
         #[inline(always)]
         || {
             let mut lanes = [0.0f32; 32];
-            let mut chunks = samples.chunks_exact(lanes.len());
-            for chunk in &mut chunks {
-                for (lane, &x) in lanes.iter_mut().zip(chunk) {
-                    *lane += f(x);
+            let (mut a_chunks, mut b_chunks) =
+                (a.chunks_exact(lanes.len()), b.chunks_exact(lanes.len()));
+            for (x, y) in (&mut a_chunks).zip(&mut b_chunks) {
+                for ((lane, &x), &y) in lanes.iter_mut().zip(x).zip(y) {
+                    *lane += f(x, y);
                 }
             }
-            let tail: f64 = chunks.remainder().iter().map(|&x| f64::from(f(x))).sum();
+            let tail: f64 = (a_chunks.remainder().iter())
+                .zip(b_chunks.remainder())
+                .map(|(&x, &y)| f64::from(f(x, y)))
+                .sum();
             (lanes, tail)
         },
     );

@@ -3,6 +3,7 @@
 
 use super::decode::{AudioReader, DecodeError};
 use super::measure::BLOCK_FRAMES;
+use crate::analysis::level::{lane_dot, sum_of_squares};
 use crate::analysis::{align, Alignment};
 use std::fs::File;
 use std::io::BufReader;
@@ -227,26 +228,37 @@ fn null_sums(
             }
         }
         let fit = block_index.is_multiple_of(FIT_STRIDE);
-        for (c, reference_channel) in reference_block.iter().enumerate() {
-            let total = &mut total[..frames];
-            total.fill(0.0);
+        for (c, reference_channel) in reference_block.iter_mut().enumerate() {
+            for r in reference_channel.iter_mut() {
+                if !r.is_finite() {
+                    *r = 0.0;
+                }
+            }
+            let reference_channel = &reference_channel[..frames];
+            // What the stems leave unexplained: Σ stems − reference.
+            let left_over = &mut total[..frames];
+            left_over.fill(0.0);
             for s in 0..k {
-                for (t, p) in total.iter_mut().zip(&parts[s * n_channels + c][..frames]) {
+                for (t, p) in left_over
+                    .iter_mut()
+                    .zip(&parts[s * n_channels + c][..frames])
+                {
                     *t += p;
                 }
             }
-            for (&sum, &r) in total.iter().zip(reference_channel) {
-                let r = if r.is_finite() { r } else { 0.0 };
-                sums.residual += f64::from((sum - r) * (sum - r));
-                sums.energy += f64::from(r * r);
+            for (t, r) in left_over.iter_mut().zip(reference_channel) {
+                *t -= r;
             }
+            let energy = sum_of_squares(reference_channel);
+            sums.residual += sum_of_squares(left_over);
+            sums.energy += energy;
             if fit {
-                sums.fit_energy += dot(reference_channel, reference_channel);
+                sums.fit_energy += energy;
                 for i in 0..k {
                     let pi = &parts[i * n_channels + c][..frames];
-                    sums.cross[i] += dot(pi, reference_channel);
+                    sums.cross[i] += lane_dot(pi, reference_channel);
                     for j in i..k {
-                        sums.gram[i * k + j] += dot(pi, &parts[j * n_channels + c][..frames]);
+                        sums.gram[i * k + j] += lane_dot(pi, &parts[j * n_channels + c][..frames]);
                     }
                 }
             }
@@ -254,13 +266,6 @@ fn null_sums(
         block_index += 1;
     }
     Ok(sums)
-}
-
-fn dot(a: &[f32], b: &[f32]) -> f64 {
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| if y.is_finite() { f64::from(x * y) } else { 0.0 })
-        .sum()
 }
 
 /// Solves G g = b by Gaussian elimination with partial pivoting; singular directions (a
