@@ -10,11 +10,12 @@ pub mod measure;
 pub mod names;
 pub mod note;
 pub mod report;
+mod set_work;
 pub mod sniff;
 pub mod sum;
 
 use crate::analysis::{gain_to_db, HeadroomStatus, HeadroomThresholds};
-use decode::{AudioFormat, DecodeError};
+use decode::AudioFormat;
 use finding::{worst, Check, Finding, Severity};
 use measure::FileMeasurements;
 use serde::Serialize;
@@ -464,14 +465,6 @@ pub fn check(
         }
     }
 
-    let done = AtomicUsize::new(0);
-    let total = to_measure.len();
-    let results: Vec<Result<FileMeasurements, DecodeError>> = parallel_map(&to_measure, |path| {
-        let result = sum::open(path).and_then(measure::measure);
-        progress(done.fetch_add(1, Ordering::Relaxed) + 1, total);
-        result
-    });
-
     // The reference: given, or found by name.
     let reference_index = match &options.reference {
         Some(given) => to_measure.iter().position(|p| same_file(p, given)),
@@ -480,6 +473,7 @@ pub fn check(
                 .is_some_and(|s| names::is_reference(&s.to_string_lossy()))
         }),
     };
+    let (results, prepared) = set_work::measure_all(&to_measure, reference_index, progress);
     let mut set_findings = Vec::new();
     let mut measurements: Vec<(usize, FileMeasurements)> = Vec::new();
     for (i, (path, result)) in to_measure.iter().zip(results).enumerate() {
@@ -516,7 +510,7 @@ pub fn check(
         }
     }
 
-    let null = set_checks(&mut reports, &measurements, &mut set_findings);
+    let null = set_checks(&mut reports, &measurements, &mut set_findings, prepared);
     reports.sort_by(|a, b| a.path.cmp(&b.path));
     let mut summary = Summary::default();
     for report in &mut reports {
@@ -576,6 +570,7 @@ fn set_checks(
     reports: &mut [FileReport],
     measurements: &[(usize, FileMeasurements)],
     set_findings: &mut Vec<Finding>,
+    mut prepared: set_work::Prepared,
 ) -> Option<NullReport> {
     if measurements.is_empty() {
         return None;
@@ -668,11 +663,26 @@ fn set_checks(
         }
     }
 
-    // Offsets, in parallel (each reads a window of two files).
-    let alignments = parallel_map(&stems, |(i, m)| {
-        m.first_sound_frame
-            .map(|first| stem_offset(&reference_path, &reports[*i].path, first, rate))
+    // Offsets: found while measuring, else here in parallel (each reads a window of two files).
+    let mut alignments: Vec<_> = stems
+        .iter()
+        .map(|(i, m)| prepared.take_alignment(&reports[*i].path, m.first_sound_frame))
+        .collect();
+    let missing: Vec<(usize, &(usize, FileMeasurements))> = (stems.iter().copied().enumerate())
+        .filter(|(s, _)| alignments[*s].is_none())
+        .collect();
+    let found = parallel_map(&missing, |(s, (i, m))| {
+        let alignment = m
+            .first_sound_frame
+            .map(|first| stem_offset(&reference_path, &reports[*i].path, first, rate));
+        (*s, alignment)
     });
+    for (s, alignment) in found {
+        alignments[s] = Some(alignment);
+    }
+    let alignments = alignments
+        .into_iter()
+        .map(|a| a.expect("every stem was aligned ahead or just now"));
     let mut offsets = vec![0i64; stems.len()];
     for (s, ((i, _), alignment)) in stems.iter().zip(alignments).enumerate() {
         let label = reports[*i].label();
@@ -730,7 +740,10 @@ fn set_checks(
             })
             .collect()
     };
-    let raw = match null_test(&reference_path, &inputs(false)) {
+    let raw = prepared
+        .take_null(&inputs(false))
+        .unwrap_or_else(|| null_test(&reference_path, &inputs(false)));
+    let raw = match raw {
         Ok(r) => r,
         Err(e) => {
             set_findings.push(Finding::warn(

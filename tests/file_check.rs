@@ -574,9 +574,21 @@ fn broken_files_get_a_clear_error_and_the_rest_is_still_checked() {
     absurd[22] = 0xFF; // 65 281 channels
     std::fs::write(dir.join("Midnight_Absurd.wav"), absurd).unwrap();
     std::fs::write(dir.join("notes.txt"), b"tempo 120").unwrap();
+    // The mix: the set's alignments and null test run alongside the measurements, on the
+    // readable stems only.
+    write_wav(
+        &dir.join("Midnight_Mix.wav"),
+        RATE,
+        &mix(&set[..2]),
+        Store::Int(24),
+    );
     let (code, report) = check(&dir, &[]);
     assert_eq!(code, 2);
     assert_eq!(file(&report, "Midnight_Drums.wav")["role"], "stem");
+    assert_eq!(file(&report, "Midnight_Drums.wav")["offset"]["frames"], 0);
+    // Drums and half of Bass against the whole mix: the missing half is heard.
+    let residual = report["null_test"]["residual_db"].as_f64().unwrap();
+    assert!(residual > -40.0, "{residual}");
     let cut = findings(&report, Some("Midnight_Bass.wav"), "readable");
     assert!(cut[0].1.contains("cut short"), "{cut:?}");
     for name in [

@@ -78,6 +78,30 @@ impl GridCheck {
     }
 }
 
+/// The first frame of `channels` louder than -60 dBFS in any channel.
+fn first_sound_in(channels: &[&[f32]]) -> Option<usize> {
+    let frames = channels.first().map_or(0, |c| c.len());
+    (0..frames).find(|&i| channels.iter().any(|c| c[i].abs() > SOUND_THRESHOLD))
+}
+
+/// The file's first frame louder than -60 dBFS ([`FileMeasurements::first_sound_frame`]),
+/// reading no further than that.
+pub fn first_sound<R: Read + Seek>(mut reader: AudioReader<R>) -> Result<Option<u64>, DecodeError> {
+    let mut channels = vec![Vec::new(); usize::from(reader.format().channels)];
+    let mut position = 0u64;
+    loop {
+        let frames = reader.read_planar(&mut channels, BLOCK_FRAMES)?;
+        if frames == 0 {
+            return Ok(None);
+        }
+        let slices: Vec<&[f32]> = channels.iter().map(Vec::as_slice).collect();
+        if let Some(i) = first_sound_in(&slices) {
+            return Ok(Some(position + i as u64));
+        }
+        position += frames as u64;
+    }
+}
+
 /// Decodes and measures a whole file. Memory stays at one block per channel.
 pub fn measure<R: Read + Seek>(
     mut reader: AudioReader<R>,
@@ -135,9 +159,7 @@ pub fn measure<R: Read + Seek>(
         mono.iter_mut().for_each(|m| *m *= scale);
         cutoff.process(&mono);
         if first_sound_frame.is_none() {
-            first_sound_frame = (0..frames)
-                .find(|&i| slices.iter().any(|c| c[i].abs() > SOUND_THRESHOLD))
-                .map(|i| position + i as u64);
+            first_sound_frame = first_sound_in(&slices).map(|i| position + i as u64);
         }
         position += frames as u64;
     }

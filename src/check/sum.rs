@@ -9,9 +9,10 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
 
-/// Opens a WAV or AIFF file for streaming.
+/// Opens a WAV or AIFF file for streaming. The buffer serves the header's small reads; the
+/// blocks of samples, larger than it, go straight from the file to the decoder.
 pub fn open(path: &Path) -> Result<AudioReader<BufReader<File>>, DecodeError> {
-    AudioReader::new(BufReader::with_capacity(1 << 16, File::open(path)?))
+    AudioReader::new(BufReader::with_capacity(1 << 13, File::open(path)?))
 }
 
 /// Frames of the stem after its first sound used to align it.
@@ -86,13 +87,9 @@ const FIT_STRIDE: u64 = 4;
 pub fn null_test(reference: &Path, stems: &[SumInput]) -> Result<NullResult, DecodeError> {
     let frames = open(reference)?.format().frames;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
-    // Stretches start on a multiple of the fit stride so the fitted blocks stay the same.
-    let unit = BLOCK_FRAMES as u64 * FIT_STRIDE;
-    let per_thread = frames.div_ceil(threads).div_ceil(unit) * unit;
     let partials: Vec<Result<Sums, DecodeError>> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|t| t * per_thread..((t + 1) * per_thread).min(frames))
-            .filter(|range| !range.is_empty())
+        let workers: Vec<_> = song_parts(frames, threads)
+            .into_iter()
             .map(|range| scope.spawn(move || null_sums(reference, stems, range)))
             .collect();
         workers
@@ -100,7 +97,26 @@ pub fn null_test(reference: &Path, stems: &[SumInput]) -> Result<NullResult, Dec
             .map(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             .collect()
     });
-    let k = stems.len();
+    null_result(partials, stems.len())
+}
+
+/// The song's frames cut into `count` stretches (fewer for a short song) that the null test
+/// can sum independently.
+pub fn song_parts(frames: u64, count: u64) -> Vec<std::ops::Range<u64>> {
+    // Stretches start on a multiple of the fit stride so the fitted blocks stay the same.
+    let unit = BLOCK_FRAMES as u64 * FIT_STRIDE;
+    let per_part = frames.div_ceil(count.max(1)).div_ceil(unit) * unit;
+    (0..count)
+        .map(|t| t * per_part..((t + 1) * per_part).min(frames))
+        .filter(|range| !range.is_empty())
+        .collect()
+}
+
+/// The null test from the sums of every part of the song ([`song_parts`]), in order.
+pub fn null_result(
+    partials: Vec<Result<Sums, DecodeError>>,
+    k: usize,
+) -> Result<NullResult, DecodeError> {
     let mut sums = Sums::new(k);
     for partial in partials {
         sums.add(&partial?);
@@ -130,7 +146,7 @@ pub fn null_test(reference: &Path, stems: &[SumInput]) -> Result<NullResult, Dec
 }
 
 /// Running sums of a null test over part of the song.
-struct Sums {
+pub struct Sums {
     /// Σ (Σ stems − reference)².
     residual: f64,
     /// Σ reference².
@@ -170,7 +186,7 @@ impl Sums {
 }
 
 /// The null test's sums over reference frames `range`.
-fn null_sums(
+pub fn null_sums(
     reference: &Path,
     stems: &[SumInput],
     range: std::ops::Range<u64>,
