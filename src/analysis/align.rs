@@ -149,8 +149,7 @@ fn decimated(x: &[f32]) -> Vec<f32> {
 /// ±`max_lag`, best first.
 fn coarse_candidates(reference: &[f32], stem: &[f32], max_lag: usize) -> [Option<i64>; CANDIDATES] {
     let coarse_lag = max_lag.div_ceil(DECIMATION);
-    let correlation = cross_correlation(&decimated(reference), &decimated(stem), coarse_lag);
-    let value_at = |lag: i64| correlation(lag);
+    let value_at = cross_correlation(&decimated(reference), &decimated(stem), coarse_lag);
     let mut best: [Option<(f32, i64)>; CANDIDATES] = [None; CANDIDATES];
     let coarse_lag = coarse_lag as i64;
     for lag in -coarse_lag..=coarse_lag {
