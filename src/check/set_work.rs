@@ -31,8 +31,8 @@ enum Outcome {
 
 struct PreparedAlignment {
     stem: PathBuf,
-    first_sound: Option<u64>,
-    result: Option<Result<Alignment, DecodeError>>,
+    /// The stem's first sound and its alignment from there; `None` for a silent stem.
+    from_first_sound: Option<(u64, Result<Alignment, DecodeError>)>,
 }
 
 /// Set results computed ahead, for [`super::set_checks`] to use when they match.
@@ -50,11 +50,11 @@ impl Prepared {
         stem: &Path,
         first_sound: Option<u64>,
     ) -> Option<Option<Result<Alignment, DecodeError>>> {
-        let at = self
-            .alignments
-            .iter()
-            .position(|a| a.stem == stem && a.first_sound == first_sound)?;
-        Some(self.alignments.swap_remove(at).result)
+        let at = self.alignments.iter().position(|a| {
+            a.stem == stem && a.from_first_sound.as_ref().map(|(first, _)| *first) == first_sound
+        })?;
+        let prepared = self.alignments.swap_remove(at);
+        Some(prepared.from_first_sound.map(|(_, result)| result))
     }
 
     /// The null test without offsets, if it was run ahead over exactly these stems.
@@ -129,13 +129,12 @@ pub fn measure_all(
         Job::Align(stem) => {
             let (mix_path, format, _) = mix.as_ref().expect("alignment jobs only with a mix");
             let first_sound = sum::open(stem).and_then(measure::first_sound).ok();
-            Outcome::Aligned(first_sound.map(|first_sound| {
-                PreparedAlignment {
-                    stem: stem.to_path_buf(),
-                    first_sound,
-                    result: first_sound
-                        .map(|first| sum::stem_offset(mix_path, stem, first, format.sample_rate)),
-                }
+            Outcome::Aligned(first_sound.map(|first_sound| PreparedAlignment {
+                stem: stem.to_path_buf(),
+                from_first_sound: first_sound.map(|first| {
+                    let result = sum::stem_offset(mix_path, stem, first, format.sample_rate);
+                    (first, result)
+                }),
             }))
         }
     });
@@ -179,8 +178,7 @@ mod tests {
         let mut prepared = Prepared {
             alignments: vec![PreparedAlignment {
                 stem: PathBuf::from("Song_Bass.wav"),
-                first_sound: Some(100),
-                result: Some(Ok(alignment)),
+                from_first_sound: Some((100, Ok(alignment))),
             }],
             null: Some((vec![PathBuf::from("Song_Bass.wav")], Ok(null.clone()))),
         };
