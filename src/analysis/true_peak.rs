@@ -3,13 +3,14 @@
 //! Work is skipped wherever it cannot change the answer: a stretch whose samples, times the
 //! interpolator's L1 norm, stay at or below both the current maximum and full scale can neither
 //! raise the maximum nor hold an over; nor can a stretch whose samples bend too gently to carry
-//! a peak that far above them (see [`Straying`](super::interpolator::Straying)). Only intervals
-//! whose coarse 4x grid comes within [`COARSE_UNDER_READ`], or that stretch's straying, of that
-//! threshold are searched on the fine grid.
+//! a peak that far above them (see [`Straying`](super::interpolator::Straying)). A stretch
+//! that remains is read on the coarse 4x grid; only if some interval's coarse maximum comes
+//! within [`COARSE_UNDER_READ`], or that stretch's straying, of the threshold is the fine 8x
+//! grid filled in, and only intervals that come that close on it are read to the top.
 
 use super::interpolator::{
     Interpolator, BLOCK, BLOCK_REACH, CENTER, COARSE_FACTOR, COARSE_STEP, COARSE_UNDER_READ,
-    FINE_PHASES, LOOKAHEAD, TAPS,
+    FINE_PHASES, FINE_UNDER_READ, LOOKAHEAD, TAPS,
 };
 use super::level::gain_to_db;
 use super::sample_peak::{greater, largest, max_abs, stretch_maxima, STRETCH};
@@ -300,11 +301,10 @@ impl TruePeakMeter {
             if samples_max + self.interp.between_samples().at_most(bend, level) < threshold {
                 continue;
             }
-            let slack = self.interp.between_coarse_points().at_most(bend, level);
             let done = s * SUB;
             let interval = self.next + done as i64;
             let sub = (count - done).min(SUB);
-            self.evaluate_sub(first + done, sub, interval, threshold, slack, on_over);
+            self.evaluate_sub(first + done, sub, interval, bend, level, on_over);
         }
         self.next = ready_end;
     }
@@ -316,16 +316,16 @@ impl TruePeakMeter {
         self.window_max.clamp(SILENCE_FLOOR, 1.0)
     }
 
-    /// Searches intervals `first..first+count` (at local index `local`) that the skip bound
-    /// could not rule out at `threshold`. No peak lies more than `slack` above the lines
-    /// joining the coarse grid's points.
+    /// Reads intervals `first..first+count` (at local index `local`) that the skip bound
+    /// could not rule out. `bend` and `level` are the largest second difference and |x| within
+    /// their taps' reach: they bound how far a peak can lie above the grids' points.
     fn evaluate_sub(
         &mut self,
         local: usize,
         count: usize,
         first: i64,
-        threshold: f32,
-        slack: f32,
+        bend: f32,
+        level: f32,
         on_over: &mut impl FnMut(u64, f32),
     ) {
         let reach: &[f32; BLOCK_REACH] = self.buf[local - CENTER..local - CENTER + BLOCK_REACH]
@@ -333,8 +333,8 @@ impl TruePeakMeter {
             .expect("the buffer has a block of slack past its fill limit");
         let coarse = self.interp.coarse_block(reach);
 
-        // The coarse grid's largest |y| per interval, all intervals at once (vectorised);
-        // usually none comes near the threshold and the stretch is done.
+        // Each grid's largest |y| per interval, all intervals at once (vectorised); usually
+        // none comes near the threshold on the coarse grid and the stretch is done.
         let samples: &[f32; SUB + 1] = self.buf[local..local + SUB + 1]
             .try_into()
             .expect("the buffer has slack past its fill limit");
@@ -342,43 +342,47 @@ impl TruePeakMeter {
         for (i, g) in grid_max.iter_mut().enumerate() {
             *g = greater(samples[i].abs(), samples[i + 1].abs());
         }
-        for phase in &coarse {
-            for (g, y) in grid_max.iter_mut().zip(phase) {
-                *g = greater(*g, y.abs());
+        let mut widen = |rows: &[[f32; SUB]]| {
+            for row in rows {
+                for (g, y) in grid_max.iter_mut().zip(row) {
+                    *g = greater(*g, y.abs());
+                }
             }
+            // Intervals past `count` are not ready: they must not count.
+            grid_max[count..].fill(0.0);
+            largest(&grid_max)
+        };
+        let coarse_slack = self.interp.between_coarse_points().at_most(bend, level);
+        if widen(&coarse) < candidate_floor(self.threshold(), COARSE_UNDER_READ, coarse_slack) {
+            return;
         }
-        let floor = candidate_floor(threshold, slack);
-        // Intervals past `count` are not ready: they must not count.
-        grid_max[count..].fill(0.0);
-        if largest(&grid_max) < floor {
+        let fine = self.interp.fine_block(reach);
+        let fine_slack = self.interp.between_fine_points().at_most(bend, level);
+        if widen(&fine) < candidate_floor(self.threshold(), FINE_UNDER_READ, fine_slack) {
             return;
         }
 
-        // NOTE: `i` indexes the coarse rows and the buffer together.
-        #[allow(clippy::needless_range_loop)]
-        for i in 0..count {
-            if grid_max[i] < floor {
+        // Which intervals come close enough, as bits (branch-free), then one at a time.
+        let floor = candidate_floor(self.threshold(), FINE_UNDER_READ, fine_slack);
+        let mut close = grid_max
+            .iter()
+            .enumerate()
+            .fold(0u32, |bits, (i, &g)| bits | u32::from(g >= floor) << i);
+        while close != 0 {
+            let i = close.trailing_zeros() as usize;
+            close &= close - 1;
+            // Readings so far may have raised the threshold past this interval.
+            if grid_max[i] < candidate_floor(self.threshold(), FINE_UNDER_READ, fine_slack) {
                 continue;
             }
+            let points = fine_points(samples[i], &coarse, &fine, i, samples[i + 1]);
             let l = local + i;
-            // Coarse grid: the sample, the interpolated points, the next sample.
-            let grid: [f32; COARSE_FACTOR + 1] = std::array::from_fn(|j| match j {
-                0 => self.buf[l].abs(),
-                COARSE_FACTOR => self.buf[l + 1].abs(),
-                _ => coarse[j - 1][i].abs(),
+            let peak = interval_peak(&points, || {
+                let before: &[f32; TAPS] = self.buf[l - 1 - CENTER..l - 1 - CENTER + TAPS]
+                    .try_into()
+                    .expect("a whole stretch is kept before the interval");
+                self.interp.seven_eighths(before).abs()
             });
-            let grid_arg = grid
-                .iter()
-                .enumerate()
-                .fold(0, |best, (j, &v)| if v > grid[best] { j } else { best });
-            // Refinements so far may have raised the threshold past this interval.
-            if grid_max[i] < candidate_floor(self.threshold(), slack) {
-                continue;
-            }
-            let window: &[f32; TAPS] = self.buf[l - CENTER..l - CENTER + TAPS]
-                .try_into()
-                .expect("the buffer always holds a full window around a ready interval");
-            let peak = refine(&self.interp, window, predicted_peak_phase(&grid, grid_arg));
             self.window_max = self.window_max.max(peak);
             self.max = self.max.max(peak);
             if peak > 1.0 {
@@ -388,11 +392,50 @@ impl TruePeakMeter {
     }
 }
 
-/// The smallest coarse-grid maximum at which an interval's peak could reach `threshold`: the
-/// grid's generic under-read, or the stretch's own `slack` when that is smaller.
+/// The smallest grid maximum at which an interval's peak could reach `threshold`: the grid's
+/// generic `under_read`, or the stretch's own `slack` when that is smaller.
 #[inline]
-fn candidate_floor(threshold: f32, slack: f32) -> f32 {
-    greater(threshold * COARSE_UNDER_READ, threshold - slack)
+fn candidate_floor(threshold: f32, under_read: f32, slack: f32) -> f32 {
+    greater(threshold * under_read, threshold - slack)
+}
+
+/// Interval `i`'s fine grid as magnitudes: its first sample, the seven interpolated points,
+/// the next sample.
+#[inline]
+fn fine_points(
+    sample: f32,
+    coarse: &[[f32; SUB]; COARSE_FACTOR - 1],
+    fine: &[[f32; SUB]; COARSE_FACTOR],
+    i: usize,
+    next: f32,
+) -> [f32; FINE_PHASES + 1] {
+    std::array::from_fn(|j| match j {
+        0 => sample.abs(),
+        FINE_PHASES => next.abs(),
+        _ if j % COARSE_STEP == 0 => coarse[j / COARSE_STEP - 1][i].abs(),
+        _ => fine[j / COARSE_STEP][i].abs(),
+    })
+}
+
+/// The largest |y| of one interval, from its fine grid (`points[j]` is |y(n + j/8)|, the last
+/// the next sample): its highest point, topped by the parabola through it and its neighbours.
+/// `before` gives |y(n - 1/8)| for a top at x\[n\]; a top at the next sample is the next
+/// interval's to refine.
+fn interval_peak(points: &[f32; FINE_PHASES + 1], before: impl FnOnce() -> f32) -> f32 {
+    let top = (1..=FINE_PHASES).fold(0, |best, j| if points[j] > points[best] { j } else { best });
+    let here = points[top];
+    if top == FINE_PHASES {
+        return here;
+    }
+    let left = if top == 0 { before() } else { points[top - 1] };
+    let right = points[top + 1];
+    let curvature = left - 2.0 * here + right;
+    if left <= here && curvature < 0.0 {
+        let offset = 0.5 * (left - right) / curvature;
+        here - 0.25 * (left - right) * offset
+    } else {
+        here
+    }
 }
 
 /// How sharply the samples bend in each stretch of the work buffer, from the stretch before a
@@ -435,82 +478,6 @@ fn largest_of(values: &[f32]) -> f32 {
         *p = v.abs();
     }
     largest(&padded)
-}
-
-/// Where on the fine grid the peak near coarse point `arg` probably is: the vertex of a
-/// parabola through the coarse points around it. Only a starting point for the climb.
-fn predicted_peak_phase(grid: &[f32; COARSE_FACTOR + 1], arg: usize) -> usize {
-    if arg == 0 || arg == COARSE_FACTOR {
-        return arg * COARSE_STEP;
-    }
-    let (left, here, right) = (grid[arg - 1], grid[arg], grid[arg + 1]);
-    let curvature = left - 2.0 * here + right;
-    let offset = if curvature < 0.0 {
-        (0.5 * (left - right) / curvature).clamp(-0.5, 0.5)
-    } else {
-        0.0
-    };
-    let phase = (arg as f32 + offset) * COARSE_STEP as f32;
-    // NOTE: `phase` is never negative, so adding a half and truncating rounds it.
-    ((phase + 0.5) as usize).min(FINE_PHASES)
-}
-
-/// Largest |y| in one interval, found by climbing the fine grid from the coarse maximum at
-/// fine phase `start`, then fitting a parabola through the top three fine points.
-fn refine(interp: &Interpolator, window: &[f32; TAPS], start: usize) -> f32 {
-    let eval = |j: usize| -> f32 {
-        match j {
-            0 => window[CENTER].abs(),
-            FINE_PHASES => window[CENTER + 1].abs(),
-            _ => interp.at(j, window).abs(),
-        }
-    };
-    let mut j = start;
-    let mut here = eval(j);
-    let mut left = if j > 0 {
-        eval(j - 1)
-    } else {
-        f32::NEG_INFINITY
-    };
-    let mut right = if j < FINE_PHASES {
-        eval(j + 1)
-    } else {
-        f32::NEG_INFINITY
-    };
-    if right > here {
-        while j + 1 < FINE_PHASES && right > here {
-            left = here;
-            here = right;
-            j += 1;
-            right = eval(j + 1);
-        }
-    } else {
-        while j > 0 && left > here {
-            right = here;
-            here = left;
-            j -= 1;
-            left = if j > 0 {
-                eval(j - 1)
-            } else {
-                f32::NEG_INFINITY
-            };
-        }
-    }
-    // The sample at the start of the interval always belongs to it.
-    let sample = window[CENTER].abs();
-    if j >= FINE_PHASES {
-        // Still rising at the next sample: that peak belongs to the next interval.
-        return sample.max(left);
-    }
-    let mut peak = here;
-    if j > 0 && left <= here && right <= here {
-        let curvature = left - 2.0 * here + right;
-        if curvature < 0.0 {
-            let offset = 0.5 * (left - right) / curvature;
-            peak = here - 0.25 * (left - right) * offset;
-        }
-    }
-    peak.max(sample)
 }
 
 /// Copies samples into the work buffer with NaN replaced by zero and ±Inf by full scale (it is
@@ -605,24 +572,26 @@ mod tests {
         }
     }
 
-    /// What the fine search finds in every interval of `x` (silence around it), with no
-    /// interval skipped.
+    /// Interval `n`'s fine grid (as magnitudes) when `x` is all there is, silence around it,
+    /// computed the meter's way.
+    fn points_of(interp: &Interpolator, x: &[f32], n: i64) -> [f32; FINE_PHASES + 1] {
+        let at = |i: i64| x.get(i as usize).copied().filter(|_| i >= 0).unwrap_or(0.0);
+        let reach: [f32; BLOCK_REACH] = std::array::from_fn(|k| at(n - CENTER as i64 + k as i64));
+        let (coarse, fine) = (interp.coarse_block(&reach), interp.fine_block(&reach));
+        fine_points(at(n), &coarse, &fine, 0, at(n + 1))
+    }
+
+    /// What the meter reads in every interval of `x`, with no interval skipped.
     fn every_interval(x: &[f32]) -> Vec<f32> {
         let interp = Interpolator::new();
         let at = |i: i64| x.get(i as usize).copied().filter(|_| i >= 0).unwrap_or(0.0);
         (0..x.len() as i64)
             .map(|n| {
-                let window: [f32; TAPS] = std::array::from_fn(|k| at(n - CENTER as i64 + k as i64));
-                let grid: [f32; COARSE_FACTOR + 1] = std::array::from_fn(|j| {
-                    interp.at(j * COARSE_STEP % FINE_PHASES, &window).abs()
-                });
-                let grid = {
-                    let mut g = grid;
-                    g[COARSE_FACTOR] = at(n + 1).abs();
-                    g
-                };
-                let arg = (0..grid.len()).fold(0, |b, j| if grid[j] > grid[b] { j } else { b });
-                refine(&interp, &window, predicted_peak_phase(&grid, arg))
+                interval_peak(&points_of(&interp, x, n), || {
+                    let before: [f32; TAPS] =
+                        std::array::from_fn(|k| at(n - 1 - CENTER as i64 + k as i64));
+                    interp.seven_eighths(&before).abs()
+                })
             })
             .collect()
     }
@@ -675,32 +644,49 @@ mod tests {
     }
 
     #[test]
-    fn peaks_never_stray_further_than_the_bound_says() {
+    fn peaks_never_stray_further_than_the_bounds_say() {
         let interp = Interpolator::new();
         for (name, x) in varied_signals() {
             let at = |i: i64| x.get(i as usize).copied().filter(|_| i >= 0).unwrap_or(0.0);
             for (n, peak) in every_interval(&x).into_iter().enumerate() {
                 let n = n as i64;
-                let window: Vec<f32> = (n - CENTER as i64..=n + LOOKAHEAD as i64).map(at).collect();
+                // The taps' reach, and the sample before it for the fine point before x[n].
+                let window: Vec<f32> = (n - 1 - CENTER as i64..=n + LOOKAHEAD as i64)
+                    .map(at)
+                    .collect();
                 let level = window.iter().fold(0.0f32, |m, v| m.max(v.abs()));
                 let bend = window
                     .windows(3)
                     .fold(0.0f32, |m, w| m.max((w[0] - 2.0 * w[1] + w[2]).abs()));
-                let samples = at(n).abs().max(at(n + 1).abs());
-                let line = samples + interp.between_samples().at_most(bend, level);
-                assert!(peak <= line, "{name}, interval {n}: {peak} above {line}");
-                let grid = (1..COARSE_FACTOR)
-                    .map(|c| {
-                        interp
-                            .at(c * COARSE_STEP, window[..TAPS].try_into().unwrap())
-                            .abs()
-                    })
-                    .fold(samples, f32::max);
-                let coarse = grid + interp.between_coarse_points().at_most(bend, level);
-                assert!(
-                    peak <= coarse,
-                    "{name}, interval {n}: {peak} above {coarse}"
-                );
+                let points = points_of(&interp, &x, n);
+                let grid_max =
+                    |step: usize| points.iter().step_by(step).fold(0.0f32, |m, &v| m.max(v));
+                let bounds = [
+                    ("line", grid_max(FINE_PHASES), interp.between_samples(), 0.0),
+                    (
+                        "coarse",
+                        grid_max(COARSE_STEP),
+                        interp.between_coarse_points(),
+                        COARSE_UNDER_READ,
+                    ),
+                    (
+                        "fine",
+                        grid_max(1),
+                        interp.between_fine_points(),
+                        FINE_UNDER_READ,
+                    ),
+                ];
+                for (grid, max, straying, under_read) in bounds {
+                    let above = max + straying.at_most(bend, level);
+                    assert!(
+                        peak <= above,
+                        "{name}, interval {n}: {peak} above the {grid} bound {above}"
+                    );
+                    assert!(
+                        peak * under_read <= max,
+                        "{name}, interval {n}: the {grid} grid under-reads {peak} as {max}"
+                    );
+                }
             }
         }
     }
