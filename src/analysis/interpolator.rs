@@ -101,10 +101,10 @@ impl Folded {
 /// to zero and (almost) cancel a ramp, so they act on the samples' second differences: what is
 /// left of a smooth signal is tiny. Per bend: the largest L1 norm of those taps written as a
 /// filter of second differences; per level: what a ramp leaves, times the largest |x|. Both
-/// include what the fine search's parabola can add to a fine point, a safety factor and
-/// rounding. The true-peak meter uses it to skip tones and slow passages whose peaks sit at the
-/// running maximum: there, the 4x grid's generic under-read (12 %) would send a third of all
-/// intervals to the fine search, while the samples show the signal bends by a fraction of that.
+/// include what the final parabola can add to a fine point, a safety factor and rounding. The
+/// true-peak meter uses it to skip tones and slow passages whose peaks sit at the running
+/// maximum: there, the 4x grid's generic under-read (12 %) would send a third of all intervals
+/// to the fine grid, while the samples show the signal bends by a fraction of that.
 #[derive(Debug, Clone, Copy)]
 pub struct Straying {
     per_bend: f32,
