@@ -85,12 +85,9 @@ fn bs1770_sized_table() -> [[f32; BS1770_TAPS]; 3] {
     let center = (BS1770_TAPS / 2 - 1) as f64;
     std::array::from_fn(|p| {
         std::array::from_fn(|k| {
+            // Never a whole number: the three phases lie between samples.
             let u = (p + 1) as f64 / 4.0 + center - k as f64;
-            let sinc = if u == 0.0 {
-                1.0
-            } else {
-                (std::f64::consts::PI * u).sin() / (std::f64::consts::PI * u)
-            };
+            let sinc = (std::f64::consts::PI * u).sin() / (std::f64::consts::PI * u);
             let hann = 0.5 + 0.5 * (std::f64::consts::PI * u / (BS1770_TAPS as f64 / 2.0)).cos();
             (sinc * hann) as f32
         })
