@@ -16,10 +16,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::analysis::{gain_to_db, HeadroomStatus, LimiterVerdict};
+use crate::plugin::clip_notice::{ClipNotice, MAX_CHANNELS};
 use crate::plugin::overview::{self, Light};
 use crate::plugin::params::{Role, StemPreflightParams};
 use crate::plugin::report;
-use crate::plugin::shared::{ClipNotice, FailedReport, MeterShared, MAX_CHANNELS};
+use crate::plugin::shared::{FailedReport, MeterShared};
 use ballistics::{PeakDisplay, FLOOR_DB};
 
 /// The editor type the plugin exports.

@@ -1,9 +1,12 @@
 //! The nice-plug glue: a pass-through effect that meters every block.
 
+pub mod clip_notice;
 pub mod delivery;
+pub mod finished_pass;
 pub mod overview;
 pub mod params;
 pub mod pass;
+pub mod process_time;
 pub mod report;
 pub mod shared;
 pub mod test_signal;
@@ -17,10 +20,11 @@ use std::time::Instant;
 
 use crate::analysis::{ChannelAnalyzer, ClipCounts, ClipKind, LimiterDetector, TailMeter};
 use crate::editor;
+use clip_notice::{ClipNotice, MAX_CHANNELS};
 use params::{Role, StemPreflightParams};
 use pass::{BlockFacts, PassChange, PassFacts, PassTracker};
 use report::{PassReport, REPORTED_CLIPS};
-use shared::{ClipNotice, FailedReport, MeterShared, MAX_CHANNELS};
+use shared::{FailedReport, MeterShared};
 use timeline::BlockAnchor;
 
 /// The true-peak display window: the meter's threshold for skipping work restarts this often.
@@ -365,7 +369,7 @@ impl StemPreflight {
         }
         // A pass that restarted in this block is open again.
         if self.pass.current().is_some() {
-            self.shared.mark_pass_block(overview::clock_ms());
+            self.shared.mark_pass_block(process_time::clock_ms());
         } else {
             self.shared.mark_pass_closed();
         }
@@ -492,7 +496,7 @@ fn write_pass_report(params: &StemPreflightParams, shared: &MeterShared, report:
     }
     overview::pass_finished(
         shared,
-        overview::PassSummary {
+        finished_pass::PassSummary {
             report: *report,
             name,
             master: is_master,
@@ -500,8 +504,8 @@ fn write_pass_report(params: &StemPreflightParams, shared: &MeterShared, report:
             folder,
             export,
             noted: false,
-            began_unix_ms: overview::unix_ms_at(report.pass.began_at),
-            ended_unix_ms: overview::unix_ms_at(report.pass.last_block_at),
+            began_unix_ms: process_time::unix_ms_at(report.pass.began_at),
+            ended_unix_ms: process_time::unix_ms_at(report.pass.last_block_at),
         },
     );
 }

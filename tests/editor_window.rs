@@ -288,6 +288,7 @@ fn stop(mut child: Child) {
 }
 
 #[test]
+#[ignore = "needs Xvfb, ImageMagick, tesseract and the ALSA/JACK headers: cargo xtask test --all"]
 fn the_editor_shows_each_state_in_a_real_window() {
     for tool in ["Xvfb", "xwd", "convert", "tesseract"] {
         require(tool);

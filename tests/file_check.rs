@@ -451,6 +451,7 @@ fn a_stem_missing_from_the_sum_and_one_not_in_the_mix_are_named() {
 }
 
 #[test]
+#[ignore = "needs ffmpeg: cargo xtask test --all"]
 fn lossy_files_are_rejected_and_a_lossy_origin_is_found() {
     let dir = folder("lossy");
     let set = stems(RATE, 8.0, 7);
@@ -690,6 +691,7 @@ fn a_folder_of_thousands_of_files_is_checked_in_bounded_memory() {
 /// WAV and AIFF variants as ffmpeg and sox write them (extensible headers, RF64, AIFF-C, 8-bit,
 /// 64-bit float): every one decodes to the right length and level.
 #[test]
+#[ignore = "needs ffmpeg and sox: cargo xtask test --all"]
 fn files_written_by_other_programs_decode_exactly() {
     let dir = folder("interop");
     // 1 s of stereo: a 997 Hz sine at 0.5 on the left, 0.25 on the right, faded in over 10 ms.

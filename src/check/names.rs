@@ -1,5 +1,8 @@
 //! File names: the mastering engineer sorts forty files from five songs by name alone.
 
+use super::finding::{Check, Finding};
+use std::path::Path;
+
 /// Words that mark the reference mix.
 const REFERENCE_WORDS: [&str; 5] = ["mix", "reference", "ref", "master", "stereo"];
 /// Names a DAW or a hurried user gives, that say nothing about the content.
@@ -52,6 +55,25 @@ pub fn is_generic(stem: &str) -> bool {
         }
     }
     any || stem.chars().all(|c| !c.is_alphabetic())
+}
+
+/// A warning when a file's name says nothing or does not follow Song_Group.
+pub fn name_findings(path: &Path, is_reference: bool) -> Option<Finding> {
+    let stem = path.file_stem()?.to_string_lossy().into_owned();
+    let name = path.file_name()?.to_string_lossy().into_owned();
+    if is_generic(&stem) {
+        return Some(Finding::warn(
+            Check::Name,
+            format!("\"{name}\" says nothing about what it holds: name it Song_Group (e.g. Midnight_Drums.wav)."),
+        ));
+    }
+    if parse(&stem).is_none() && !is_reference {
+        return Some(Finding::warn(
+            Check::Name,
+            format!("\"{name}\" does not follow Song_Group (e.g. Midnight_Drums.wav): the mastering engineer sorts stems of several songs by name."),
+        ));
+    }
+    None
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! needs to know before opening the files.
 
 use super::finding::Severity;
-use super::{CheckReport, Role};
+use super::outcome::{CheckReport, Role};
 use crate::delivery_note::DeliveryNote;
 pub use crate::delivery_note::NoteInfo;
 

@@ -1,7 +1,7 @@
 //! The check's result for a person at a terminal.
 
 use super::finding::Severity;
-use super::{CheckReport, FileReport, Role};
+use super::outcome::{CheckReport, FileReport, Role};
 use std::fmt::Write;
 
 /// Colours for the severity labels, or none (not a terminal, or NO_COLOR set).

@@ -5,9 +5,8 @@
 
 use super::decode::DecodeError;
 use super::measure::{self, FileMeasurements};
-use super::parallel_map;
-use super::sum::{self, null_sums, song_parts, NullResult, SumInput, Sums};
-use super::MAX_NULL_TEST_STEMS;
+use super::parallel::parallel_map;
+use super::sum::{self, null_sums, song_parts, NullResult, SumInput, Sums, MAX_NULL_TEST_STEMS};
 use crate::analysis::Alignment;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};

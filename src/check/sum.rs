@@ -17,6 +17,8 @@ pub fn open(path: &Path) -> Result<AudioReader<BufReader<File>>, DecodeError> {
 
 /// Frames of the stem after its first sound used to align it.
 const ALIGN_WINDOW_S: f64 = 6.0;
+/// The null test keeps one reader and one block per stem open (and a stem-by-stem matrix).
+pub const MAX_NULL_TEST_STEMS: usize = 64;
 /// Largest offset searched, seconds either way.
 pub const MAX_OFFSET_S: f64 = 10.0;
 

@@ -11,14 +11,16 @@
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use super::delivery::{self, NoteDecision, NoteEntry, RemoteInstance};
+use super::finished_pass::{PassLine, PassSummary};
 use super::params::{Role, StemPreflightParams};
-use super::report::{self, PassReport};
+use super::process_time::{self, clock_ms, unix_ms};
+use super::report;
 use super::shared::MeterShared;
-use crate::analysis::{gain_to_db, HeadroomStatus, HeadroomThresholds, LimiterVerdict};
+use crate::analysis::{gain_to_db, HeadroomStatus, LimiterVerdict};
 use nice_plug_egui::RepaintNotifier;
 
 /// How often each process rewrites its status file.
@@ -95,99 +97,6 @@ pub struct InstanceRow {
     /// Runs in another process (not stored in status files).
     #[serde(skip)]
     pub elsewhere: bool,
-}
-
-/// The last pass in one line of the overview.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PassLine {
-    /// Where it started ("0:00.000 (bar 1, beat 1.00)").
-    pub start: String,
-    /// It started at the project start.
-    pub from_project_start: bool,
-    /// "decayed", or what to extend by.
-    pub tail: String,
-}
-
-/// A finished pass as the overview and the delivery note need it.
-#[derive(Debug, Clone)]
-pub struct PassSummary {
-    /// What the instance measured.
-    pub report: PassReport,
-    /// The stem's name when the pass ended.
-    pub name: String,
-    /// On the master bus.
-    pub master: bool,
-    /// Headroom thresholds when the pass ended.
-    pub thresholds: HeadroomThresholds,
-    /// Where this instance's reports go.
-    pub folder: PathBuf,
-    /// The pass looked like an export (it got a report).
-    pub export: bool,
-    /// A delivery note already lists it.
-    pub noted: bool,
-    /// Wall-clock time of the pass's first block, Unix milliseconds.
-    pub began_unix_ms: u64,
-    /// Wall-clock time of the pass's last block, Unix milliseconds.
-    pub ended_unix_ms: u64,
-}
-
-impl PassSummary {
-    fn status(&self) -> HeadroomStatus {
-        HeadroomStatus::assess(
-            self.report.sample_peak_dbfs(),
-            self.report.true_peak_dbtp(),
-            self.report.clips.total_events() > 0,
-            self.thresholds,
-        )
-    }
-
-    fn line(&self) -> PassLine {
-        let tail = &self.report.tail;
-        PassLine {
-            start: self.report.pass.start.describe(),
-            from_project_start: self.report.pass.from_project_start,
-            tail: if tail.cut {
-                format!("cut: extend {}", tail.extend_hint())
-            } else {
-                "decayed".into()
-            },
-        }
-    }
-
-    /// Everything the delivery note says about this pass.
-    pub fn note_entry(&self) -> NoteEntry {
-        let report = &self.report;
-        NoteEntry {
-            name: self.name.clone(),
-            master: self.master,
-            stem_line: format!(
-                "{}{}: peak {:.1} dBFS, true peak {:.1} dBTP, {}, {:.1} s",
-                self.name,
-                if self.master { " (reference mix)" } else { "" },
-                report.sample_peak_dbfs(),
-                report.true_peak_dbtp(),
-                self.status().label(),
-                report.pass.duration_s()
-            ),
-            attention: report
-                .findings(&self.name, self.master, self.thresholds)
-                .into_iter()
-                .map(|finding| format!("{}: {finding}", self.name))
-                .collect(),
-            sample_rate: report.pass.sample_rate.round() as u32,
-            tempo_bpm: report.pass.tempo_bpm,
-            time_signature: report.pass.time_signature.map(|(n, d)| format!("{n}/{d}")),
-            folder: self.folder.clone(),
-            began_unix_ms: self.began_unix_ms,
-            ended_unix_ms: self.ended_unix_ms,
-            pid: std::process::id(),
-        }
-    }
-}
-
-/// Wall-clock Unix milliseconds of a moment on the monotonic clock in the past.
-pub fn unix_ms_at(moment: Instant) -> u64 {
-    unix_ms().saturating_sub(moment.elapsed().as_millis() as u64)
 }
 
 struct Member {
@@ -305,19 +214,10 @@ static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     pending_note: None,
 });
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-static CLOCK: OnceLock<Instant> = OnceLock::new();
 
 fn registry() -> MutexGuard<'static, Registry> {
     // A panic elsewhere must not take the overview down with it.
     REGISTRY.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Milliseconds on a process-wide monotonic clock (0 before the first instance joined).
-/// Lock-free and allocation-free: for the audio thread.
-pub fn clock_ms() -> u64 {
-    CLOCK
-        .get()
-        .map_or(0, |start| start.elapsed().as_millis() as u64)
 }
 
 /// An instance's place in the overview; leaving it (dropping) removes the instance. The last
@@ -334,7 +234,7 @@ pub fn register(
     shared: Arc<MeterShared>,
     repaint: RepaintNotifier,
 ) -> Registration {
-    CLOCK.get_or_init(Instant::now);
+    process_time::start_clock();
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     let mut registry = registry();
     registry.members.push(Member {
@@ -421,12 +321,6 @@ pub fn runtime_folder() -> PathBuf {
         .or_else(|_| std::env::var("USERNAME"))
         .unwrap_or_else(|_| "user".into());
     std::env::temp_dir().join(format!("stem-preflight-{}", report::file_safe(&user)))
-}
-
-fn unix_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
 }
 
 /// The heartbeat thread: publishes this process's rows, reads everyone else's, and wakes the

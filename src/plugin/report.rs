@@ -1,8 +1,8 @@
 //! The export report: what one instance measured in one pass, written as JSON and as text
 //! next to the other instances' reports, off the audio thread and atomically.
 
+use super::clip_notice::{ClipNotice, MAX_CHANNELS};
 use super::pass::PassFacts;
-use super::shared::{ClipNotice, MAX_CHANNELS};
 use super::timeline::TimelinePosition;
 use crate::analysis::{
     gain_to_db, ClipCounts, HeadroomStatus, HeadroomThresholds, LimiterEvidence, LimiterVerdict,

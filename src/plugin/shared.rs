@@ -9,12 +9,10 @@ use atomic_float::AtomicF32;
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
-use super::overview::PassSummary;
-use super::timeline::TimelinePosition;
-use crate::analysis::{ClipEvent, LimiterEvidence, LimiterVerdict};
+use super::clip_notice::{ClipNotice, MAX_CHANNELS};
+use super::finished_pass::PassSummary;
+use crate::analysis::{LimiterEvidence, LimiterVerdict};
 
-/// Channels metered per instance: the plugin's layouts are mono and stereo.
-pub const MAX_CHANNELS: usize = 2;
 /// Clip events queued for the editor before further ones are dropped.
 pub const CLIP_QUEUE_CAPACITY: usize = 1024;
 
@@ -37,15 +35,6 @@ pub struct ChannelMeter {
     pub non_finite_samples: AtomicU64,
 }
 
-/// A clip event with the place on the timeline where it started.
-#[derive(Debug, Clone, Copy)]
-pub struct ClipNotice {
-    /// What and how long.
-    pub event: ClipEvent,
-    /// Where it started.
-    pub position: TimelinePosition,
-}
-
 /// Everything the editor reads from the audio thread.
 #[derive(Debug)]
 pub struct MeterShared {
@@ -65,7 +54,7 @@ pub struct MeterShared {
     pub reports: std::sync::Mutex<ReportLog>,
     /// A pass is open (audio thread).
     pass_open: AtomicBool,
-    /// [`super::overview::clock_ms`] at the open pass's latest block (audio thread).
+    /// [`super::process_time::clock_ms`] at the open pass's latest block (audio thread).
     pass_block_ms: AtomicU64,
     /// Pass reports handed to the writer and not yet handled.
     reports_in_flight: AtomicU32,
@@ -119,7 +108,7 @@ impl MeterShared {
         &self.channels[..count.min(MAX_CHANNELS)]
     }
 
-    /// Audio thread: a pass is open and had a block at `now_ms` ([`super::overview::clock_ms`]).
+    /// Audio thread: a pass is open and had a block at `now_ms` ([`super::process_time::clock_ms`]).
     pub fn mark_pass_block(&self, now_ms: u64) {
         self.pass_block_ms.store(now_ms, Ordering::Relaxed);
         self.pass_open.store(true, Ordering::Release);
@@ -300,7 +289,8 @@ impl LimiterShared {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::ClipKind;
+    use crate::analysis::{ClipEvent, ClipKind};
+    use crate::plugin::timeline::TimelinePosition;
 
     fn notice() -> ClipNotice {
         ClipNotice {

@@ -1,13 +1,18 @@
 //! `cargo xtask bundle …` is nice-plug's bundler; `cargo xtask install` also copies the bundles
-//! into the user's plugin folders.
+//! into the user's plugin folders; `cargo xtask test [--all]` runs the tests (see `test.rs`).
 
 mod install;
 mod smoke;
+mod test;
 
 fn main() -> nice_plug_xtask::Result<()> {
     let mut args = std::env::args().skip(1).peekable();
-    if args.peek().map(String::as_str) == Some("install") {
-        return install::run();
+    match args.peek().map(String::as_str) {
+        Some("install") => install::run(),
+        Some("test") => {
+            let all = args.any(|a| a == "--all");
+            Ok(test::run(all)?)
+        }
+        _ => nice_plug_xtask::main(),
     }
-    nice_plug_xtask::main()
 }

@@ -1,0 +1,315 @@
+//! The checks of the set as a whole: one sample rate, one song name, equal lengths, each stem's
+//! offset against the mix, and the null test.
+
+use super::finding::{Check, Finding, Severity};
+use super::measure::FileMeasurements;
+use super::names;
+use super::outcome::{FileReport, NullReport, OffsetReport, Role};
+use super::parallel::parallel_map;
+use super::set_work;
+use super::sum::{self, null_test, stem_offset, SumInput, MAX_NULL_TEST_STEMS, MAX_OFFSET_S};
+
+/// Null-test residual below which the stems add up to the mix, dB.
+pub const NULL_PASS_DB: f32 = -60.0;
+/// Residual above which the stems clearly do not add up, dB (between the two: warn).
+pub const NULL_FAIL_DB: f32 = -40.0;
+/// Below this share of the stem found in the mix, its offset is not trusted.
+const MIN_PRESENCE: f32 = 0.3;
+
+/// Sample rates, lengths, offsets and the null test. Returns the null test's numbers.
+pub fn set_checks(
+    reports: &mut [FileReport],
+    measurements: &[(usize, FileMeasurements)],
+    set_findings: &mut Vec<Finding>,
+    mut prepared: set_work::Prepared,
+) -> Option<NullReport> {
+    if measurements.is_empty() {
+        return None;
+    }
+    // One sample rate.
+    let mut rates: Vec<u32> = measurements
+        .iter()
+        .map(|(_, m)| m.format.sample_rate)
+        .collect();
+    rates.sort_unstable();
+    rates.dedup();
+    if rates.len() > 1 {
+        let list: Vec<String> = measurements
+            .iter()
+            .map(|(i, m)| format!("{} {} Hz", reports[*i].file_name(), m.format.sample_rate))
+            .collect();
+        set_findings.push(Finding::fail(
+            Check::SampleRate,
+            format!(
+                "Mixed sample rates ({}): export every file at the session's rate.",
+                list.join(", ")
+            ),
+        ));
+    } else {
+        set_findings.push(Finding::pass(
+            Check::SampleRate,
+            format!("All files at {} Hz.", rates[0]),
+        ));
+    }
+
+    // Same song name on every stem.
+    let songs: Vec<String> = measurements
+        .iter()
+        .filter_map(|(i, _)| {
+            let stem = reports[*i].path.file_stem()?.to_string_lossy().into_owned();
+            names::parse(&stem).map(|n| n.song)
+        })
+        .collect();
+    if let Some(first) = songs.first() {
+        if songs.iter().any(|s| s != first) {
+            set_findings.push(Finding::warn(
+                Check::Name,
+                format!("The files name different songs ({}): one folder per song, every file named Song_Group.", {
+                    let mut unique = songs.clone();
+                    unique.sort();
+                    unique.dedup();
+                    unique.join(", ")
+                }),
+            ));
+        }
+    }
+
+    let reference = measurements
+        .iter()
+        .find(|(i, _)| reports[*i].role == Role::Reference);
+    let Some((reference_index, reference_m)) = reference else {
+        set_findings.push(Finding::warn(
+            Check::Reference,
+            "No reference mix found: name it Song_Mix.wav or pass --reference FILE. Offsets and the null test need it.",
+        ));
+        return None;
+    };
+    let reference_path = reports[*reference_index].path.clone();
+    let rate = reference_m.format.sample_rate;
+    let stems: Vec<&(usize, FileMeasurements)> = measurements
+        .iter()
+        .filter(|(i, m)| reports[*i].role == Role::Stem && m.format.sample_rate == rate)
+        .collect();
+
+    // Lengths, to the sample.
+    let reference_frames = reference_m.format.frames;
+    for (i, m) in &stems {
+        let diff = m.format.frames as i64 - reference_frames as i64;
+        let label = reports[*i].label();
+        if diff != 0 {
+            reports[*i].findings.push(Finding::fail(
+                Check::Length,
+                format!(
+                    "{label} is {} samples ({:.3} s) {} than the mix: export every stem over the same range, from the song's start to after its last tail.",
+                    diff.unsigned_abs(),
+                    diff.unsigned_abs() as f64 / f64::from(rate),
+                    if diff > 0 { "longer" } else { "shorter" }
+                ),
+            ));
+        } else {
+            reports[*i].findings.push(Finding::pass(
+                Check::Length,
+                "Same length as the mix, to the sample.",
+            ));
+        }
+    }
+
+    // Offsets: found while measuring, else here in parallel (each reads a window of two files).
+    let mut alignments: Vec<_> = stems
+        .iter()
+        .map(|(i, m)| prepared.take_alignment(&reports[*i].path, m.first_sound_frame))
+        .collect();
+    let missing: Vec<(usize, &(usize, FileMeasurements))> = (stems.iter().copied().enumerate())
+        .filter(|(s, _)| alignments[*s].is_none())
+        .collect();
+    let found = parallel_map(&missing, |(s, (i, m))| {
+        let alignment = m
+            .first_sound_frame
+            .map(|first| stem_offset(&reference_path, &reports[*i].path, first, rate));
+        (*s, alignment)
+    });
+    for (s, alignment) in found {
+        alignments[s] = Some(alignment);
+    }
+    let alignments = alignments
+        .into_iter()
+        .map(|a| a.expect("every stem was aligned ahead or just now"));
+    let mut offsets = vec![0i64; stems.len()];
+    for (s, ((i, _), alignment)) in stems.iter().zip(alignments).enumerate() {
+        let label = reports[*i].label();
+        let finding = match alignment {
+            None => continue, // silent: said already
+            Some(Err(e)) => Finding::warn(Check::Offset, format!("Could not align {label}: {e}.")),
+            Some(Ok(a)) if a.presence.abs() < MIN_PRESENCE => Finding::warn(
+                Check::Offset,
+                format!("{label} does not match anything in the mix within {MAX_OFFSET_S:.0} s either way, so its start could not be checked: is it from this song, and is it in the mix?"),
+            ),
+            Some(Ok(a)) => {
+                let ms = a.offset_frames as f64 * 1000.0 / f64::from(rate);
+                reports[*i].offset = Some(OffsetReport {
+                    frames: a.offset_frames,
+                    ms,
+                    correlation: a.correlation,
+                });
+                offsets[s] = a.offset_frames;
+                if a.offset_frames == 0 {
+                    Finding::pass(Check::Offset, "Starts together with the mix.")
+                } else {
+                    Finding::fail(
+                        Check::Offset,
+                        format!(
+                            "{label} starts {} samples ({:.1} ms) {} than the mix: export every stem from the same start point (the song's start, bar 1).",
+                            a.offset_frames.unsigned_abs(),
+                            ms.abs(),
+                            if a.offset_frames > 0 { "later" } else { "earlier" }
+                        ),
+                    )
+                }
+            }
+        };
+        reports[*i].findings.push(finding);
+    }
+
+    // The null test reads every stem at once.
+    if stems.is_empty() {
+        return None;
+    }
+    if stems.len() > MAX_NULL_TEST_STEMS {
+        set_findings.push(Finding::warn(
+            Check::NullTest,
+            format!("{} stems against one mix: the null test runs on at most {MAX_NULL_TEST_STEMS}. Check one song's folder at a time.", stems.len()),
+        ));
+        return None;
+    }
+    let inputs = |with_offsets: bool| -> Vec<SumInput> {
+        stems
+            .iter()
+            .zip(&offsets)
+            .map(|((i, _), &o)| SumInput {
+                path: &reports[*i].path,
+                offset_frames: if with_offsets { o } else { 0 },
+            })
+            .collect()
+    };
+    let raw = prepared
+        .take_null(&inputs(false))
+        .unwrap_or_else(|| null_test(&reference_path, &inputs(false)));
+    let raw = match raw {
+        Ok(r) => r,
+        Err(e) => {
+            set_findings.push(Finding::warn(
+                Check::NullTest,
+                format!("The null test could not run: {e}."),
+            ));
+            return None;
+        }
+    };
+    let aligned = if offsets.iter().any(|&o| o != 0) && raw.residual_db >= NULL_PASS_DB {
+        null_test(&reference_path, &inputs(true)).ok()
+    } else {
+        None
+    };
+    let fit = aligned.as_ref().unwrap_or(&raw);
+    let names: Vec<String> = stems.iter().map(|(i, _)| reports[*i].label()).collect();
+    set_findings.push(null_finding(
+        &raw,
+        aligned.as_ref(),
+        &names,
+        &offsets,
+        reference_m,
+    ));
+    Some(NullReport {
+        residual_db: raw.residual_db,
+        residual_aligned_db: aligned.as_ref().map(|a| a.residual_db),
+        stem_gains: stems
+            .iter()
+            .zip(&fit.gains)
+            .map(|((i, _), &g)| (reports[*i].file_name(), g))
+            .collect(),
+    })
+}
+
+fn null_finding(
+    raw: &sum::NullResult,
+    aligned: Option<&sum::NullResult>,
+    names: &[String],
+    offsets: &[i64],
+    reference: &FileMeasurements,
+) -> Finding {
+    let level = |db: f32| {
+        if db < NULL_PASS_DB {
+            Severity::Pass
+        } else if db < NULL_FAIL_DB {
+            Severity::Warn
+        } else {
+            Severity::Fail
+        }
+    };
+    let severity = level(raw.residual_db);
+    if severity == Severity::Pass {
+        return Finding::pass(
+            Check::NullTest,
+            format!(
+                "The stems add up to the mix (residual {:.1} dB).",
+                raw.residual_db
+            ),
+        );
+    }
+    let mut why = Vec::new();
+    if let Some(aligned) = aligned {
+        let moved: Vec<&str> = names
+            .iter()
+            .zip(offsets)
+            .filter(|(_, &o)| o != 0)
+            .map(|(n, _)| n.as_str())
+            .collect();
+        if level(aligned.residual_db) == Severity::Pass {
+            why.push(format!(
+                "the offset of {} explains it: lined up, the residual is {:.1} dB",
+                moved.join(" and "),
+                aligned.residual_db
+            ));
+        } else {
+            why.push(format!(
+                "lining up {} helps only to {:.1} dB",
+                moved.join(" and "),
+                aligned.residual_db
+            ));
+        }
+    }
+    let fit = aligned.unwrap_or(raw);
+    for (name, &gain) in names.iter().zip(&fit.gains) {
+        if gain.abs() < 0.1 {
+            why.push(format!(
+                "{name} is not in the mix (muted there, or from another song)"
+            ));
+        } else if (gain + 1.0).abs() < 0.1 {
+            why.push(format!("{name} has its polarity flipped against the mix"));
+        } else if (gain - 1.0).abs() > 0.05 {
+            why.push(format!(
+                "{name} sits {:+.1} dB louder in the mix than in its stem: export stems with the same fader and bus settings as the mix",
+                20.0 * gain.abs().log10()
+            ));
+        }
+    }
+    if level(fit.fitted_residual_db) != Severity::Pass {
+        if reference.limiter.verdict != crate::analysis::LimiterVerdict::None {
+            why.push(
+                "the mix has a limiter the stems do not have: bypass it for the mix too".into(),
+            );
+        }
+        why.push(format!(
+            "{:.1} dB of the mix is in no stem: a track not routed to any stem bus, an effect return, a missing stem, or processing on the master bus",
+            fit.fitted_residual_db
+        ));
+    }
+    let text = format!(
+        "The stems do not add up to the mix (residual {:.1} dB, pass below {NULL_PASS_DB:.0} dB): {}.",
+        raw.residual_db,
+        why.join("; ")
+    );
+    match severity {
+        Severity::Warn => Finding::warn(Check::NullTest, text),
+        _ => Finding::fail(Check::NullTest, text),
+    }
+}

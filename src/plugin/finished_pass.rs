@@ -1,0 +1,97 @@
+//! A finished pass as the overview and the delivery note need it.
+
+use std::path::PathBuf;
+
+use super::delivery::NoteEntry;
+use super::report::PassReport;
+use crate::analysis::{HeadroomStatus, HeadroomThresholds};
+use serde::{Deserialize, Serialize};
+
+/// The last pass in one line of the overview.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PassLine {
+    /// Where it started ("0:00.000 (bar 1, beat 1.00)").
+    pub start: String,
+    /// It started at the project start.
+    pub from_project_start: bool,
+    /// "decayed", or what to extend by.
+    pub tail: String,
+}
+
+/// A finished pass as the overview and the delivery note need it.
+#[derive(Debug, Clone)]
+pub struct PassSummary {
+    /// What the instance measured.
+    pub report: PassReport,
+    /// The stem's name when the pass ended.
+    pub name: String,
+    /// On the master bus.
+    pub master: bool,
+    /// Headroom thresholds when the pass ended.
+    pub thresholds: HeadroomThresholds,
+    /// Where this instance's reports go.
+    pub folder: PathBuf,
+    /// The pass looked like an export (it got a report).
+    pub export: bool,
+    /// A delivery note already lists it.
+    pub noted: bool,
+    /// Wall-clock time of the pass's first block, Unix milliseconds.
+    pub began_unix_ms: u64,
+    /// Wall-clock time of the pass's last block, Unix milliseconds.
+    pub ended_unix_ms: u64,
+}
+
+impl PassSummary {
+    fn status(&self) -> HeadroomStatus {
+        HeadroomStatus::assess(
+            self.report.sample_peak_dbfs(),
+            self.report.true_peak_dbtp(),
+            self.report.clips.total_events() > 0,
+            self.thresholds,
+        )
+    }
+
+    /// The pass in one line of the overview.
+    pub fn line(&self) -> PassLine {
+        let tail = &self.report.tail;
+        PassLine {
+            start: self.report.pass.start.describe(),
+            from_project_start: self.report.pass.from_project_start,
+            tail: if tail.cut {
+                format!("cut: extend {}", tail.extend_hint())
+            } else {
+                "decayed".into()
+            },
+        }
+    }
+
+    /// Everything the delivery note says about this pass.
+    pub fn note_entry(&self) -> NoteEntry {
+        let report = &self.report;
+        NoteEntry {
+            name: self.name.clone(),
+            master: self.master,
+            stem_line: format!(
+                "{}{}: peak {:.1} dBFS, true peak {:.1} dBTP, {}, {:.1} s",
+                self.name,
+                if self.master { " (reference mix)" } else { "" },
+                report.sample_peak_dbfs(),
+                report.true_peak_dbtp(),
+                self.status().label(),
+                report.pass.duration_s()
+            ),
+            attention: report
+                .findings(&self.name, self.master, self.thresholds)
+                .into_iter()
+                .map(|finding| format!("{}: {finding}", self.name))
+                .collect(),
+            sample_rate: report.pass.sample_rate.round() as u32,
+            tempo_bpm: report.pass.tempo_bpm,
+            time_signature: report.pass.time_signature.map(|(n, d)| format!("{n}/{d}")),
+            folder: self.folder.clone(),
+            began_unix_ms: self.began_unix_ms,
+            ended_unix_ms: self.ended_unix_ms,
+            pid: std::process::id(),
+        }
+    }
+}

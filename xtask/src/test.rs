@@ -1,0 +1,146 @@
+//! `cargo xtask test [--all]`: the test suite in the two sizes the README names.
+//!
+//! `cargo test --workspace` runs every test that needs only Rust and gcc. The tests that drive
+//! other programs (ffmpeg, sox, lv2file, Ardour, an X server, OCR, fluidsynth) are marked
+//! `#[ignore = "needs …"]` so cargo lists them as ignored, with the reason. `--all` first checks
+//! that those programs are here (failing with the line that installs them), then runs both.
+
+use std::path::Path;
+use std::process::Command;
+
+/// The test binaries whose ignored tests need other programs: `--all` runs their ignored tests.
+const EXTERNAL_TEST_BINARIES: [&str; 4] = [
+    "ardour_export",
+    "editor_window",
+    "file_check",
+    "limiter_detection",
+];
+
+/// A program (or file) the external tests use, and the Debian package that brings it.
+struct Requirement {
+    what: &'static str,
+    present: fn() -> bool,
+    package: &'static str,
+}
+
+fn on_path(program: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn pkg_config(library: &str) -> bool {
+    Command::new("pkg-config")
+        .args(["--exists", library])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+const REQUIREMENTS: &[Requirement] = &[
+    Requirement {
+        what: "ffmpeg",
+        present: || on_path("ffmpeg"),
+        package: "ffmpeg",
+    },
+    Requirement {
+        what: "sox",
+        present: || on_path("sox"),
+        package: "sox",
+    },
+    Requirement {
+        what: "lv2file",
+        present: || on_path("lv2file"),
+        package: "lv2file",
+    },
+    Requirement {
+        what: "x42-dpl (LV2)",
+        present: || Path::new("/usr/lib/lv2/dpl.lv2").is_dir(),
+        package: "x42-plugins",
+    },
+    Requirement {
+        what: "ardour7-lua",
+        present: || on_path("ardour7-lua"),
+        package: "ardour",
+    },
+    Requirement {
+        what: "Xvfb",
+        present: || on_path("Xvfb"),
+        package: "xvfb",
+    },
+    Requirement {
+        what: "xwd",
+        present: || on_path("xwd"),
+        package: "x11-apps",
+    },
+    Requirement {
+        what: "convert",
+        present: || on_path("convert"),
+        package: "imagemagick",
+    },
+    Requirement {
+        what: "tesseract (English)",
+        present: || Path::new("/usr/share/tesseract-ocr/5/tessdata/eng.traineddata").is_file(),
+        package: "tesseract-ocr tesseract-ocr-eng",
+    },
+    Requirement {
+        what: "pkg-config",
+        present: || on_path("pkg-config"),
+        package: "pkg-config",
+    },
+    Requirement {
+        what: "ALSA headers",
+        present: || pkg_config("alsa"),
+        package: "libasound2-dev",
+    },
+    Requirement {
+        what: "JACK headers",
+        present: || pkg_config("jack"),
+        package: "libjack-jackd2-dev",
+    },
+    Requirement {
+        what: "Mesa's software OpenGL",
+        present: || Path::new("/usr/lib/x86_64-linux-gnu/dri/swrast_dri.so").is_file(),
+        package: "libgl1 libgl1-mesa-dri libegl1 libegl-mesa0 libx11-xcb1 libxkbcommon-x11-0",
+    },
+];
+
+/// Runs the tests; with `all`, every test including those that need other programs.
+pub fn run(all: bool) -> std::io::Result<()> {
+    if all {
+        let missing: Vec<&Requirement> = REQUIREMENTS.iter().filter(|r| !(r.present)()).collect();
+        if !missing.is_empty() {
+            let names: Vec<&str> = missing.iter().map(|r| r.what).collect();
+            let packages: Vec<&str> = missing.iter().map(|r| r.package).collect();
+            return Err(std::io::Error::other(format!(
+                "the full test run needs {} that this machine lacks. Install with:\n  sudo apt-get install --no-install-recommends {}",
+                names.join(", "),
+                packages.join(" ")
+            )));
+        }
+    }
+    cargo(&["test", "--workspace"])?;
+    if all {
+        let mut args = vec!["test"];
+        for binary in EXTERNAL_TEST_BINARIES {
+            args.extend(["--test", binary]);
+        }
+        args.extend(["--", "--ignored"]);
+        cargo(&args)?;
+    }
+    Ok(())
+}
+
+fn cargo(args: &[&str]) -> std::io::Result<()> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    eprintln!("== cargo {}", args.join(" "));
+    let status = Command::new(cargo).args(args).status()?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(std::io::Error::other(format!(
+            "cargo {} failed",
+            args.join(" ")
+        )))
+    }
+}
