@@ -9,6 +9,7 @@ pub mod finding;
 pub mod judge;
 pub mod measure;
 pub mod names;
+mod normalized;
 pub mod note;
 pub mod outcome;
 mod parallel;
@@ -18,7 +19,7 @@ mod set_work;
 pub mod sniff;
 pub mod sum;
 
-use crate::analysis::{gain_to_db, HeadroomStatus, HeadroomThresholds};
+use crate::analysis::{gain_to_db, HeadroomStatus, HeadroomThresholds, LimiterVerdict};
 use files::{looks_like_audio_name, same_file, sniff_file};
 use finding::{worst, Check, Finding, Severity};
 use measure::FileMeasurements;
@@ -44,15 +45,11 @@ pub struct CheckOptions {
     pub thresholds: HeadroomThresholds,
 }
 
-fn measured(m: &FileMeasurements) -> Measured {
+/// The report's numbers for one file; the status follows the run's headroom rule.
+fn measured(m: &FileMeasurements, thresholds: HeadroomThresholds) -> Measured {
     let rate = f64::from(m.format.sample_rate);
     let clipped = m.clip_counts.iter().any(|&c| c > 0);
-    let status = HeadroomStatus::assess(
-        m.sample_peak_dbfs,
-        m.true_peak_dbtp,
-        clipped,
-        HeadroomThresholds::default(),
-    );
+    let status = HeadroomStatus::assess(m.sample_peak_dbfs, m.true_peak_dbtp, clipped, thresholds);
     Measured {
         duration_s: m.format.frames as f64 / rate,
         frames: m.format.frames,
@@ -181,7 +178,7 @@ pub fn check(
                         Role::Stem
                     },
                     format: Some(m.format),
-                    measured: Some(measured(&m)),
+                    measured: Some(measured(&m, options.thresholds)),
                     offset: None,
                     findings,
                     result: Severity::Pass,
@@ -201,6 +198,24 @@ pub fn check(
     }
 
     let null = set_checks(&mut reports, &measurements, &mut set_findings, prepared);
+    for (i, m) in &measurements {
+        let report = &mut reports[*i];
+        // A limiter's ceiling is a round peak too; the limiter finding names it.
+        if report.role == Role::Reference && m.limiter.verdict != LimiterVerdict::None {
+            continue;
+        }
+        let gain_in_mix = null.as_ref().and_then(|n| {
+            let name = report.file_name();
+            n.stem_gains
+                .iter()
+                .find(|(f, _)| *f == name)
+                .map(|(_, g)| *g)
+        });
+        let label = report.label();
+        report
+            .findings
+            .extend(normalized::finding(&label, m.sample_peak_dbfs, gain_in_mix));
+    }
     reports.sort_by(|a, b| a.path.cmp(&b.path));
     let mut summary = Summary::default();
     for report in &mut reports {

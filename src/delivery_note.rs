@@ -99,8 +99,11 @@ impl DeliveryNote {
             }
         }
         line("");
-        line("All stems start at the song's start (bar 1) and run to the end of the last tail.");
-        line("No limiting, normalization or dither on the stems or the reference mix.");
+        // Not measured here, so asked, never stated: a sentence a finding above contradicts
+        // would make the whole note untrustworthy.
+        line("Please confirm before sending:");
+        line("  [ ] Every stem starts at the song's start (bar 1) and runs to the end of the last tail.");
+        line("  [ ] No limiter, normalization or dither on the stems or the reference mix.");
         line("");
         line("Reference tracks (artist - title, what to listen for):");
         line("  1. ________________________________________");
@@ -143,6 +146,25 @@ mod tests {
         assert!(note.contains("Sample rate:     48000 Hz"));
         assert!(note.contains("Stems:\n  Drums: peak -6.1 dBFS\n"));
         assert!(note.contains("Checks: all passed (the plugin)."));
+    }
+
+    #[test]
+    fn a_finding_is_never_contradicted_by_the_fixed_text() {
+        let note = DeliveryNote {
+            attention: vec!["Mix: a limiter or maximizer is active on this bus.".into()],
+            ..DeliveryNote::default()
+        }
+        .render();
+        assert!(
+            note.contains("Still needs attention:\n  - Mix: a limiter"),
+            "{note}"
+        );
+        // Only asked to confirm, never stated as fact.
+        assert!(
+            note.contains("  [ ] No limiter, normalization or dither"),
+            "{note}"
+        );
+        assert!(!note.contains("\nNo limit"), "{note}");
     }
 
     #[test]

@@ -704,6 +704,8 @@ mod tests {
             pinned_share: 0.91,
             top_share: 0.4,
             loudness_range_db: 9.0,
+            moving_share: 0.9,
+            ties_at_top: 12,
             loud_seconds: 60.0,
         };
         let expected = "Peaks pinned at -0.3 dBFS in 91 % of loud passages while loudness varies by 9 dB: a limiter or maximizer is active on this bus. Bypass it before exporting stems and the reference mix.";

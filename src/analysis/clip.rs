@@ -6,6 +6,10 @@ pub const LSB_24_BIT: f32 = 1.0 / 8_388_608.0;
 pub const FLAT_TOP_MIN_SAMPLES: u64 = 3;
 /// Held values below -40 dBFS are quiet DC or a fade's last step, not clipping.
 pub const FLAT_TOP_FLOOR: f32 = 0.01;
+/// A flat top is a crest that was cut off: the waveform climbs into it. The sample before the
+/// run must lie at least this far below it (16 24-bit LSBs), so a DC offset on near-silence,
+/// which holds one value to within a few LSBs, is not taken for one.
+pub const FLAT_TOP_MIN_RISE: f32 = 16.0 * LSB_24_BIT;
 use super::sample_peak::{greater, stretch_maxima, STRETCH};
 
 /// Stretches tested together before testing them one by one.
@@ -72,8 +76,11 @@ pub struct ClipDetector {
     running_max: f32,
     sample_run: Option<Run>,
     true_peak_run: Option<Run>,
-    /// Current run of identical samples: its magnitude, sign and extent.
-    flat_run: Option<(Run, bool)>,
+    /// Current run of identical samples: its magnitude, sign and extent, and whether the
+    /// waveform climbed into it.
+    flat_run: Option<(Run, bool, bool)>,
+    /// |x| of the previous sample (infinite before the first: nothing climbs into it).
+    previous_magnitude: f32,
     counts: ClipCounts,
 }
 
@@ -107,6 +114,7 @@ impl ClipDetector {
             sample_run: None,
             true_peak_run: None,
             flat_run: None,
+            previous_magnitude: f32::INFINITY,
             counts: ClipCounts::default(),
         }
     }
@@ -144,7 +152,7 @@ impl ClipDetector {
     ) {
         // Below the running maximum, as most of a song is once its loudest hit has passed.
         if self.is_quiet(samples_max) {
-            self.pass_quiet(samples_max, samples.len(), &mut on_event);
+            self.pass_quiet(samples_max, samples, &mut on_event);
             return;
         }
         // Then groups of stretches: loud material is rare, so most groups pass in one test.
@@ -155,12 +163,12 @@ impl ClipDetector {
             let group_max = group_maxima.iter().fold(0.0f32, |m, &x| greater(m, x));
             let nan = group_maxima.iter().any(|m| m.is_nan());
             if !nan && self.is_quiet(group_max) {
-                self.pass_quiet(group_max, group.len(), &mut on_event);
+                self.pass_quiet(group_max, group, &mut on_event);
                 continue;
             }
             for (sub, &sub_max) in group.chunks(STRETCH).zip(group_maxima) {
                 if self.is_quiet(sub_max) {
-                    self.pass_quiet(sub_max, sub.len(), &mut on_event);
+                    self.pass_quiet(sub_max, sub, &mut on_event);
                     continue;
                 }
                 for &x in sub {
@@ -179,16 +187,23 @@ impl ClipDetector {
             && (stretch_max < FLAT_TOP_FLOOR || stretch_max < self.running_max - LSB_24_BIT)
     }
 
-    fn pass_quiet(&mut self, stretch_max: f32, len: usize, on_event: &mut impl FnMut(ClipEvent)) {
+    fn pass_quiet(
+        &mut self,
+        stretch_max: f32,
+        stretch: &[f32],
+        on_event: &mut impl FnMut(ClipEvent),
+    ) {
         self.running_max = greater(self.running_max, stretch_max);
+        self.previous_magnitude = stretch.last().map_or(self.previous_magnitude, |x| x.abs());
         self.end_sample_run(on_event);
         self.end_flat_run(on_event);
-        self.position += len as u64;
+        self.position += stretch.len() as u64;
     }
 
     fn step(&mut self, x: f32, on_event: &mut impl FnMut(ClipEvent)) {
         let position = self.position;
         self.position += 1;
+        let previous = std::mem::replace(&mut self.previous_magnitude, x.abs());
         if x.is_nan() {
             if let Some(run) = &mut self.sample_run {
                 run.len += 1;
@@ -215,7 +230,7 @@ impl ClipDetector {
 
         let positive = x > 0.0;
         match &mut self.flat_run {
-            Some((run, sign))
+            Some((run, sign, _))
                 if *sign == positive && (magnitude - run.peak).abs() <= LSB_24_BIT =>
             {
                 run.len += 1;
@@ -229,6 +244,7 @@ impl ClipDetector {
                         peak: magnitude,
                     },
                     positive,
+                    previous <= magnitude - FLAT_TOP_MIN_RISE,
                 ));
             }
         }
@@ -301,12 +317,50 @@ impl ClipDetector {
     }
 
     fn end_flat_run(&mut self, on_event: &mut impl FnMut(ClipEvent)) {
-        if let Some((run, _)) = self.flat_run.take() {
+        if let Some((run, _, climbed)) = self.flat_run.take() {
             let at_running_max = run.peak >= self.running_max - LSB_24_BIT;
-            if run.len >= FLAT_TOP_MIN_SAMPLES && run.peak >= FLAT_TOP_FLOOR && at_running_max {
+            if run.len >= FLAT_TOP_MIN_SAMPLES
+                && run.peak >= FLAT_TOP_FLOOR
+                && at_running_max
+                && climbed
+            {
                 self.counts.flat_top_events += 1;
                 self.emit(ClipKind::FlatTop, run, on_event);
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flat_tops(samples: &[f32], block: usize) -> Vec<ClipEvent> {
+        let mut detector = ClipDetector::new(0);
+        let mut events = Vec::new();
+        for piece in samples.chunks(block) {
+            detector.process(piece, |e| events.push(e));
+        }
+        detector.finish(|e| events.push(e));
+        events.retain(|e| e.kind == ClipKind::FlatTop);
+        events
+    }
+
+    #[test]
+    fn a_clipped_low_note_is_a_flat_top_and_dc_on_near_silence_is_not() {
+        // 40 Hz at 0.6, clipped at 0.5: a crest flattened for about 4 ms at 48 kHz, twice
+        // per cycle over 0.1 s (8 crests).
+        let clipped: Vec<f32> = (0..4800)
+            .map(|n| {
+                (0.6 * (std::f32::consts::TAU * 40.0 * n as f32 / 48_000.0).sin()).clamp(-0.5, 0.5)
+            })
+            .collect();
+        // A 2 % DC offset under 70 samples of silence and a note's first, tiny samples, as a
+        // plugin's DC on a song's first milliseconds leaves it.
+        let dc: Vec<f32> = (0..70).map(|n| 0.02 + 1e-7 * (n % 3) as f32).collect();
+        for block in [1, 64, 4096] {
+            assert_eq!(flat_tops(&clipped, block).len(), 8, "block {block}");
+            assert!(flat_tops(&dc, block).is_empty(), "block {block}");
         }
     }
 }

@@ -99,7 +99,12 @@ impl HeadroomStatus {
             Self::TooHot { lower_by_db } => format!(
                 "{peak}: too hot. Lower the {bus} bus by {lower_by_db:.1} dB to reach {target:.0} dBFS, then export again."
             ),
-            Self::Clipped { lower_by_db } if lower_by_db > 0.0 => format!(
+            // Samples below full scale with a reconstructed peak above it: nothing is clipped
+            // yet, the over appears in a converter or an encoder.
+            Self::Clipped { lower_by_db } if sample_peak_dbfs < 0.0 && true_peak_dbtp >= 0.0 => format!(
+                "True peak {true_peak_dbtp:+.1} dBTP: the samples are not clipped (peak {sample_peak_dbfs:.1} dBFS), but the waveform between them goes over full scale, so it clips when the file is converted or encoded. Lower the {bus} bus by {lower_by_db:.1} dB and export again."
+            ),
+            Self::Clipped { lower_by_db } if lower_by_db > 0.0 && sample_peak_dbfs >= 0.0 => format!(
                 "Clipped ({peak}): clipping is baked into the file and cannot be undone. Lower the {bus} bus by {lower_by_db:.1} dB and export again."
             ),
             Self::Clipped { .. } => format!(

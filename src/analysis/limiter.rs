@@ -38,6 +38,19 @@ const ABOVE_CEILING_DB: f32 = 0.3;
 const LIKELY_CEILING_DBFS: f32 = -3.0;
 /// Loud material needed before any verdict: 5 s.
 const MIN_LOUD_WINDOWS: u32 = 12;
+/// Each passage is also read as 8 blocks of 50 ms: music moves inside a passage (a beat, a
+/// note's attack), a steady tone or noise does not, however hard a limiter squashes the music.
+const BLOCKS_PER_WINDOW: usize = 8;
+/// A passage moves when its loudest 50 ms block is this much louder than its quietest, dB.
+/// A steady tone stays within 0.7 dB (a 20 Hz sine in 50 ms blocks), white noise within 1 dB.
+const MOVING_DB: f32 = 3.0;
+/// Music: at least this share of the loud passages move.
+const MOVING_SHARE: f32 = 0.5;
+/// Passage peaks this close to the highest one are the same value (two 24-bit LSBs): a
+/// sample-peak limiter holds its ceiling exactly, natural peaks never tie.
+const TIE: f32 = 2.0 / 8_388_608.0;
+/// Tied highest peaks that show a limiter even when it touches only a few passages.
+const MIN_TIES: u32 = 3;
 
 /// How sure the detector is that a limiter shaped this audio.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -75,6 +88,11 @@ pub struct LimiterEvidence {
     pub top_share: f32,
     /// How much the loudness of the loud passages varies (10th to 90th percentile), dB.
     pub loudness_range_db: f32,
+    /// Share of loud passages whose loudness moves inside them by [`MOVING_DB`] or more, 0..1:
+    /// music, even squashed; 0 for a steady tone.
+    pub moving_share: f32,
+    /// Passages whose peak ties with the highest one, to two 24-bit LSBs.
+    pub ties_at_top: u32,
     /// Seconds of loud material the evidence rests on.
     pub loud_seconds: f32,
 }
@@ -85,16 +103,31 @@ impl LimiterEvidence {
     pub fn explanation(&self) -> String {
         let share = (self.pinned_share * 100.0).round();
         match self.verdict {
-            LimiterVerdict::Certain | LimiterVerdict::Likely => format!(
-                "Peaks pinned at {:.1} dBFS in {share:.0} % of loud passages while loudness varies by {:.0} dB: {} on this bus. Bypass it before exporting stems and the reference mix.",
-                self.ceiling_dbfs,
-                self.loudness_range_db,
-                if self.verdict == LimiterVerdict::Certain {
-                    "a limiter or maximizer is active"
+            LimiterVerdict::Certain | LimiterVerdict::Likely => {
+                let underneath = if self.loudness_range_db >= 3.0 {
+                    format!("while loudness varies by {:.0} dB", self.loudness_range_db)
                 } else {
-                    "a limiter or maximizer is probably active"
-                }
-            ),
+                    format!(
+                        "while the music moves underneath, its loudness squashed into {:.0} dB",
+                        self.loudness_range_db
+                    )
+                };
+                // Few pinned passages convince only through their exact tie: say it.
+                let ties = if self.pinned_share < 0.4 && self.ties_at_top >= MIN_TIES {
+                    format!(" ({} at exactly the same peak)", self.ties_at_top)
+                } else {
+                    String::new()
+                };
+                format!(
+                    "Peaks pinned at {:.1} dBFS in {share:.0} % of loud passages{ties} {underneath}: {} on this bus. Bypass it before exporting stems and the reference mix.",
+                    self.ceiling_dbfs,
+                    if self.verdict == LimiterVerdict::Certain {
+                        "a limiter or maximizer is active"
+                    } else {
+                        "a limiter or maximizer is probably active"
+                    }
+                )
+            }
             LimiterVerdict::None if self.loud_seconds < MIN_LOUD_WINDOWS as f32 * WINDOW_MS / 1000.0 => {
                 "Not enough loud material yet to judge whether a limiter is active.".to_owned()
             }
@@ -118,6 +151,17 @@ pub struct LimiterDetector {
     filled: usize,
     window_peak: f32,
     window_square_sum: f64,
+    /// The 50 ms block being filled: its length, position and sum of squares.
+    block_len: usize,
+    block_filled: usize,
+    block_square_sum: f64,
+    /// Quietest and loudest block of the passage so far (sums of squares).
+    block_min: f64,
+    block_max: f64,
+    /// Loud-enough passages that moved, by loudness bin.
+    moving: [u32; 128],
+    /// Passages whose peak ties with `max_peak`.
+    ties: u32,
     channels_seen: usize,
     /// `histogram[peak_bin * rms_bins + rms_bin]`: windows by peak and loudness.
     histogram: Vec<u32>,
@@ -132,11 +176,19 @@ impl LimiterDetector {
     pub fn new(sample_rate: f32) -> Self {
         let peak_bins = ((PEAK_RANGE_DB.1 - PEAK_RANGE_DB.0) / PEAK_BIN_DB).round() as usize;
         let rms_bins = ((RMS_RANGE_DB.1 - RMS_RANGE_DB.0) / RMS_BIN_DB).round() as usize;
+        let window_len = ((sample_rate * WINDOW_MS / 1000.0).round() as usize).max(1);
         Self {
-            window_len: ((sample_rate * WINDOW_MS / 1000.0).round() as usize).max(1),
+            window_len,
             filled: 0,
             window_peak: 0.0,
             window_square_sum: 0.0,
+            block_len: window_len.div_ceil(BLOCKS_PER_WINDOW),
+            block_filled: 0,
+            block_square_sum: 0.0,
+            block_min: f64::INFINITY,
+            block_max: 0.0,
+            moving: [0; 128],
+            ties: 0,
             channels_seen: 1,
             histogram: vec![0; peak_bins * rms_bins],
             max_peak: 0.0,
@@ -152,6 +204,12 @@ impl LimiterDetector {
         self.filled = 0;
         self.window_peak = 0.0;
         self.window_square_sum = 0.0;
+        self.block_filled = 0;
+        self.block_square_sum = 0.0;
+        self.block_min = f64::INFINITY;
+        self.block_max = 0.0;
+        self.moving.fill(0);
+        self.ties = 0;
     }
 
     /// Feeds one block; every channel slice has the same length. Non-finite samples are
@@ -164,7 +222,10 @@ impl LimiterDetector {
         let frames = first.as_ref().len();
         let mut start = 0;
         while start < frames {
-            let take = (self.window_len - self.filled).min(frames - start);
+            let take = (self.window_len - self.filled)
+                .min(self.block_len - self.block_filled)
+                .min(frames - start);
+            let energy_before = self.window_square_sum;
             for channel in channels {
                 let segment = &channel.as_ref()[start..start + take];
                 let (peak, energy) = max_abs_and_energy(segment);
@@ -179,12 +240,26 @@ impl LimiterDetector {
                     }
                 }
             }
+            self.block_square_sum += self.window_square_sum - energy_before;
             self.filled += take;
+            self.block_filled += take;
             start += take;
+            if self.block_filled == self.block_len || self.filled == self.window_len {
+                self.close_block();
+            }
             if self.filled == self.window_len {
                 self.close_window();
             }
         }
+    }
+
+    fn close_block(&mut self) {
+        // The passage's last block may be short: compare mean squares.
+        let mean_square = self.block_square_sum / self.block_filled.max(1) as f64;
+        self.block_min = self.block_min.min(mean_square);
+        self.block_max = self.block_max.max(mean_square);
+        self.block_filled = 0;
+        self.block_square_sum = 0.0;
     }
 
     fn close_window(&mut self) {
@@ -200,8 +275,19 @@ impl LimiterDetector {
             );
             let rms_bin = bin(rms_db, RMS_RANGE_DB, RMS_BIN_DB, self.rms_bins);
             self.histogram[peak_bin * self.rms_bins + rms_bin] += 1;
+            let movement_db = 10.0 * (self.block_max / self.block_min.max(1e-30)).log10();
+            if movement_db >= f64::from(MOVING_DB) {
+                self.moving[rms_bin] += 1;
+            }
+            if self.window_peak > self.max_peak + TIE {
+                self.ties = 1;
+            } else if self.window_peak >= self.max_peak - TIE {
+                self.ties += 1;
+            }
             self.max_peak = self.max_peak.max(self.window_peak);
         }
+        self.block_min = f64::INFINITY;
+        self.block_max = 0.0;
         self.filled = 0;
         self.window_peak = 0.0;
         self.window_square_sum = 0.0;
@@ -226,6 +312,8 @@ impl LimiterDetector {
             pinned_share: 0.0,
             top_share: 0.0,
             loudness_range_db: 0.0,
+            moving_share: 0.0,
+            ties_at_top: 0,
             loud_seconds: loud_windows as f32 * window_s,
         };
         if total == 0 {
@@ -271,15 +359,19 @@ impl LimiterDetector {
             .iter()
             .sum();
         let top_share = at_top as f32 / loud_windows as f32;
+        let moving: u32 = self.moving[loud_from..self.rms_bins].iter().sum();
+        let moving_share = moving as f32 / loud_windows as f32;
 
-        // The loudness must move, or a steady tone (all peaks equal) would look limited.
-        let verdict = if held && pinned_share >= 0.4 && loudness_range_db >= 3.0 {
+        // The audio must move, or a steady tone (all peaks equal) would look limited: its
+        // loudness from passage to passage, or, where a limiter squashed that, inside them.
+        let music = loudness_range_db >= 3.0 || moving_share >= MOVING_SHARE;
+        let near_full_scale = gain_to_db(self.max_peak) >= LIKELY_CEILING_DBFS;
+        let verdict = if held && pinned_share >= 0.4 && music {
             LimiterVerdict::Certain
         } else if held
-            && top_share >= 0.05
-            && at_top >= 4
-            && loudness_range_db >= 2.0
-            && gain_to_db(self.max_peak) >= LIKELY_CEILING_DBFS
+            && near_full_scale
+            && (loudness_range_db >= 2.0 || moving_share >= MOVING_SHARE)
+            && ((top_share >= 0.05 && at_top >= 4) || self.ties >= MIN_TIES)
         {
             LimiterVerdict::Likely
         } else {
@@ -296,6 +388,8 @@ impl LimiterDetector {
             pinned_share,
             top_share,
             loudness_range_db,
+            moving_share,
+            ties_at_top: self.ties,
             loud_seconds: loud_windows as f32 * window_s,
         }
     }

@@ -22,10 +22,14 @@ const LEVEL_BINS: usize = 140;
 /// passing through once does not make a floor.
 const FLOOR_WINDOWS: u32 = 10;
 
+/// Channels whose DC is taken out of the level: a DC offset is not sound, and a stem with one
+/// would otherwise "sound" forever. Channels beyond these are measured with their DC.
+const DC_CHANNELS: usize = 64;
+
 /// How the end of a stream sounds.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TailState {
-    /// RMS level of the last 50 ms, dBFS (all channels).
+    /// RMS level of the last 50 ms without DC, dBFS (all channels).
     pub end_level_dbfs: f32,
     /// How fast the level fell over the last second, dB per second (positive = decaying).
     pub decay_db_per_s: f32,
@@ -53,6 +57,8 @@ pub struct TailMeter {
     window_len: usize,
     /// Sum of squares and sample count of the window being filled.
     energy: f64,
+    /// Sum of each channel's samples in the window being filled: its DC.
+    sums: [f64; DC_CHANNELS],
     filled: usize,
     /// Mean-square levels of the last windows, oldest first after `next`.
     ring: [f32; DECAY_WINDOWS],
@@ -68,6 +74,7 @@ impl TailMeter {
         Self {
             window_len: ((sample_rate * WINDOW_S) as usize).max(1),
             energy: 0.0,
+            sums: [0.0; DC_CHANNELS],
             filled: 0,
             ring: [0.0; DECAY_WINDOWS],
             next: 0,
@@ -94,19 +101,29 @@ impl TailMeter {
         let mut at = 0;
         while at < frames {
             let take = (self.window_len - self.filled).min(frames - at);
-            for channel in channels {
+            for (channel, dc_sum) in channels.iter().zip(self.sums.iter_mut()) {
                 let part = &channel.as_ref()[at..at + take];
                 // Only a block with NaN or Inf pays for the filter.
                 let mut sum = sum_of_squares(part);
-                if !sum.is_finite() {
+                let mut plain = lane_sum(part, |x| x);
+                if !sum.is_finite() || !plain.is_finite() {
                     sum = lane_sum(part, |x| if x.is_finite() { x * x } else { 0.0 });
+                    plain = lane_sum(part, |x| if x.is_finite() { x } else { 0.0 });
                 }
                 self.energy += sum * scale;
+                *dc_sum += plain;
+            }
+            for channel in channels.iter().skip(DC_CHANNELS) {
+                let part = &channel.as_ref()[at..at + take];
+                self.energy += lane_sum(part, |x| if x.is_finite() { x * x } else { 0.0 }) * scale;
             }
             self.filled += take;
             at += take;
             if self.filled == self.window_len {
-                let mean_square = (self.energy / self.window_len as f64) as f32;
+                let n = self.window_len as f64;
+                let dc_power: f64 =
+                    self.sums.iter().map(|s| (s / n) * (s / n)).sum::<f64>() * scale;
+                let mean_square = ((self.energy / n - dc_power).max(0.0)) as f32;
                 let level = gain_to_db(mean_square.sqrt());
                 if level > DIGITAL_SILENCE_DBFS {
                     let bin = ((level - DIGITAL_SILENCE_DBFS) as usize).min(LEVEL_BINS - 1);
@@ -116,6 +133,7 @@ impl TailMeter {
                 self.next = (self.next + 1) % DECAY_WINDOWS;
                 self.windows += 1;
                 self.energy = 0.0;
+                self.sums = [0.0; DC_CHANNELS];
                 self.filled = 0;
             }
         }
@@ -234,6 +252,16 @@ mod tests {
         let mut silent = TailMeter::new(48_000.0);
         silent.process(&[&[0.0; 10_000]]);
         assert!(!silent.state().cut);
+
+        // A 2 % DC offset (-34 dBFS) on one channel under the same decayed ending: DC is not
+        // sound, so the ending is not cut, and the level without it is the other channel's
+        // silence.
+        let offset: Vec<f32> = x.iter().map(|v| v + 0.02).collect();
+        let mut with_dc = TailMeter::new(48_000.0);
+        with_dc.process(&[&offset, &x]);
+        let state = with_dc.state();
+        assert!(!state.cut, "{state:?}");
+        assert!(state.end_level_dbfs < -100.0, "{state:?}");
     }
 
     #[test]

@@ -4,13 +4,13 @@ use super::decode::{Container, Encoding};
 use super::finding::{Check, Finding};
 use super::measure::FileMeasurements;
 use crate::analysis::clip::FLAT_TOP_MIN_SAMPLES;
-use crate::analysis::{gain_to_db, ClipKind, HeadroomStatus, HeadroomThresholds, LimiterVerdict};
+use crate::analysis::{
+    gain_to_db, ClipEvent, ClipKind, HeadroomStatus, HeadroomThresholds, LimiterVerdict,
+};
 
 /// A steady floor in this range (dBFS RMS) is 16-bit dither: TPDF reads -98, rectangular
 /// -101, noise-shaped a few dB higher.
 const DITHER_16_BIT_DBFS: (f32, f32) = (-102.0, -88.0);
-/// Peaks at these values (within 0.001 dB) betray a normalize step.
-const ROUND_PEAKS_DBFS: [f32; 4] = [-0.1, -0.3, -0.5, -1.0];
 /// A DC offset above this is reported, dBFS (0.1 % of full scale).
 const DC_OFFSET_DBFS: f32 = -60.0;
 /// A file whose peak is below this is nearly silent, dBFS.
@@ -107,98 +107,7 @@ pub fn judge(
         ));
     }
 
-    // Peaks, headroom and clipping.
-    let clipped = m.clip_counts.iter().any(|&c| c > 0);
-    let status = HeadroomStatus::assess(m.sample_peak_dbfs, m.true_peak_dbtp, clipped, thresholds);
-    let advice = status.advice(label, m.sample_peak_dbfs, m.true_peak_dbtp, thresholds);
-    // One shortest possible flat top per channel, and nothing else, also happens at the
-    // smooth crest of a synthesized wave: worth a listen, not a rejection.
-    let lone_flat_top = m.count(ClipKind::Sample) == 0
-        && m.count(ClipKind::TruePeak) == 0
-        && m.count(ClipKind::FlatTop) <= u64::from(format.channels)
-        && m.clip_events
-            .iter()
-            .all(|e| e.kind == ClipKind::FlatTop && e.length_samples == FLAT_TOP_MIN_SAMPLES);
-    out.push(match status {
-        HeadroomStatus::Ready | HeadroomStatus::Acceptable => {
-            Finding::pass(Check::Headroom, advice)
-        }
-        HeadroomStatus::TooHot { .. } => Finding::warn(Check::Headroom, advice),
-        HeadroomStatus::Clipped { .. } if lone_flat_top => Finding::warn(Check::Headroom, advice),
-        HeadroomStatus::Clipped { .. } => Finding::fail(Check::Headroom, advice),
-    });
-    if clipped && lone_flat_top {
-        let at: Vec<String> = m
-            .clip_events
-            .iter()
-            .map(|e| {
-                format!(
-                    "{} ({})",
-                    timestamp(e.start_sample, format.sample_rate),
-                    channel_name(e.channel, format.channels)
-                )
-            })
-            .collect();
-        out.push(Finding::warn(
-            Check::Clipping,
-            format!("One {FLAT_TOP_MIN_SAMPLES}-sample flat top at {}: it may be a clipper's mark or just a smooth crest. Listen there; if it is distorted, back off the clipper or overloaded plugin and export again.", at.join(", ")),
-        ));
-    } else if clipped {
-        let listed: Vec<String> = m
-            .clip_events
-            .iter()
-            .take(LISTED_CLIPS)
-            .map(|e| {
-                format!(
-                    "{} {} ({}, {} samples)",
-                    timestamp(e.start_sample, format.sample_rate),
-                    match e.kind {
-                        ClipKind::Sample => "clip",
-                        ClipKind::TruePeak => "true-peak over",
-                        ClipKind::FlatTop => "flat top",
-                    },
-                    channel_name(e.channel, format.channels),
-                    e.length_samples
-                )
-            })
-            .collect();
-        let more =
-            m.clip_counts.iter().sum::<u64>() as usize - listed.len().min(m.clip_events.len());
-        let more = if more > 0 {
-            format!(" and {more} more")
-        } else {
-            String::new()
-        };
-        let fix = if m.count(ClipKind::FlatTop) > 0 && m.count(ClipKind::Sample) == 0 {
-            "Flat-topped peaks below full scale mean a clipper or an overloaded plugin flattened them before the export: back it off and export again."
-        } else {
-            "Lower the bus (or the plugin that overloads) and export again; clipping in a file cannot be undone."
-        };
-        out.push(Finding::fail(
-            Check::Clipping,
-            format!(
-                "{} clips, {} true-peak overs, {} flat tops: {}{more}. {fix}",
-                m.count(ClipKind::Sample),
-                m.count(ClipKind::TruePeak),
-                m.count(ClipKind::FlatTop),
-                listed.join(", ")
-            ),
-        ));
-    } else {
-        out.push(Finding::pass(
-            Check::Clipping,
-            "No clips, true-peak overs or flat tops.",
-        ));
-    }
-    if let Some(round) = ROUND_PEAKS_DBFS
-        .iter()
-        .find(|&&r| (m.sample_peak_dbfs - r).abs() <= 0.001)
-    {
-        out.push(Finding::warn(
-            Check::Normalized,
-            format!("The peak sits at exactly {round:.1} dBFS: {label} looks normalized. Export without normalizing: it changes the balance between the stems, so they no longer add up to the mix."),
-        ));
-    }
+    out.extend(headroom_and_clipping(m, label, thresholds));
 
     if is_reference {
         let limiter = m.limiter;
@@ -232,6 +141,121 @@ pub fn judge(
                 format!("DC offset of {:.2} % ({dc_db:.0} dBFS) on the {} channel: a plugin or converter adds it. Insert a DC filter or a gentle high-pass below 20 Hz and export again.", dc * 100.0, channel_name(channel as u16, format.channels)),
             ));
         }
+    }
+    out
+}
+
+/// The headroom verdict and the clipping baked into the file, each cause named once:
+/// clipped samples and flat tops are baked in; an inter-sample over, or a float file above
+/// full scale, is not, and a gain change before export fixes it.
+fn headroom_and_clipping(
+    m: &FileMeasurements,
+    label: &str,
+    thresholds: HeadroomThresholds,
+) -> Vec<Finding> {
+    let format = m.format;
+    let float = matches!(format.encoding, Encoding::Float { .. });
+    // In a float file a sample above full scale is stored as it is; only a run held at exactly
+    // full scale (a clipper set to 0 dBFS) is baked in.
+    let baked = |e: &&ClipEvent| match e.kind {
+        ClipKind::FlatTop => true,
+        ClipKind::Sample => !float || (e.peak == 1.0 && e.length_samples >= FLAT_TOP_MIN_SAMPLES),
+        ClipKind::TruePeak => false,
+    };
+    let baked_events: Vec<&ClipEvent> = m.clip_events.iter().filter(baked).collect();
+    let sample_clips = if float {
+        baked_events
+            .iter()
+            .filter(|e| e.kind == ClipKind::Sample)
+            .count() as u64
+    } else {
+        m.count(ClipKind::Sample)
+    };
+    let flat_tops = m.count(ClipKind::FlatTop);
+    let inter_sample = m.count(ClipKind::TruePeak) > 0;
+    // One shortest possible flat top per channel, and nothing else, also happens at the
+    // smooth crest of a synthesized wave: worth a listen, not a rejection.
+    let lone_flat_top = sample_clips == 0
+        && flat_tops <= u64::from(format.channels)
+        && baked_events
+            .iter()
+            .all(|e| e.kind == ClipKind::FlatTop && e.length_samples == FLAT_TOP_MIN_SAMPLES);
+    let baked_in = sample_clips + flat_tops > 0;
+    let lower_by_db = m.sample_peak_dbfs.max(m.true_peak_dbtp) - thresholds.target_dbfs;
+    let mut out = Vec::new();
+    if float && m.sample_peak_dbfs > 0.0 && !baked_in {
+        out.push(Finding::warn(
+            Check::Headroom,
+            format!(
+                "{label} peaks at {:+.1} dBFS in a 32-bit float file: nothing is clipped in the file, but it clips as soon as anyone converts it to 24-bit or any other fixed-point format. Lower the {label} bus by {lower_by_db:.1} dB (to {:.0} dBFS) and export again.",
+                m.sample_peak_dbfs, thresholds.target_dbfs
+            ),
+        ));
+    } else {
+        let over = baked_in || inter_sample;
+        let status = HeadroomStatus::assess(m.sample_peak_dbfs, m.true_peak_dbtp, over, thresholds);
+        let advice = status.advice(label, m.sample_peak_dbfs, m.true_peak_dbtp, thresholds);
+        out.push(match status {
+            HeadroomStatus::Ready | HeadroomStatus::Acceptable => {
+                Finding::pass(Check::Headroom, advice)
+            }
+            HeadroomStatus::Clipped { .. } if baked_in && !lone_flat_top => {
+                Finding::fail(Check::Headroom, advice)
+            }
+            HeadroomStatus::TooHot { .. } | HeadroomStatus::Clipped { .. } => {
+                Finding::warn(Check::Headroom, advice)
+            }
+        });
+    }
+    let at = |e: &ClipEvent| {
+        format!(
+            "{} ({})",
+            timestamp(e.start_sample, format.sample_rate),
+            channel_name(e.channel, format.channels)
+        )
+    };
+    if baked_in && lone_flat_top {
+        let at: Vec<String> = baked_events.iter().map(|e| at(e)).collect();
+        out.push(Finding::warn(
+            Check::Clipping,
+            format!("{label} has one {FLAT_TOP_MIN_SAMPLES}-sample flat top at {}: it may be a clipper's mark or just a smooth crest. Listen there; if it is distorted, back off the clipper or overloaded plugin and export again.", at.join(", ")),
+        ));
+    } else if baked_in {
+        let listed: Vec<String> = baked_events
+            .iter()
+            .take(LISTED_CLIPS)
+            .map(|e| {
+                let what = if e.kind == ClipKind::FlatTop {
+                    "flat top"
+                } else {
+                    "clip"
+                };
+                format!("{} {what}, {} samples", at(e), e.length_samples)
+            })
+            .collect();
+        let more = (sample_clips + flat_tops).saturating_sub(listed.len() as u64);
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        let fix = if sample_clips == 0 {
+            "Flat-topped peaks below full scale mean a clipper or an overloaded plugin flattened them before the export: back it off and export again."
+        } else {
+            "Lower the bus (or the plugin that overloads) and export again; clipping in a file cannot be undone."
+        };
+        out.push(Finding::fail(
+            Check::Clipping,
+            format!(
+                "{label} has {sample_clips} clipped runs and {flat_tops} flat tops baked in: {}{more}. {fix}",
+                listed.join(", ")
+            ),
+        ));
+    } else {
+        out.push(Finding::pass(
+            Check::Clipping,
+            "No clipped samples or flat tops.",
+        ));
     }
     out
 }

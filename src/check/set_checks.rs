@@ -1,20 +1,26 @@
 //! The checks of the set as a whole: one sample rate, one song name, equal lengths, each stem's
 //! offset against the mix, and the null test.
 
+use super::decode::DecodeError;
 use super::finding::{Check, Finding, Severity};
 use super::measure::FileMeasurements;
 use super::names;
+use super::normalized;
 use super::outcome::{FileReport, NullReport, OffsetReport, Role};
 use super::parallel::parallel_map;
 use super::set_work;
-use super::sum::{self, null_test, stem_offset, SumInput, MAX_NULL_TEST_STEMS, MAX_OFFSET_S};
+use super::sum::{self, null_test, stem_offset, SumInput, MAX_NULL_TEST_STEMS};
+use crate::analysis::Alignment;
+use std::path::Path;
 
 /// Null-test residual below which the stems add up to the mix, dB.
 pub const NULL_PASS_DB: f32 = -60.0;
 /// Residual above which the stems clearly do not add up, dB (between the two: warn).
 pub const NULL_FAIL_DB: f32 = -40.0;
-/// Below this share of the stem found in the mix, its offset is not trusted.
-const MIN_PRESENCE: f32 = 0.3;
+/// A stem whose least-squares gain in the mix is below this (-20 dB) is not in the mix.
+const NOT_IN_MIX_GAIN: f32 = 0.1;
+/// A proposed offset counts when moving the stem lowers the fitted null residual this much, dB.
+const OFFSET_EVIDENCE_DB: f32 = 3.0;
 
 /// Sample rates, lengths, offsets and the null test. Returns the null test's numbers.
 pub fn set_checks(
@@ -131,44 +137,10 @@ pub fn set_checks(
     for (s, alignment) in found {
         alignments[s] = Some(alignment);
     }
-    let alignments = alignments
+    let alignments: Vec<Option<Result<Alignment, DecodeError>>> = alignments
         .into_iter()
-        .map(|a| a.expect("every stem was aligned ahead or just now"));
-    let mut offsets = vec![0i64; stems.len()];
-    for (s, ((i, _), alignment)) in stems.iter().zip(alignments).enumerate() {
-        let label = reports[*i].label();
-        let finding = match alignment {
-            None => continue, // silent: said already
-            Some(Err(e)) => Finding::warn(Check::Offset, format!("Could not align {label}: {e}.")),
-            Some(Ok(a)) if a.presence.abs() < MIN_PRESENCE => Finding::warn(
-                Check::Offset,
-                format!("{label} does not match anything in the mix within {MAX_OFFSET_S:.0} s either way, so its start could not be checked: is it from this song, and is it in the mix?"),
-            ),
-            Some(Ok(a)) => {
-                let ms = a.offset_frames as f64 * 1000.0 / f64::from(rate);
-                reports[*i].offset = Some(OffsetReport {
-                    frames: a.offset_frames,
-                    ms,
-                    correlation: a.correlation,
-                });
-                offsets[s] = a.offset_frames;
-                if a.offset_frames == 0 {
-                    Finding::pass(Check::Offset, "Starts together with the mix.")
-                } else {
-                    Finding::fail(
-                        Check::Offset,
-                        format!(
-                            "{label} starts {} samples ({:.1} ms) {} than the mix: export every stem from the same start point (the song's start, bar 1).",
-                            a.offset_frames.unsigned_abs(),
-                            ms.abs(),
-                            if a.offset_frames > 0 { "later" } else { "earlier" }
-                        ),
-                    )
-                }
-            }
-        };
-        reports[*i].findings.push(finding);
-    }
+        .map(|a| a.expect("every stem was aligned ahead or just now"))
+        .collect();
 
     // The null test reads every stem at once.
     if stems.is_empty() {
@@ -181,19 +153,13 @@ pub fn set_checks(
         ));
         return None;
     }
-    let inputs = |with_offsets: bool| -> Vec<SumInput> {
-        stems
-            .iter()
-            .zip(&offsets)
-            .map(|((i, _), &o)| SumInput {
-                path: &reports[*i].path,
-                offset_frames: if with_offsets { o } else { 0 },
-            })
-            .collect()
-    };
+    let paths: Vec<&Path> = stems
+        .iter()
+        .map(|(i, _)| reports[*i].path.as_path())
+        .collect();
     let raw = prepared
-        .take_null(&inputs(false))
-        .unwrap_or_else(|| null_test(&reference_path, &inputs(false)));
+        .take_null(&inputs(&paths, &[]))
+        .unwrap_or_else(|| null_test(&reference_path, &inputs(&paths, &[])));
     let raw = match raw {
         Ok(r) => r,
         Err(e) => {
@@ -204,20 +170,46 @@ pub fn set_checks(
             return None;
         }
     };
-    let aligned = if offsets.iter().any(|&o| o != 0) && raw.residual_db >= NULL_PASS_DB {
-        null_test(&reference_path, &inputs(true)).ok()
+    let offsets = confirmed_offsets(&reference_path, &paths, &alignments, &raw);
+    let aligned = if offsets.iter().any(|&o| o != 0) {
+        null_test(&reference_path, &inputs(&paths, &offsets)).ok()
     } else {
         None
     };
     let fit = aligned.as_ref().unwrap_or(&raw);
+    for (s, (i, _)) in stems.iter().enumerate() {
+        let finding = offset_finding(
+            &reports[*i].label(),
+            alignments[s].as_ref(),
+            offsets[s],
+            fit.gains[s],
+            rate,
+        );
+        if let Some((finding, report)) = finding {
+            reports[*i].offset = report;
+            reports[*i].findings.push(finding);
+        }
+    }
     let names: Vec<String> = stems.iter().map(|(i, _)| reports[*i].label()).collect();
-    set_findings.push(null_finding(
-        &raw,
-        aligned.as_ref(),
-        &names,
-        &offsets,
-        reference_m,
-    ));
+    let normalized: Vec<Option<f32>> = stems
+        .iter()
+        .zip(&fit.gains)
+        .map(|((_, m), &gain)| normalized::round_peak(m.sample_peak_dbfs, Some(gain)))
+        .collect();
+    // A stem at another rate is missing from the sum: the rate finding already says why.
+    let all_at_one_rate = measurements
+        .iter()
+        .all(|(i, m)| reports[*i].role != Role::Stem || m.format.sample_rate == rate);
+    if all_at_one_rate {
+        set_findings.push(null_finding(
+            &raw,
+            aligned.as_ref(),
+            &names,
+            &offsets,
+            &normalized,
+            reference_m,
+        ));
+    }
     Some(NullReport {
         residual_db: raw.residual_db,
         residual_aligned_db: aligned.as_ref().map(|a| a.residual_db),
@@ -229,11 +221,101 @@ pub fn set_checks(
     })
 }
 
+/// The stems as the null test reads them, each moved back by its offset (none: all at 0).
+fn inputs<'a>(paths: &[&'a Path], offsets: &[i64]) -> Vec<SumInput<'a>> {
+    paths
+        .iter()
+        .enumerate()
+        .map(|(s, path)| SumInput {
+            path,
+            offset_frames: offsets.get(s).copied().unwrap_or(0),
+        })
+        .collect()
+}
+
+/// The offsets the null test confirms. The correlation proposes a lag for each stem; a stem
+/// counts as moved only when the stems add up to the mix clearly better with it moved than in
+/// place (a sustained bass line correlates almost as well a period off, so the correlation
+/// alone must never say so). When the stems already add up in place, nothing moved.
+fn confirmed_offsets(
+    reference: &Path,
+    paths: &[&Path],
+    alignments: &[Option<Result<Alignment, DecodeError>>],
+    raw: &sum::NullResult,
+) -> Vec<i64> {
+    let mut offsets = vec![0i64; paths.len()];
+    if raw.residual_db < NULL_PASS_DB {
+        return offsets;
+    }
+    for (s, alignment) in alignments.iter().enumerate() {
+        let Some(Ok(a)) = alignment else { continue };
+        if a.offset_frames == 0 {
+            continue;
+        }
+        let mut trial = vec![0i64; paths.len()];
+        trial[s] = a.offset_frames;
+        let moved = null_test(reference, &inputs(paths, &trial));
+        if moved.is_ok_and(|m| m.fitted_residual_db <= raw.fitted_residual_db - OFFSET_EVIDENCE_DB)
+        {
+            offsets[s] = a.offset_frames;
+        }
+    }
+    offsets
+}
+
+/// A stem's offset finding and the offset for the report. A stem the mix does not hold has
+/// no start to compare (the null test says it is missing); a silent one has none either.
+fn offset_finding(
+    label: &str,
+    alignment: Option<&Result<Alignment, DecodeError>>,
+    offset_frames: i64,
+    gain_in_mix: f32,
+    rate: u32,
+) -> Option<(Finding, Option<OffsetReport>)> {
+    let alignment = match alignment? {
+        Err(e) => {
+            return Some((
+                Finding::warn(Check::Offset, format!("Could not align {label}: {e}.")),
+                None,
+            ))
+        }
+        Ok(a) => a,
+    };
+    if gain_in_mix.abs() < NOT_IN_MIX_GAIN {
+        return None;
+    }
+    let ms = offset_frames as f64 * 1000.0 / f64::from(rate);
+    let report = OffsetReport {
+        frames: offset_frames,
+        ms,
+        correlation: if offset_frames == alignment.offset_frames {
+            alignment.correlation
+        } else {
+            alignment.correlation_in_place
+        },
+    };
+    let finding = if offset_frames == 0 {
+        Finding::pass(Check::Offset, "Starts together with the mix.")
+    } else {
+        Finding::fail(
+            Check::Offset,
+            format!(
+                "{label} starts {} samples ({:.1} ms) {} than the mix: export every stem from the same start point (the song's start, bar 1).",
+                offset_frames.unsigned_abs(),
+                ms.abs(),
+                if offset_frames > 0 { "later" } else { "earlier" }
+            ),
+        )
+    };
+    Some((finding, Some(report)))
+}
+
 fn null_finding(
     raw: &sum::NullResult,
     aligned: Option<&sum::NullResult>,
     names: &[String],
     offsets: &[i64],
+    normalized: &[Option<f32>],
     reference: &FileMeasurements,
 ) -> Finding {
     let level = |db: f32| {
@@ -278,18 +360,21 @@ fn null_finding(
         }
     }
     let fit = aligned.unwrap_or(raw);
-    for (name, &gain) in names.iter().zip(&fit.gains) {
-        if gain.abs() < 0.1 {
+    for ((name, &gain), round) in names.iter().zip(&fit.gains).zip(normalized) {
+        if gain.abs() < NOT_IN_MIX_GAIN {
             why.push(format!(
                 "{name} is not in the mix (muted there, or from another song)"
             ));
         } else if (gain + 1.0).abs() < 0.1 {
             why.push(format!("{name} has its polarity flipped against the mix"));
         } else if (gain - 1.0).abs() > 0.05 {
-            why.push(format!(
-                "{name} sits {:+.1} dB louder in the mix than in its stem: export stems with the same fader and bus settings as the mix",
-                20.0 * gain.abs().log10()
-            ));
+            let level = normalized::level_in_stem(name, gain);
+            why.push(match round {
+                Some(peak) => format!("{name} was normalized to {peak:.1} dBFS: {level}"),
+                None => {
+                    format!("{level}: export stems with the same fader and bus settings as the mix")
+                }
+            });
         }
     }
     if level(fit.fitted_residual_db) != Severity::Pass {

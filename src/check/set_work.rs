@@ -167,7 +167,7 @@ mod tests {
         let alignment = Alignment {
             offset_frames: 7,
             correlation: 0.9,
-            presence: 1.0,
+            correlation_in_place: 0.1,
         };
         let null = NullResult {
             residual_db: -80.0,

@@ -211,26 +211,50 @@ pub struct FailedReport {
 }
 
 /// The limiter evidence as a seqlock: every field is an atomic, and the sequence number tells
-/// the reader whether it saw one consistent publication.
+/// the reader whether it saw one consistent publication. The sequence only ever goes forward
+/// (a reader that saw it even twice saw no write in between); clearing is a publication too.
 #[derive(Debug, Default)]
 pub struct LimiterShared {
-    /// Odd while a publication is being written; 0 before the first.
+    /// Odd while a publication is being written.
     sequence: AtomicU32,
+    /// Evidence was published since the last clear.
+    published: AtomicBool,
     verdict: AtomicU32,
     ceiling_dbfs: AtomicF32,
     pinned_share: AtomicF32,
     top_share: AtomicF32,
     loudness_range_db: AtomicF32,
+    moving_share: AtomicF32,
+    ties_at_top: AtomicU32,
     loud_seconds: AtomicF32,
 }
 
 impl LimiterShared {
     /// Audio thread (the only writer): publishes new evidence. Never blocks or allocates.
     pub fn publish(&self, evidence: &LimiterEvidence) {
+        self.write(|| {
+            self.published.store(true, Ordering::Relaxed);
+            self.store(evidence);
+        });
+    }
+
+    /// Audio thread: forgets the evidence (after a reset). Never blocks or allocates.
+    pub fn clear(&self) {
+        self.write(|| self.published.store(false, Ordering::Relaxed));
+    }
+
+    /// One write: the sequence turns odd, the fields change, the sequence turns even again.
+    fn write(&self, fields: impl FnOnce()) {
         let sequence = self.sequence.load(Ordering::Relaxed);
         self.sequence
-            .store(sequence.wrapping_add(1) | 1, Ordering::Relaxed);
+            .store(sequence.wrapping_add(1), Ordering::Relaxed);
         std::sync::atomic::fence(Ordering::Release);
+        fields();
+        self.sequence
+            .store(sequence.wrapping_add(2), Ordering::Release);
+    }
+
+    fn store(&self, evidence: &LimiterEvidence) {
         let verdict = match evidence.verdict {
             LimiterVerdict::None => 0,
             LimiterVerdict::Likely => 1,
@@ -244,28 +268,23 @@ impl LimiterShared {
         self.top_share.store(evidence.top_share, Ordering::Relaxed);
         self.loudness_range_db
             .store(evidence.loudness_range_db, Ordering::Relaxed);
+        self.moving_share
+            .store(evidence.moving_share, Ordering::Relaxed);
+        self.ties_at_top
+            .store(evidence.ties_at_top, Ordering::Relaxed);
         self.loud_seconds
             .store(evidence.loud_seconds, Ordering::Relaxed);
-        self.sequence
-            .store((sequence | 1).wrapping_add(1), Ordering::Release);
-    }
-
-    /// Audio thread: forgets the evidence (after a reset).
-    pub fn clear(&self) {
-        self.sequence.store(0, Ordering::Release);
     }
 
     /// Editor: the latest consistent evidence, or `None` before the first publication.
     pub fn read(&self) -> Option<LimiterEvidence> {
         loop {
             let before = self.sequence.load(Ordering::Acquire);
-            if before == 0 {
-                return None;
-            }
             if before & 1 == 1 {
                 std::hint::spin_loop();
                 continue;
             }
+            let published = self.published.load(Ordering::Relaxed);
             let evidence = LimiterEvidence {
                 verdict: match self.verdict.load(Ordering::Relaxed) {
                     2 => LimiterVerdict::Certain,
@@ -276,11 +295,13 @@ impl LimiterShared {
                 pinned_share: self.pinned_share.load(Ordering::Relaxed),
                 top_share: self.top_share.load(Ordering::Relaxed),
                 loudness_range_db: self.loudness_range_db.load(Ordering::Relaxed),
+                moving_share: self.moving_share.load(Ordering::Relaxed),
+                ties_at_top: self.ties_at_top.load(Ordering::Relaxed),
                 loud_seconds: self.loud_seconds.load(Ordering::Relaxed),
             };
             std::sync::atomic::fence(Ordering::Acquire);
             if self.sequence.load(Ordering::Relaxed) == before {
-                return Some(evidence);
+                return published.then_some(evidence);
             }
         }
     }
@@ -332,6 +353,8 @@ mod tests {
             pinned_share: 0.91,
             top_share: 0.5,
             loudness_range_db: 9.0,
+            moving_share: 0.8,
+            ties_at_top: 7,
             loud_seconds: 42.0,
         };
         shared.publish(&evidence);
@@ -339,6 +362,61 @@ mod tests {
         assert_eq!(shared.read(), Some(evidence));
         shared.clear();
         assert!(shared.read().is_none());
+    }
+
+    #[test]
+    fn a_reader_never_sees_a_torn_publication_even_across_clears() {
+        // Every publication's fields all equal one number; a torn read mixes two. The writer
+        // clears between publications, as a reset does: a sequence that went back to where a
+        // reader started would let that reader accept a mix.
+        let shared = std::sync::Arc::new(LimiterShared::default());
+        let evidence = |k: u32| LimiterEvidence {
+            verdict: LimiterVerdict::Likely,
+            ceiling_dbfs: k as f32,
+            pinned_share: k as f32,
+            top_share: k as f32,
+            loudness_range_db: k as f32,
+            moving_share: k as f32,
+            ties_at_top: k,
+            loud_seconds: k as f32,
+        };
+        let done = std::sync::Arc::new(AtomicBool::new(false));
+        let reads = std::sync::Arc::new(AtomicU64::new(0));
+        let reader = {
+            let (shared, done, reads) = (shared.clone(), done.clone(), reads.clone());
+            std::thread::spawn(move || {
+                while !done.load(Ordering::Relaxed) {
+                    if let Some(e) = shared.read() {
+                        let k = e.ties_at_top as f32;
+                        let fields = [
+                            e.ceiling_dbfs,
+                            e.pinned_share,
+                            e.top_share,
+                            e.loudness_range_db,
+                            e.moving_share,
+                            e.loud_seconds,
+                        ];
+                        assert!(fields.iter().all(|&f| f == k), "torn read: {e:?}");
+                        reads.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+        };
+        // Keep writing until the reader has read many times (f32 holds these k exactly).
+        let mut k = 0u32;
+        while reads.load(Ordering::Relaxed) < 20_000 && k < 16_000_000 {
+            shared.publish(&evidence(k));
+            if k % 3 == 0 {
+                shared.clear();
+            }
+            k += 1;
+        }
+        done.store(true, Ordering::Relaxed);
+        reader.join().expect("no torn read");
+        assert!(
+            reads.load(Ordering::Relaxed) >= 20_000,
+            "the reader hardly ran"
+        );
     }
 
     #[test]

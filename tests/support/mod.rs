@@ -2,6 +2,8 @@
 #![allow(dead_code)] // NOTE: each test crate uses a different subset.
 
 pub mod clap_host;
+pub mod corpus;
+pub mod delivery;
 pub mod dynamics;
 pub mod external;
 pub mod files;

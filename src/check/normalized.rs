@@ -1,0 +1,108 @@
+//! Normalization: a normalize step lands a file's peak exactly on a round value and changes its
+//! level against the mix, so the stems no longer add up to it.
+
+use super::finding::{Check, Finding};
+
+/// A peak this close to a round value was put there, dB.
+const ROUND_WITHIN_DB: f32 = 0.001;
+/// A stem whose gain in the mix is this close to unity was exported as mixed, dB.
+const UNITY_WITHIN_DB: f32 = 0.1;
+/// Targets a normalize dialog offers, for files the null test cannot cross-check (the mix, or
+/// stems without one), dBFS. Whole decibels down to -12 and the usual ceilings near full
+/// scale; a natural peak lands within 0.001 dB of one of these in about 0.3 % of files.
+const CLASSIC_TARGETS_DBFS: [f32; 15] = [
+    -0.1, -0.3, -0.5, -1.0, -2.0, -3.0, -4.0, -5.0, -6.0, -7.0, -8.0, -9.0, -10.0, -11.0, -12.0,
+];
+
+/// The round value a peak was normalized to, if it was. `gain_in_mix` is the stem's
+/// least-squares gain in the mix from the null test: a stem that sits in the mix at unity
+/// gain was exported as mixed, whatever its peak; one at another level with a peak on any
+/// tenth of a dB was normalized. Without it, only the classic targets count.
+pub fn round_peak(peak_dbfs: f32, gain_in_mix: Option<f32>) -> Option<f32> {
+    let round = (peak_dbfs * 10.0).round() / 10.0;
+    if (peak_dbfs - round).abs() > ROUND_WITHIN_DB || !(-24.0..0.0).contains(&round) {
+        return None;
+    }
+    match gain_in_mix {
+        Some(gain) if gain.abs() > 0.0 => (db(gain).abs() > UNITY_WITHIN_DB).then_some(round),
+        Some(_) => None,
+        None => CLASSIC_TARGETS_DBFS
+            .iter()
+            .any(|&t| (t - round).abs() < 0.01)
+            .then_some(round),
+    }
+}
+
+fn db(gain: f32) -> f32 {
+    20.0 * gain.abs().log10()
+}
+
+/// "Drums is 4.2 dB hotter in its stem than in the mix", from its gain in the mix.
+pub fn level_in_stem(name: &str, gain_in_mix: f32) -> String {
+    format!(
+        "{name} is {:.1} dB {} in its stem than in the mix",
+        db(gain_in_mix).abs(),
+        if gain_in_mix.abs() < 1.0 {
+            "hotter"
+        } else {
+            "quieter"
+        }
+    )
+}
+
+/// The finding for a file whose peak says it was normalized.
+pub fn finding(label: &str, peak_dbfs: f32, gain_in_mix: Option<f32>) -> Option<Finding> {
+    let round = round_peak(peak_dbfs, gain_in_mix)?;
+    let evidence = match gain_in_mix {
+        Some(gain) => format!(
+            "{label} peaks at exactly {round:.1} dBFS and is {:.1} dB {} than in the mix",
+            db(gain).abs(),
+            if gain.abs() < 1.0 {
+                "hotter"
+            } else {
+                "quieter"
+            }
+        ),
+        None => format!("{label} peaks at exactly {round:.1} dBFS"),
+    };
+    Some(Finding::warn(
+        Check::Normalized,
+        format!("{evidence}: it was normalized. Export without normalizing: it changes the balance between the stems, so they no longer add up to the mix."),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_round_peak_counts_only_with_a_level_change_when_the_mix_can_tell() {
+        // -6.0 dBFS as a 24-bit normalizer leaves it: within 2e-6 dB.
+        assert_eq!(round_peak(-6.000_002, Some(0.61)), Some(-6.0));
+        assert_eq!(round_peak(-3.0, Some(1.4)), Some(-3.0));
+        assert_eq!(round_peak(-4.7, Some(0.8)), Some(-4.7));
+        // In the mix at unity gain: exported as mixed, round peak or not.
+        assert_eq!(round_peak(-6.0, Some(1.0)), None);
+        assert_eq!(round_peak(-6.0, Some(1.005)), None);
+        // Not round.
+        assert_eq!(round_peak(-6.002, Some(0.5)), None);
+        // Without the mix: only the classic targets.
+        assert_eq!(round_peak(-1.0, None), Some(-1.0));
+        assert_eq!(round_peak(-6.0, None), Some(-6.0));
+        assert_eq!(round_peak(-4.7, None), None);
+    }
+
+    #[test]
+    fn the_finding_says_which_way_the_level_moved() {
+        let f = finding("Drums", -6.0, Some(1.62)).unwrap();
+        assert!(
+            f.message.starts_with("Drums peaks at exactly -6.0 dBFS and is 4.2 dB quieter than in the mix: it was normalized."),
+            "{}",
+            f.message
+        );
+        assert_eq!(
+            level_in_stem("Guitar", 0.2),
+            "Guitar is 14.0 dB hotter in its stem than in the mix"
+        );
+    }
+}
