@@ -36,6 +36,12 @@ pub use outcome::{
 };
 pub use set_checks::{NULL_FAIL_DB, NULL_PASS_DB};
 
+/// What no gain of the stems explains, above which the mix went through something non-linear,
+/// dB against the mix: a gain (a normalize step) leaves only rounding, near -140 dB at 24 bits.
+const NON_LINEAR_DB: f32 = -90.0;
+/// Master limiters are set within this much of full scale, dBFS.
+const LIMITER_CEILINGS_FROM_DBFS: f32 = -3.0;
+
 /// How to run the check.
 #[derive(Debug, Clone, Default)]
 pub struct CheckOptions {
@@ -87,6 +93,7 @@ fn measured(m: &FileMeasurements, thresholds: HeadroomThresholds) -> Measured {
         dc_offset_dbfs: m.dc_offset.iter().map(|d| gain_to_db(d.abs())).collect(),
         effective_bits: m.effective_bits,
         lossy_cutoff_hz: m.cutoff.map(|c| c.frequency_hz),
+        mp3_grid_ratio: m.mp3_grid_ratio,
         tail: TailReport {
             end_level_dbfs: m.tail.end_level_dbfs,
             cut: m.tail.cut,
@@ -204,12 +211,27 @@ pub fn check(
         if report.role == Role::Reference && m.limiter.verdict != LimiterVerdict::None {
             continue;
         }
+        if report.role == Role::Reference {
+            if let Some(ceiling) = limiter_ceiling(m, null.as_ref()) {
+                let label = report.label();
+                for finding in report
+                    .findings
+                    .iter_mut()
+                    .filter(|f| f.check == Check::Limiter)
+                {
+                    *finding = Finding::warn(
+                        Check::Limiter,
+                        format!("{label} peaks at exactly {ceiling:.1} dBFS, and no gain of the stems adds up to it: something non-linear on the master bus holds its peaks there, most likely a limiter or clipper. Bypass it before exporting stems and the reference mix."),
+                    );
+                }
+                continue;
+            }
+        }
         let gain_in_mix = null.as_ref().and_then(|n| {
             let name = report.file_name();
-            n.stem_gains
-                .iter()
-                .find(|(f, _)| *f == name)
-                .map(|(_, g)| *g)
+            let stem = n.stem_gains.iter().position(|(f, _)| *f == name)?;
+            let gains: Vec<f32> = n.stem_gains.iter().map(|(_, g)| *g).collect();
+            normalized::telling_gain(&gains, stem, n.fitted_residual_db)
         });
         let label = report.label();
         report
@@ -243,4 +265,13 @@ pub fn check(
         summary,
         result,
     })
+}
+
+/// The ceiling of a limiter the peak detector could not see (it touched too few passages):
+/// the mix peaks on a value a limiter is set to, yet it is not the stems' sum times any gain,
+/// as it would be if a normalize step had put the peak there.
+fn limiter_ceiling(m: &FileMeasurements, null: Option<&NullReport>) -> Option<f32> {
+    let ceiling = normalized::round_peak(m.sample_peak_dbfs, None)?;
+    let non_linear = null?.fitted_residual_db >= NON_LINEAR_DB;
+    (non_linear && ceiling >= LIMITER_CEILINGS_FROM_DBFS).then_some(ceiling)
 }

@@ -8,6 +8,7 @@ pub mod params;
 pub mod pass;
 pub mod process_time;
 pub mod report;
+pub mod report_writer;
 pub mod shared;
 pub mod test_signal;
 pub mod timeline;
@@ -21,10 +22,11 @@ use std::time::Instant;
 use crate::analysis::{ChannelAnalyzer, ClipCounts, ClipKind, LimiterDetector, TailMeter};
 use crate::editor;
 use clip_notice::{ClipNotice, MAX_CHANNELS};
-use params::{Role, StemPreflightParams};
+use params::StemPreflightParams;
 use pass::{BlockFacts, PassChange, PassFacts, PassTracker};
 use report::{PassReport, REPORTED_CLIPS};
-use shared::{FailedReport, MeterShared};
+use report_writer::ReportWriter;
+use shared::MeterShared;
 use timeline::BlockAnchor;
 
 /// The true-peak display window: the meter's threshold for skipping work restarts this often.
@@ -46,6 +48,8 @@ pub struct StemPreflight {
     limiter_interval: u32,
     /// Samples per channel since activation or reset.
     stream_samples: u64,
+    /// Where the last block sat on the timeline: places the clips a pass's end still finds.
+    last_anchor: BlockAnchor,
     /// Samples since the true-peak display window was last restarted.
     window_samples: u32,
     window_length: u32,
@@ -64,22 +68,6 @@ pub struct StemPreflight {
     test_signal: Option<(Vec<f32>, usize)>,
 }
 
-/// The report writer thread and the queue that feeds it.
-struct ReportWriter {
-    queue: crossbeam_channel::Sender<PassReport>,
-    thread: std::thread::JoinHandle<()>,
-}
-
-impl Drop for StemPreflight {
-    /// Waits for the last report to be written: no thread may outlive the plugin library.
-    fn drop(&mut self) {
-        if let Some(writer) = self.reports.take() {
-            drop(writer.queue);
-            let _ = writer.thread.join();
-        }
-    }
-}
-
 impl Default for StemPreflight {
     fn default() -> Self {
         Self {
@@ -91,6 +79,7 @@ impl Default for StemPreflight {
             limiter_samples: 0,
             limiter_interval: 24_000,
             stream_samples: 0,
+            last_anchor: BlockAnchor::default(),
             window_samples: 0,
             window_length: 960,
             pass: PassTracker::default(),
@@ -103,9 +92,6 @@ impl Default for StemPreflight {
         }
     }
 }
-
-/// Pass reports waiting for the writer; more than a handful means the disk has stalled.
-const REPORT_QUEUE: usize = 16;
 
 impl Plugin for StemPreflight {
     const NAME: &'static str = "Stem Preflight";
@@ -195,7 +181,9 @@ impl Plugin for StemPreflight {
     /// A pass still open at deactivation ends here.
     fn deactivate(&mut self) {
         if let Some(pass) = self.pass.finish() {
+            self.finish_pass_measurements(self.last_anchor);
             self.send_report(pass);
+            self.restart_streams();
         }
         self.shared.mark_pass_closed();
     }
@@ -234,6 +222,9 @@ impl Plugin for StemPreflight {
         }
         let anchor = BlockAnchor::from_transport(context.transport(), self.stream_samples);
         self.follow_pass(frames as u32, anchor, context.transport());
+        // A pass that ended or began here restarted the stream count: place this block anew.
+        let anchor = BlockAnchor::from_transport(context.transport(), self.stream_samples);
+        self.last_anchor = anchor;
         let restart_window = self.window_samples + frames as u32 >= self.window_length;
         let shared = &*self.shared;
         let mut changed = false;
@@ -273,12 +264,13 @@ impl Plugin for StemPreflight {
 
             meter.sample_peak.fetch_max(block_peak, Ordering::Relaxed);
             meter.true_peak.fetch_max(true_peak, Ordering::Relaxed);
+            // Maxima only grow until a clear: the analyzers start a new stream at a pass's end.
             meter
                 .max_sample_peak
-                .store(analyzer.max_sample_peak(), Ordering::Relaxed);
+                .fetch_max(analyzer.max_sample_peak(), Ordering::Relaxed);
             meter
                 .max_true_peak
-                .store(analyzer.max_true_peak(), Ordering::Relaxed);
+                .fetch_max(analyzer.max_true_peak(), Ordering::Relaxed);
             if clips > 0 {
                 meter.clip_events.fetch_add(clips, Ordering::Relaxed);
                 meter
@@ -287,7 +279,7 @@ impl Plugin for StemPreflight {
             }
             meter
                 .non_finite_samples
-                .store(analyzer.non_finite_samples(), Ordering::Relaxed);
+                .fetch_max(analyzer.non_finite_samples(), Ordering::Relaxed);
             changed |= block_peak > 0.0 || true_peak > 0.0 || clips > 0;
         }
 
@@ -339,6 +331,45 @@ impl StemPreflight {
         self.repaint.request_repaint();
     }
 
+    /// Ends the measurement of a pass: the true peak of its last samples and the clip runs
+    /// still open are evaluated and counted (in the meters and the pass's clip list, placed
+    /// from `anchor`, the pass's last block), so a pass that ends on a clip reports it. The analyzers then start a new
+    /// stream. Never allocates.
+    fn finish_pass_measurements(&mut self, anchor: BlockAnchor) {
+        let shared = &*self.shared;
+        let pass_clips = &mut self.pass_clips;
+        for (channel, analyzer) in self.analyzers.iter_mut().enumerate() {
+            let meter = &shared.channels[channel];
+            analyzer.finish(|event| {
+                meter.clip_events.fetch_add(1, Ordering::Relaxed);
+                if event.kind == ClipKind::FlatTop {
+                    meter.flat_top_events.fetch_add(1, Ordering::Relaxed);
+                }
+                let notice = ClipNotice {
+                    event,
+                    position: anchor.position_of(event.start_sample),
+                };
+                if let Some(slot) = pass_clips.iter_mut().find(|slot| slot.is_none()) {
+                    *slot = Some(notice);
+                }
+                shared.post_clip(notice);
+            });
+            meter
+                .max_true_peak
+                .fetch_max(analyzer.max_true_peak(), Ordering::Relaxed);
+        }
+    }
+
+    /// The analyzers start a new stream after a pass's report took their numbers; what the
+    /// meters show stays until the next pass or Reset. Never allocates.
+    fn restart_streams(&mut self) {
+        for analyzer in &mut self.analyzers {
+            analyzer.reset();
+        }
+        self.stream_samples = 0;
+        self.window_samples = 0;
+    }
+
     /// Follows export passes: at the end of one, hands its report to the writer thread;
     /// at the start of one, clears the measurements so they cover exactly the pass. Never
     /// allocates.
@@ -361,9 +392,12 @@ impl StemPreflight {
                 }
             }
             PassChange::Ended { pass, restarted } => {
+                self.finish_pass_measurements(self.last_anchor);
                 self.send_report(pass);
                 if restarted {
                     self.clear_measurements();
+                } else {
+                    self.restart_streams();
                 }
             }
         }
@@ -375,30 +409,10 @@ impl StemPreflight {
         }
     }
 
-    /// Starts this instance's report writer (once; activation runs on the main thread). It
-    /// is our own thread rather than nice-plug's background task: a task holds the whole
-    /// plugin wrapper while it runs, and a host that destroys the plugin meanwhile makes the
-    /// worker join itself. Ours holds only the parameters and the shared state, and ends when
-    /// the plugin (the sender) goes away.
+    /// Starts this instance's report writer (once; activation runs on the main thread).
     fn start_report_writer(&mut self) {
-        if self.reports.is_some() {
-            return;
-        }
-        let (sender, receiver) = crossbeam_channel::bounded::<PassReport>(REPORT_QUEUE);
-        let params = self.params.clone();
-        let shared = self.shared.clone();
-        let spawned = std::thread::Builder::new()
-            .name("stem-preflight-reports".into())
-            .spawn(move || {
-                for report in receiver {
-                    write_pass_report(&params, &shared, &report);
-                }
-            });
-        if let Ok(thread) = spawned {
-            self.reports = Some(ReportWriter {
-                queue: sender,
-                thread,
-            });
+        if self.reports.is_none() {
+            self.reports = ReportWriter::start(self.params.clone(), self.shared.clone());
         }
     }
 
@@ -413,7 +427,7 @@ impl StemPreflight {
         // last report of an export does not find its own pass still open.
         self.shared.report_sent();
         self.shared.mark_pass_closed();
-        if writer.queue.try_send(self.pass_report(pass)).is_err() {
+        if !writer.send(self.pass_report(pass)) {
             self.shared.report_handled();
         }
     }
@@ -454,62 +468,6 @@ impl StemPreflight {
     }
 }
 
-/// The report writer thread: writes the report of a pass that looks like an export (kept in
-/// memory with the reason when the write fails), then hands the pass to the overview, which
-/// writes the delivery note when this was the last instance of the export to finish.
-fn write_pass_report(params: &StemPreflightParams, shared: &MeterShared, report: &PassReport) {
-    let min_s = params
-        .report_min_s
-        .read()
-        .map_or(report::MIN_EXPORT_S, |m| *m);
-    let name = params.display_name(shared.track_name().as_deref());
-    let is_master = params.role.value() == Role::Master;
-    let thresholds = params.thresholds();
-    let folder = params.report_folder();
-    let export = report.looks_like_export(min_s);
-    if export {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        let written_at = report::timestamp(now);
-        let json = report.to_json(&name, is_master, thresholds, &written_at);
-        let json = serde_json::to_string_pretty(&json).unwrap_or_default();
-        let text = report.to_text(&name, is_master, thresholds, &written_at);
-        let base = format!("{written_at} {}", report::file_safe(&name));
-        let outcome = report::write_report(&folder, &base, &json, &text);
-        let mut log = shared.reports.lock().unwrap_or_else(|e| e.into_inner());
-        match outcome {
-            Ok(path) => {
-                log.written = Some(path);
-                log.failed = None;
-            }
-            Err(error) => {
-                log.failed = Some(FailedReport {
-                    error,
-                    folder: folder.clone(),
-                    base,
-                    json,
-                    text,
-                })
-            }
-        }
-    }
-    overview::pass_finished(
-        shared,
-        finished_pass::PassSummary {
-            report: *report,
-            name,
-            master: is_master,
-            thresholds,
-            folder,
-            export,
-            noted: false,
-            began_unix_ms: process_time::unix_ms_at(report.pass.began_at),
-            ended_unix_ms: process_time::unix_ms_at(report.pass.last_block_at),
-        },
-    );
-}
-
 impl ClapPlugin for StemPreflight {
     const CLAP_ID: &'static str = "audio.stem-preflight.meter";
     const CLAP_DESCRIPTION: Option<&'static str> =
@@ -538,6 +496,7 @@ impl Vst3Plugin for StemPreflight {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plugin::report_writer::write_pass_report;
     use crate::plugin::timeline::TimelinePosition;
 
     fn export(offline: bool, from_project_start: bool, seconds: f64) -> PassReport {

@@ -290,4 +290,29 @@ fn passes_leave_reports_with_the_right_numbers() {
     std::env::set_var("STEM_PREFLIGHT_REPORT_DIR", "/proc/stem-preflight/not-here");
     play(&mut plugin, &signal(12.0, None, true), 0.0, false);
     play(&mut plugin, &signal(1.0, None, true), 0.0, false);
+
+    // A pass that ends on full-scale samples.
+    // Without ending the analyzers at the pass's end, the open run of full-scale samples
+    // (and the last samples' true peak) would stay unreported.
+    let dir = folder("ends-on-a-clip");
+    std::env::set_var("STEM_PREFLIGHT_REPORT_DIR", &dir);
+    let mut x = signal(12.0, None, true);
+    let len = x.len();
+    x[len - 3..].fill(1.0);
+    play(&mut plugin, &x, 0.0, false);
+    let (report, _) = report_in(&dir);
+    assert_eq!(
+        report["clips"]["sample"], 2,
+        "one run per channel: {report}"
+    );
+    assert_eq!(report["status"], "Clipped");
+    let first_clip = &report["clips"]["first"][0];
+    assert_eq!(first_clip["length_samples"], 3);
+    let at_s = first_clip["position"]["seconds"].as_f64().unwrap();
+    assert!((at_s - (len - 3) as f64 / RATE).abs() < 1e-9, "{at_s}");
+    // Three samples at full scale after silence reconstruct to at least full scale.
+    assert!(
+        report["true_peak_dbtp"].as_f64().unwrap() >= 0.0,
+        "{report}"
+    );
 }

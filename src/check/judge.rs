@@ -4,6 +4,7 @@ use super::decode::{Container, Encoding};
 use super::finding::{Check, Finding};
 use super::measure::FileMeasurements;
 use crate::analysis::clip::FLAT_TOP_MIN_SAMPLES;
+use crate::analysis::granule_grid::MIN_GRID_RATIO;
 use crate::analysis::{
     gain_to_db, ClipEvent, ClipKind, HeadroomStatus, HeadroomThresholds, LimiterVerdict,
 };
@@ -11,8 +12,10 @@ use crate::analysis::{
 /// A steady floor in this range (dBFS RMS) is 16-bit dither: TPDF reads -98, rectangular
 /// -101, noise-shaped a few dB higher.
 const DITHER_16_BIT_DBFS: (f32, f32) = (-102.0, -88.0);
-/// A DC offset above this is reported, dBFS (0.1 % of full scale).
-const DC_OFFSET_DBFS: f32 = -60.0;
+/// A DC offset at or above this while the stem sounds is reported, dBFS (1 % of full scale):
+/// it costs headroom and the engineer's time. Sample-based instruments and reverbs leave
+/// 0.1–0.5 % (-60 to -46 dBFS), which is inaudible and which every mastering chain filters.
+const DC_OFFSET_DBFS: f32 = -40.0;
 /// A file whose peak is below this is nearly silent, dBFS.
 const NEARLY_SILENT_DBFS: f32 = -70.0;
 /// Below this the sample peak is digital silence.
@@ -107,7 +110,16 @@ pub fn judge(
         ));
     }
 
-    out.extend(headroom_and_clipping(m, label, thresholds));
+    // Plateaus on a coarse grid are the grid's (the bit-depth finding names it), and at a
+    // limiter's ceiling the limiter's (its finding names it): neither is a clipper's mark.
+    let coarse = m.effective_bits.is_some_and(|b| b < 24) || format.encoding.bits() < 24;
+    let limited = is_reference && m.limiter.verdict != LimiterVerdict::None;
+    out.extend(headroom_and_clipping(
+        m,
+        label,
+        thresholds,
+        !(coarse || limited),
+    ));
 
     if is_reference {
         let limiter = m.limiter;
@@ -120,10 +132,16 @@ pub fn judge(
             }
         });
     }
+    let grid = m.mp3_grid_ratio.filter(|&r| r >= MIN_GRID_RATIO);
     if let Some(cutoff) = m.cutoff {
         out.push(Finding::warn(
             Check::LossyOrigin,
             format!("The spectrum stops abruptly at {:.1} kHz ({:.0} dB drop), the way an MP3 or AAC encoder leaves it: {label} (or a sample in it) was made from a lossy file. Replace the lossy source with the original WAV and export again.", cutoff.frequency_hz / 1000.0, cutoff.drop_db),
+        ));
+    } else if let Some(ratio) = grid {
+        out.push(Finding::warn(
+            Check::LossyOrigin,
+            format!("{label}'s spectrum changes in step with an MP3 encoder's 576-sample frames ({ratio:.1} times more than at other periods): {label} (or a sample in it) was made from an MP3. Replace the lossy source with the original WAV and export again."),
         ));
     }
     if m.tail.cut {
@@ -135,7 +153,7 @@ pub fn judge(
     }
     for (channel, &dc) in m.dc_offset.iter().enumerate() {
         let dc_db = gain_to_db(dc.abs());
-        if dc_db > DC_OFFSET_DBFS {
+        if dc_db >= DC_OFFSET_DBFS {
             out.push(Finding::warn(
                 Check::DcOffset,
                 format!("DC offset of {:.2} % ({dc_db:.0} dBFS) on the {} channel: a plugin or converter adds it. Insert a DC filter or a gentle high-pass below 20 Hz and export again.", dc * 100.0, channel_name(channel as u16, format.channels)),
@@ -152,13 +170,14 @@ fn headroom_and_clipping(
     m: &FileMeasurements,
     label: &str,
     thresholds: HeadroomThresholds,
+    flat_tops_tell: bool,
 ) -> Vec<Finding> {
     let format = m.format;
     let float = matches!(format.encoding, Encoding::Float { .. });
     // In a float file a sample above full scale is stored as it is; only a run held at exactly
     // full scale (a clipper set to 0 dBFS) is baked in.
     let baked = |e: &&ClipEvent| match e.kind {
-        ClipKind::FlatTop => true,
+        ClipKind::FlatTop => flat_tops_tell,
         ClipKind::Sample => !float || (e.peak == 1.0 && e.length_samples >= FLAT_TOP_MIN_SAMPLES),
         ClipKind::TruePeak => false,
     };
@@ -171,16 +190,21 @@ fn headroom_and_clipping(
     } else {
         m.count(ClipKind::Sample)
     };
-    let flat_tops = m.count(ClipKind::FlatTop);
+    let flat_tops = if flat_tops_tell {
+        m.count(ClipKind::FlatTop)
+    } else {
+        0
+    };
     let inter_sample = m.count(ClipKind::TruePeak) > 0;
     // One shortest possible flat top per channel, and nothing else, also happens at the
-    // smooth crest of a synthesized wave: worth a listen, not a rejection.
+    // smooth crest of a low note.
     let lone_flat_top = sample_clips == 0
         && flat_tops <= u64::from(format.channels)
         && baked_events
             .iter()
             .all(|e| e.kind == ClipKind::FlatTop && e.length_samples == FLAT_TOP_MIN_SAMPLES);
-    let baked_in = sample_clips + flat_tops > 0;
+    // Such crests pass: clipping leaves many flat tops, not one or two of the shortest kind.
+    let baked_in = sample_clips + flat_tops > 0 && !lone_flat_top;
     let lower_by_db = m.sample_peak_dbfs.max(m.true_peak_dbtp) - thresholds.target_dbfs;
     let mut out = Vec::new();
     if float && m.sample_peak_dbfs > 0.0 && !baked_in {
@@ -199,9 +223,7 @@ fn headroom_and_clipping(
             HeadroomStatus::Ready | HeadroomStatus::Acceptable => {
                 Finding::pass(Check::Headroom, advice)
             }
-            HeadroomStatus::Clipped { .. } if baked_in && !lone_flat_top => {
-                Finding::fail(Check::Headroom, advice)
-            }
+            HeadroomStatus::Clipped { .. } if baked_in => Finding::fail(Check::Headroom, advice),
             HeadroomStatus::TooHot { .. } | HeadroomStatus::Clipped { .. } => {
                 Finding::warn(Check::Headroom, advice)
             }
@@ -214,13 +236,7 @@ fn headroom_and_clipping(
             channel_name(e.channel, format.channels)
         )
     };
-    if baked_in && lone_flat_top {
-        let at: Vec<String> = baked_events.iter().map(|e| at(e)).collect();
-        out.push(Finding::warn(
-            Check::Clipping,
-            format!("{label} has one {FLAT_TOP_MIN_SAMPLES}-sample flat top at {}: it may be a clipper's mark or just a smooth crest. Listen there; if it is distorted, back off the clipper or overloaded plugin and export again.", at.join(", ")),
-        ));
-    } else if baked_in {
+    if baked_in {
         let listed: Vec<String> = baked_events
             .iter()
             .take(LISTED_CLIPS)
@@ -230,7 +246,12 @@ fn headroom_and_clipping(
                 } else {
                     "clip"
                 };
-                format!("{} {what}, {} samples", at(e), e.length_samples)
+                format!(
+                    "{} {what} ({}, {} samples)",
+                    timestamp(e.start_sample, format.sample_rate),
+                    channel_name(e.channel, format.channels),
+                    e.length_samples
+                )
             })
             .collect();
         let more = (sample_clips + flat_tops).saturating_sub(listed.len() as u64);
@@ -250,6 +271,12 @@ fn headroom_and_clipping(
                 "{label} has {sample_clips} clipped runs and {flat_tops} flat tops baked in: {}{more}. {fix}",
                 listed.join(", ")
             ),
+        ));
+    } else if lone_flat_top && flat_tops > 0 {
+        let at: Vec<String> = baked_events.iter().map(|e| at(e)).collect();
+        out.push(Finding::pass(
+            Check::Clipping,
+            format!("No clipped samples. {FLAT_TOP_MIN_SAMPLES}-sample plateaus at {} are smooth crests, not a clipper's marks (clipping leaves many).", at.join(", ")),
         ));
     } else {
         out.push(Finding::pass(

@@ -4,8 +4,8 @@
 use super::decode::{AudioFormat, AudioReader, DecodeError, Encoding};
 use crate::analysis::level::lane_sum;
 use crate::analysis::{
-    gain_to_db, ChannelAnalyzer, ClipEvent, ClipKind, CutoffDetector, LimiterDetector,
-    LimiterEvidence, SpectralCutoff, TailMeter, TailState,
+    gain_to_db, ChannelAnalyzer, ClipEvent, ClipKind, CutoffDetector, GranuleGridDetector,
+    LimiterDetector, LimiterEvidence, SpectralCutoff, TailMeter, TailState,
 };
 use std::io::{Read, Seek};
 
@@ -33,13 +33,16 @@ pub struct FileMeasurements {
     pub clip_counts: [u64; 3],
     /// Limiter evidence over all channels.
     pub limiter: LimiterEvidence,
-    /// Mean of each channel (DC), linear.
+    /// Mean of each channel (DC) over the blocks where it sounds, linear.
     pub dc_offset: Vec<f32>,
     /// Integer files: bits that carry signal. Float files: 16 or 24 when every sample lies on
     /// that integer grid (the float file was made from integer audio).
     pub effective_bits: Option<u16>,
     /// A lossy encoder's cliff in the spectrum.
     pub cutoff: Option<SpectralCutoff>,
+    /// How much the spectrum moves in step with MP3 granules against other periods (about 1
+    /// for natural audio); `None` with too little sound.
+    pub mp3_grid_ratio: Option<f32>,
     /// How the file ends.
     pub tail: TailState,
     /// The quietest level held for half a second, dBFS RMS (hiss, hum, dither).
@@ -116,8 +119,10 @@ pub fn measure<R: Read + Seek>(
     let mut limiter = LimiterDetector::new(rate);
     let mut tail = TailMeter::new(rate);
     let mut cutoff = CutoffDetector::new(rate);
+    let mut granule_grid = GranuleGridDetector::new(rate);
     let mut mono = Vec::with_capacity(BLOCK_FRAMES);
     let mut sums = vec![0.0f64; n_channels];
+    let mut sounding_frames = vec![0u64; n_channels];
     let mut grid = GridCheck {
         on_16: matches!(format.encoding, Encoding::Float { .. }),
         on_24: matches!(format.encoding, Encoding::Float { .. }),
@@ -137,14 +142,23 @@ pub fn measure<R: Read + Seek>(
         if frames == 0 {
             break;
         }
-        for ((analyzer, samples), sum) in analyzers.iter_mut().zip(&channels).zip(&mut sums) {
+        for (((analyzer, samples), sum), sounding) in analyzers
+            .iter_mut()
+            .zip(&channels)
+            .zip(&mut sums)
+            .zip(&mut sounding_frames)
+        {
             analyzer.process(samples, &mut record);
-            // Only a block with NaN or Inf pays for the filter.
-            let mut block_sum = lane_sum(samples, |x| x);
-            if !block_sum.is_finite() {
-                block_sum = lane_sum(samples, |x| if x.is_finite() { x } else { 0.0 });
+            // DC counts where the channel sounds: silence around a stem does not dilute it.
+            if samples.iter().any(|x| x.abs() > SOUND_THRESHOLD) {
+                // Only a block with NaN or Inf pays for the filter.
+                let mut block_sum = lane_sum(samples, |x| x);
+                if !block_sum.is_finite() {
+                    block_sum = lane_sum(samples, |x| if x.is_finite() { x } else { 0.0 });
+                }
+                *sum += block_sum;
+                *sounding += samples.len() as u64;
             }
-            *sum += block_sum;
             grid.process(samples);
         }
         let slices: Vec<&[f32]> = channels.iter().map(Vec::as_slice).collect();
@@ -160,6 +174,10 @@ pub fn measure<R: Read + Seek>(
         cutoff.process(&mono);
         if first_sound_frame.is_none() {
             first_sound_frame = first_sound_in(&slices).map(|i| position + i as u64);
+        }
+        // The grid is read from the first sound on.
+        if first_sound_frame.is_some() {
+            granule_grid.process(&mono);
         }
         position += frames as u64;
     }
@@ -184,10 +202,12 @@ pub fn measure<R: Read + Seek>(
         limiter: limiter.evidence(),
         dc_offset: sums
             .iter()
-            .map(|s| (s / position.max(1) as f64) as f32)
+            .zip(&sounding_frames)
+            .map(|(s, &n)| (s / n.max(1) as f64) as f32)
             .collect(),
         effective_bits,
         cutoff: cutoff.cutoff(),
+        mp3_grid_ratio: granule_grid.grid_ratio(),
         tail: tail.state(),
         noise_floor_dbfs: tail.noise_floor_dbfs(),
         non_finite_samples: analyzers.iter().map(|a| a.non_finite_samples()).sum(),

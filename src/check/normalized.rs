@@ -7,6 +7,10 @@ use super::finding::{Check, Finding};
 const ROUND_WITHIN_DB: f32 = 0.001;
 /// A stem whose gain in the mix is this close to unity was exported as mixed, dB.
 const UNITY_WITHIN_DB: f32 = 0.1;
+/// The stems' gains say something about one stem only when the mix is their sum times those
+/// gains, to this residual (dB against the mix): a limiter, compressor or missing stem on the
+/// other side makes every gain move.
+const LINEAR_FIT_DB: f32 = -60.0;
 /// Targets a normalize dialog offers, for files the null test cannot cross-check (the mix, or
 /// stems without one), dBFS. Whole decibels down to -12 and the usual ceilings near full
 /// scale; a natural peak lands within 0.001 dB of one of these in about 0.3 % of files.
@@ -31,6 +35,19 @@ pub fn round_peak(peak_dbfs: f32, gain_in_mix: Option<f32>) -> Option<f32> {
             .any(|&t| (t - round).abs() < 0.01)
             .then_some(round),
     }
+}
+
+/// The gain of stem `stem` in the mix when the null test can tell whether this stem's level
+/// moved: the mix is the stems' sum times their gains, and the others sit at unity (a gain
+/// shared by every stem is the mix's own).
+pub fn telling_gain(gains: &[f32], stem: usize, fitted_residual_db: f32) -> Option<f32> {
+    let gain = *gains.get(stem)?;
+    let others_at_unity = gains
+        .iter()
+        .enumerate()
+        .filter(|&(k, _)| k != stem)
+        .all(|(_, &g)| db(g).abs() <= UNITY_WITHIN_DB);
+    (fitted_residual_db < LINEAR_FIT_DB && others_at_unity).then_some(gain)
 }
 
 fn db(gain: f32) -> f32 {

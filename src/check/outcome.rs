@@ -48,6 +48,9 @@ pub struct Measured {
     pub effective_bits: Option<u16>,
     /// Frequency of a lossy encoder's cliff, Hz.
     pub lossy_cutoff_hz: Option<f32>,
+    /// How much the spectrum moves with MP3 frames against other periods (about 1 for
+    /// natural audio, 2 or more for a decoded MP3).
+    pub mp3_grid_ratio: Option<f32>,
     /// Level of the last 50 ms, dBFS, and whether the tail is cut.
     pub tail: TailReport,
     /// The quietest level held for half a second, dBFS RMS.
@@ -174,6 +177,9 @@ pub struct NullReport {
     pub residual_aligned_db: Option<f32>,
     /// Each stem's least-squares gain in the mix, by file name.
     pub stem_gains: Vec<(String, f32)>,
+    /// What no gain of the stems explains, dB relative to the reference: very low when the mix
+    /// is the stems' sum times some gain, higher when it went through something non-linear.
+    pub fitted_residual_db: f32,
 }
 
 /// Counts by result.

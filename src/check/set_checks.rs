@@ -19,6 +19,8 @@ pub const NULL_PASS_DB: f32 = -60.0;
 pub const NULL_FAIL_DB: f32 = -40.0;
 /// A stem whose least-squares gain in the mix is below this (-20 dB) is not in the mix.
 const NOT_IN_MIX_GAIN: f32 = 0.1;
+/// Stem gains this close together (dB) are one gain of the whole mix.
+const COMMON_GAIN_DB: f32 = 0.1;
 /// A proposed offset counts when moving the stem lowers the fitted null residual this much, dB.
 const OFFSET_EVIDENCE_DB: f32 = 3.0;
 
@@ -193,8 +195,11 @@ pub fn set_checks(
     let names: Vec<String> = stems.iter().map(|(i, _)| reports[*i].label()).collect();
     let normalized: Vec<Option<f32>> = stems
         .iter()
-        .zip(&fit.gains)
-        .map(|((_, m), &gain)| normalized::round_peak(m.sample_peak_dbfs, Some(gain)))
+        .enumerate()
+        .map(|(s, (_, m))| {
+            let gain = normalized::telling_gain(&fit.gains, s, fit.fitted_residual_db);
+            normalized::round_peak(m.sample_peak_dbfs, gain)
+        })
         .collect();
     // A stem at another rate is missing from the sum: the rate finding already says why.
     let all_at_one_rate = measurements
@@ -218,6 +223,7 @@ pub fn set_checks(
             .zip(&fit.gains)
             .map(|((i, _), &g)| (reports[*i].file_name(), g))
             .collect(),
+        fitted_residual_db: fit.fitted_residual_db,
     })
 }
 
@@ -235,29 +241,45 @@ fn inputs<'a>(paths: &[&'a Path], offsets: &[i64]) -> Vec<SumInput<'a>> {
 
 /// The offsets the null test confirms. The correlation proposes a lag for each stem; a stem
 /// counts as moved only when the stems add up to the mix clearly better with it moved than in
-/// place (a sustained bass line correlates almost as well a period off, so the correlation
-/// alone must never say so). When the stems already add up in place, nothing moved.
+/// place, the other proposals applied either way (a sustained bass line correlates almost as
+/// well a period off, so the correlation alone must never say so). When the stems already add
+/// up in place, nothing moved.
 fn confirmed_offsets(
     reference: &Path,
     paths: &[&Path],
     alignments: &[Option<Result<Alignment, DecodeError>>],
     raw: &sum::NullResult,
 ) -> Vec<i64> {
+    let proposed: Vec<i64> = alignments
+        .iter()
+        .map(|a| match a {
+            Some(Ok(a)) => a.offset_frames,
+            _ => 0,
+        })
+        .collect();
     let mut offsets = vec![0i64; paths.len()];
-    if raw.residual_db < NULL_PASS_DB {
+    if raw.residual_db < NULL_PASS_DB || proposed.iter().all(|&o| o == 0) {
         return offsets;
     }
-    for (s, alignment) in alignments.iter().enumerate() {
-        let Some(Ok(a)) = alignment else { continue };
-        if a.offset_frames == 0 {
+    let fitted = |trial: &[i64]| {
+        if trial.iter().all(|&o| o == 0) {
+            return Some(raw.fitted_residual_db);
+        }
+        null_test(reference, &inputs(paths, trial))
+            .ok()
+            .map(|n| n.fitted_residual_db)
+    };
+    let Some(all_moved) = fitted(&proposed) else {
+        return offsets;
+    };
+    for (s, &lag) in proposed.iter().enumerate() {
+        if lag == 0 {
             continue;
         }
-        let mut trial = vec![0i64; paths.len()];
-        trial[s] = a.offset_frames;
-        let moved = null_test(reference, &inputs(paths, &trial));
-        if moved.is_ok_and(|m| m.fitted_residual_db <= raw.fitted_residual_db - OFFSET_EVIDENCE_DB)
-        {
-            offsets[s] = a.offset_frames;
+        let mut in_place = proposed.clone();
+        in_place[s] = 0;
+        if fitted(&in_place).is_some_and(|kept| all_moved <= kept - OFFSET_EVIDENCE_DB) {
+            offsets[s] = lag;
         }
     }
     offsets
@@ -360,7 +382,31 @@ fn null_finding(
         }
     }
     let fit = aligned.unwrap_or(raw);
-    for ((name, &gain), round) in names.iter().zip(&fit.gains).zip(normalized) {
+    // Every stem at the same other level: the mix's own level moved (master fader, a gain or
+    // maximizer plugin on the master), not each stem's.
+    let present: Vec<f32> = fit
+        .gains
+        .iter()
+        .copied()
+        .filter(|g| g.abs() >= NOT_IN_MIX_GAIN)
+        .collect();
+    let db = |g: f32| 20.0 * g.abs().log10();
+    let common_gain = present.first().copied().filter(|&first| {
+        present.len() >= 2
+            && db(first).abs() > COMMON_GAIN_DB
+            && present
+                .iter()
+                .all(|&g| (db(g) - db(first)).abs() < COMMON_GAIN_DB)
+    });
+    if let Some(gain) = common_gain {
+        why.push(format!(
+            "the mix is {:.1} dB {} than the sum of the stems: its master fader or a plugin on the master bus changed its level",
+            db(gain).abs(),
+            if gain.abs() > 1.0 { "louder" } else { "quieter" }
+        ));
+    }
+    let stem_gains = fit.gains.iter().filter(|_| common_gain.is_none());
+    for ((name, &gain), round) in names.iter().zip(stem_gains).zip(normalized) {
         if gain.abs() < NOT_IN_MIX_GAIN {
             why.push(format!(
                 "{name} is not in the mix (muted there, or from another song)"

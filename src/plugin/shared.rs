@@ -406,7 +406,7 @@ mod tests {
         let mut k = 0u32;
         while reads.load(Ordering::Relaxed) < 20_000 && k < 16_000_000 {
             shared.publish(&evidence(k));
-            if k % 3 == 0 {
+            if k.is_multiple_of(3) {
                 shared.clear();
             }
             k += 1;

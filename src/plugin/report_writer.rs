@@ -1,0 +1,114 @@
+//! Each instance's report writer: its own thread, fed over a bounded queue, writes the reports
+//! of finished passes and hands them to the overview. It is our own thread rather than
+//! nice-plug's background task: a task holds the whole plugin wrapper while it runs, and a host
+//! that destroys the plugin meanwhile makes the worker join itself. Ours holds only the
+//! parameters and the shared state, and ends when the plugin (the sender) goes away.
+
+use std::sync::Arc;
+
+use super::params::{Role, StemPreflightParams};
+use super::report::{self, PassReport};
+use super::shared::{FailedReport, MeterShared};
+use super::{finished_pass, overview, process_time};
+
+/// Pass reports waiting for the writer; more than a handful means the disk has stalled.
+const REPORT_QUEUE: usize = 16;
+
+/// The report writer thread and the queue that feeds it.
+pub struct ReportWriter {
+    queue: Option<crossbeam_channel::Sender<PassReport>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ReportWriter {
+    /// Starts the thread (main thread; allocates). `None` when the system refuses a thread.
+    pub fn start(params: Arc<StemPreflightParams>, shared: Arc<MeterShared>) -> Option<Self> {
+        let (sender, receiver) = crossbeam_channel::bounded::<PassReport>(REPORT_QUEUE);
+        let thread = std::thread::Builder::new()
+            .name("stem-preflight-reports".into())
+            .spawn(move || {
+                for report in receiver {
+                    write_pass_report(&params, &shared, &report);
+                }
+            })
+            .ok()?;
+        Some(Self {
+            queue: Some(sender),
+            thread: Some(thread),
+        })
+    }
+
+    /// Queues a report; false when the queue is full (a stalled disk). Never blocks or
+    /// allocates.
+    pub fn send(&self, report: PassReport) -> bool {
+        self.queue
+            .as_ref()
+            .is_some_and(|queue| queue.try_send(report).is_ok())
+    }
+}
+
+impl Drop for ReportWriter {
+    /// Waits for the last report to be written: no thread may outlive the plugin library.
+    fn drop(&mut self) {
+        drop(self.queue.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The report writer thread: writes the report of a pass that looks like an export (kept in
+/// memory with the reason when the write fails), then hands the pass to the overview, which
+/// writes the delivery note when this was the last instance of the export to finish.
+pub fn write_pass_report(params: &StemPreflightParams, shared: &MeterShared, report: &PassReport) {
+    let min_s = params
+        .report_min_s
+        .read()
+        .map_or(report::MIN_EXPORT_S, |m| *m);
+    let name = params.display_name(shared.track_name().as_deref());
+    let is_master = params.role.value() == Role::Master;
+    let thresholds = params.thresholds();
+    let folder = params.report_folder();
+    let export = report.looks_like_export(min_s);
+    if export {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let written_at = report::timestamp(now);
+        let json = report.to_json(&name, is_master, thresholds, &written_at);
+        let json = serde_json::to_string_pretty(&json).unwrap_or_default();
+        let text = report.to_text(&name, is_master, thresholds, &written_at);
+        let base = format!("{written_at} {}", report::file_safe(&name));
+        let outcome = report::write_report(&folder, &base, &json, &text);
+        let mut log = shared.reports.lock().unwrap_or_else(|e| e.into_inner());
+        match outcome {
+            Ok(path) => {
+                log.written = Some(path);
+                log.failed = None;
+            }
+            Err(error) => {
+                log.failed = Some(FailedReport {
+                    error,
+                    folder: folder.clone(),
+                    base,
+                    json,
+                    text,
+                })
+            }
+        }
+    }
+    overview::pass_finished(
+        shared,
+        finished_pass::PassSummary {
+            report: *report,
+            name,
+            master: is_master,
+            thresholds,
+            folder,
+            export,
+            noted: false,
+            began_unix_ms: process_time::unix_ms_at(report.pass.began_at),
+            ended_unix_ms: process_time::unix_ms_at(report.pass.last_block_at),
+        },
+    );
+}
