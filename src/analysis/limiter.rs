@@ -42,8 +42,9 @@ const MIN_LOUD_WINDOWS: u32 = 12;
 /// note's attack), a steady tone or noise does not, however hard a limiter squashes the music.
 const BLOCKS_PER_WINDOW: usize = 8;
 /// A passage moves when its loudest 50 ms block is this much louder than its quietest, dB.
-/// A steady tone stays within 0.7 dB (a 20 Hz sine in 50 ms blocks), white noise within 1 dB.
-const MOVING_DB: f32 = 3.0;
+/// A steady tone stays within 0.7 dB (a 20 Hz sine in 50 ms blocks), white noise within 1 dB;
+/// music under 12 dB of limiting still moves by more.
+const MOVING_DB: f32 = 2.0;
 /// Music: at least this share of the loud passages move.
 const MOVING_SHARE: f32 = 0.5;
 /// Passage peaks this close to the highest one are the same value (two 24-bit LSBs): a

@@ -4,7 +4,6 @@ use super::decode::{Container, Encoding};
 use super::finding::{Check, Finding};
 use super::measure::FileMeasurements;
 use crate::analysis::clip::FLAT_TOP_MIN_SAMPLES;
-use crate::analysis::granule_grid::MIN_GRID_RATIO;
 use crate::analysis::{
     gain_to_db, ClipEvent, ClipKind, HeadroomStatus, HeadroomThresholds, LimiterVerdict,
 };
@@ -132,16 +131,10 @@ pub fn judge(
             }
         });
     }
-    let grid = m.mp3_grid_ratio.filter(|&r| r >= MIN_GRID_RATIO);
     if let Some(cutoff) = m.cutoff {
         out.push(Finding::warn(
             Check::LossyOrigin,
             format!("The spectrum stops abruptly at {:.1} kHz ({:.0} dB drop), the way an MP3 or AAC encoder leaves it: {label} (or a sample in it) was made from a lossy file. Replace the lossy source with the original WAV and export again.", cutoff.frequency_hz / 1000.0, cutoff.drop_db),
-        ));
-    } else if let Some(ratio) = grid {
-        out.push(Finding::warn(
-            Check::LossyOrigin,
-            format!("{label}'s spectrum changes in step with an MP3 encoder's 576-sample frames ({ratio:.1} times more than at other periods): {label} (or a sample in it) was made from an MP3. Replace the lossy source with the original WAV and export again."),
         ));
     }
     if m.tail.cut {

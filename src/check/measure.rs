@@ -4,8 +4,8 @@
 use super::decode::{AudioFormat, AudioReader, DecodeError, Encoding};
 use crate::analysis::level::lane_sum;
 use crate::analysis::{
-    gain_to_db, ChannelAnalyzer, ClipEvent, ClipKind, CutoffDetector, GranuleGridDetector,
-    LimiterDetector, LimiterEvidence, SpectralCutoff, TailMeter, TailState,
+    gain_to_db, ChannelAnalyzer, ClipEvent, ClipKind, CutoffDetector, LimiterDetector,
+    LimiterEvidence, SpectralCutoff, TailMeter, TailState,
 };
 use std::io::{Read, Seek};
 
@@ -40,9 +40,6 @@ pub struct FileMeasurements {
     pub effective_bits: Option<u16>,
     /// A lossy encoder's cliff in the spectrum.
     pub cutoff: Option<SpectralCutoff>,
-    /// How much the spectrum moves in step with MP3 granules against other periods (about 1
-    /// for natural audio); `None` with too little sound.
-    pub mp3_grid_ratio: Option<f32>,
     /// How the file ends.
     pub tail: TailState,
     /// The quietest level held for half a second, dBFS RMS (hiss, hum, dither).
@@ -119,7 +116,6 @@ pub fn measure<R: Read + Seek>(
     let mut limiter = LimiterDetector::new(rate);
     let mut tail = TailMeter::new(rate);
     let mut cutoff = CutoffDetector::new(rate);
-    let mut granule_grid = GranuleGridDetector::new(rate);
     let mut mono = Vec::with_capacity(BLOCK_FRAMES);
     let mut sums = vec![0.0f64; n_channels];
     let mut sounding_frames = vec![0u64; n_channels];
@@ -175,10 +171,6 @@ pub fn measure<R: Read + Seek>(
         if first_sound_frame.is_none() {
             first_sound_frame = first_sound_in(&slices).map(|i| position + i as u64);
         }
-        // The grid is read from the first sound on.
-        if first_sound_frame.is_some() {
-            granule_grid.process(&mono);
-        }
         position += frames as u64;
     }
     for analyzer in &mut analyzers {
@@ -207,7 +199,6 @@ pub fn measure<R: Read + Seek>(
             .collect(),
         effective_bits,
         cutoff: cutoff.cutoff(),
-        mp3_grid_ratio: granule_grid.grid_ratio(),
         tail: tail.state(),
         noise_floor_dbfs: tail.noise_floor_dbfs(),
         non_finite_samples: analyzers.iter().map(|a| a.non_finite_samples()).sum(),

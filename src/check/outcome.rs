@@ -48,9 +48,6 @@ pub struct Measured {
     pub effective_bits: Option<u16>,
     /// Frequency of a lossy encoder's cliff, Hz.
     pub lossy_cutoff_hz: Option<f32>,
-    /// How much the spectrum moves with MP3 frames against other periods (about 1 for
-    /// natural audio, 2 or more for a decoded MP3).
-    pub mp3_grid_ratio: Option<f32>,
     /// Level of the last 50 ms, dBFS, and whether the tail is cut.
     pub tail: TailReport,
     /// The quietest level held for half a second, dBFS RMS.
