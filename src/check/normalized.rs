@@ -54,16 +54,21 @@ fn db(gain: f32) -> f32 {
     20.0 * gain.abs().log10()
 }
 
+/// "4.2 dB hotter" or "4.2 dB quieter": a stem's level against the mix, from its gain there.
+fn level_against_mix(gain_in_mix: f32) -> String {
+    let direction = if gain_in_mix.abs() < 1.0 {
+        "hotter"
+    } else {
+        "quieter"
+    };
+    format!("{:.1} dB {direction}", db(gain_in_mix).abs())
+}
+
 /// "Drums is 4.2 dB hotter in its stem than in the mix", from its gain in the mix.
 pub fn level_in_stem(name: &str, gain_in_mix: f32) -> String {
     format!(
-        "{name} is {:.1} dB {} in its stem than in the mix",
-        db(gain_in_mix).abs(),
-        if gain_in_mix.abs() < 1.0 {
-            "hotter"
-        } else {
-            "quieter"
-        }
+        "{name} is {} in its stem than in the mix",
+        level_against_mix(gain_in_mix)
     )
 }
 
@@ -72,13 +77,8 @@ pub fn finding(label: &str, peak_dbfs: f32, gain_in_mix: Option<f32>) -> Option<
     let round = round_peak(peak_dbfs, gain_in_mix)?;
     let evidence = match gain_in_mix {
         Some(gain) => format!(
-            "{label} peaks at exactly {round:.1} dBFS and is {:.1} dB {} than in the mix",
-            db(gain).abs(),
-            if gain.abs() < 1.0 {
-                "hotter"
-            } else {
-                "quieter"
-            }
+            "{label} peaks at exactly {round:.1} dBFS and is {} than in the mix",
+            level_against_mix(gain)
         ),
         None => format!("{label} peaks at exactly {round:.1} dBFS"),
     };

@@ -23,7 +23,7 @@ pub const MIN_EXPORT_S: f32 = 10.0;
 const SILENT_DBFS: f32 = -90.0;
 
 /// Everything the audio thread hands over at the end of a pass. Plain data, no heap: it
-/// travels through nice-plug's bounded task queue.
+/// travels to the instance's report writer over a bounded queue without allocating.
 #[derive(Debug, Clone, Copy)]
 pub struct PassReport {
     /// When, where and how the pass ran.

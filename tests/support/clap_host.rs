@@ -66,10 +66,8 @@ pub fn debug_build_with_features(features: &str, target_dir: &str) -> PathBuf {
 
 /// Loads a bundle once per process and keeps it loaded, as a host does.
 ///
-/// NOTE: when every test thread loaded and dropped its own entry, the same library was
-/// initialised and unloaded concurrently and about 40 % of runs died with SIGSEGV; with the
-/// library kept loaded, 30 of 30 runs passed. Hosts keep a plugin library loaded while any
-/// instance lives, so the tests now do too.
+/// NOTE: hosts keep a plugin library loaded while any instance lives; loading and unloading
+/// the same library concurrently from several test threads crashes the process.
 fn loaded_entry(path: &Path) -> PluginEntry {
     static ENTRIES: std::sync::Mutex<Vec<(PathBuf, PluginEntry)>> =
         std::sync::Mutex::new(Vec::new());

@@ -126,18 +126,7 @@ pub fn x42_dpl(
 ) -> Vec<Vec<f32>> {
     let (input, output) = (work.join("dpl-in.wav"), work.join("dpl-out.wav"));
     write_wav(&input, rate, audio, Store::Float32);
-    let status = Command::new("lv2file")
-        .arg("-i")
-        .arg(&input)
-        .arg("-o")
-        .arg(&output)
-        .args(["-p", &format!("gain:{gain_db:.3}")])
-        .args(["-p", &format!("threshold:{ceiling_db:.3}")])
-        .args(["--ignore-clipping", "http://gareus.org/oss/lv2/dpl#stereo"])
-        .stdout(Stdio::null())
-        .status()
-        .expect("lv2file runs (apt-get install lv2file x42-plugins)");
-    assert!(status.success(), "lv2file failed");
+    super::external::run_dpl(&input, &output, gain_db, ceiling_db, "stereo");
     let args: Vec<String> = [
         "-V1",
         output.to_str().expect("UTF-8 path"),

@@ -1,6 +1,7 @@
 //! Other people's limiters, run as Debian's command-line tools on raw 32-bit float audio.
 
 use std::io::Write;
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// Runs `program args…` with `input` as mono 32-bit float little-endian on stdin and returns
@@ -96,22 +97,31 @@ pub fn x42_dpl(x: &[f32], sample_rate: u32, gain_db: f64, ceiling_db: f64) -> Ve
     std::fs::create_dir_all(&dir).expect("temporary folder");
     let (input, output) = (dir.join("in.wav"), dir.join("out.wav"));
     std::fs::write(&input, float_wav(x, sample_rate)).expect("input written");
-    let status = Command::new("lv2file")
-        .arg("-i")
-        .arg(&input)
-        .arg("-o")
-        .arg(&output)
-        .args(["-p", &format!("gain:{gain_db:.3}")])
-        .args(["-p", &format!("threshold:{ceiling_db:.3}")])
-        .args(["--ignore-clipping", "http://gareus.org/oss/lv2/dpl#mono"])
-        .stdout(Stdio::null())
-        .status()
-        .unwrap_or_else(|e| panic!("cannot run lv2file ({e}): install lv2file and x42-plugins"));
-    assert!(status.success(), "lv2file failed: {status}");
+    run_dpl(&input, &output, gain_db, ceiling_db, "mono");
     let output = output.to_str().expect("UTF-8 temporary path").to_owned();
     let limited = pipe_f32("sox", &["-V1", &output, "-t", "f32", "-"], &[]);
     std::fs::remove_dir_all(&dir).ok();
     limited
+}
+
+/// Runs x42-dpl's `layout` ("mono" or "stereo") through `lv2file` from `input` to `output`:
+/// `gain_db` of input gain into a ceiling of `ceiling_db` dBFS.
+pub fn run_dpl(input: &Path, output: &Path, gain_db: f64, ceiling_db: f64, layout: &str) {
+    let status = Command::new("lv2file")
+        .arg("-i")
+        .arg(input)
+        .arg("-o")
+        .arg(output)
+        .args(["-p", &format!("gain:{gain_db:.3}")])
+        .args(["-p", &format!("threshold:{ceiling_db:.3}")])
+        .args([
+            "--ignore-clipping",
+            &format!("http://gareus.org/oss/lv2/dpl#{layout}"),
+        ])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run lv2file ({e}): install lv2file and x42-plugins"));
+    assert!(status.success(), "lv2file failed: {status}");
 }
 
 /// A mono 32-bit float WAV file.
