@@ -228,7 +228,6 @@ impl Plugin for StemPreflight {
         let restart_window = self.window_samples + frames as u32 >= self.window_length;
         let shared = &*self.shared;
         let mut changed = false;
-        let recording = self.pass.current().is_some();
         let pass_clips = &mut self.pass_clips;
 
         for ((channel, samples), analyzer) in buffer
@@ -249,10 +248,10 @@ impl Plugin for StemPreflight {
                     event,
                     position: anchor.position_of(event.start_sample),
                 };
-                if recording {
-                    if let Some(slot) = pass_clips.iter_mut().find(|slot| slot.is_none()) {
-                        *slot = Some(notice);
-                    }
+                // Kept whether or not a pass is open yet: a render without a transport is
+                // recognised only after some blocks, and its pass then covers them.
+                if let Some(slot) = pass_clips.iter_mut().find(|slot| slot.is_none()) {
+                    *slot = Some(notice);
                 }
                 shared.post_clip(notice);
             });
@@ -366,6 +365,7 @@ impl StemPreflight {
         for analyzer in &mut self.analyzers {
             analyzer.reset();
         }
+        self.pass_clips = [None; REPORTED_CLIPS];
         self.stream_samples = 0;
         self.window_samples = 0;
     }

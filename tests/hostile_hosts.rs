@@ -177,6 +177,23 @@ fn no_transport_at_all() {
 }
 
 #[test]
+fn a_render_recognised_late_lists_the_clips_of_its_first_blocks() {
+    // A clip in the first block, long before 16 fast blocks tell the plugin it renders.
+    let (mut plugin, folder) = instance("late-render");
+    let mut x = signal();
+    x[CLIP_AT..CLIP_AT + 3].copy_from_slice(&[0.0; 3]);
+    x[100..103].fill(1.0);
+    let mut processor = plugin.start(RATE, BLOCK as u32);
+    let mut driver = Driver::new(2);
+    for block in x.chunks(BLOCK) {
+        pass_through(&mut driver, &mut processor, block, None);
+    }
+    plugin.stop(processor);
+    let report = &reports_in(&folder, 1)[0];
+    assert_signal_numbers(report, x.len(), 100.0 / RATE);
+}
+
+#[test]
 fn a_transport_that_loops_back_and_jumps_forward() {
     let (mut plugin, folder) = instance("jumps");
     // The song position: linear for 3 s (the clip at 2 s), then back to 1 s (a loop), then
