@@ -27,7 +27,7 @@ use pass::{BlockFacts, PassChange, PassFacts, PassTracker};
 use report::{PassReport, REPORTED_CLIPS};
 use report_writer::ReportWriter;
 use shared::MeterShared;
-use timeline::BlockAnchor;
+use timeline::{BlockAnchor, RecentAnchors};
 
 /// The true-peak display window: the meter's threshold for skipping work restarts this often.
 const DISPLAY_WINDOW_S: f32 = 0.02;
@@ -48,8 +48,8 @@ pub struct StemPreflight {
     limiter_interval: u32,
     /// Samples per channel since activation or reset.
     stream_samples: u64,
-    /// Where the last block sat on the timeline: places the clips a pass's end still finds.
-    last_anchor: BlockAnchor,
+    /// Where the recent blocks sat on the timeline: places each clip from the block it began in.
+    anchors: RecentAnchors,
     /// Samples since the true-peak display window was last restarted.
     window_samples: u32,
     window_length: u32,
@@ -79,7 +79,7 @@ impl Default for StemPreflight {
             limiter_samples: 0,
             limiter_interval: 24_000,
             stream_samples: 0,
-            last_anchor: BlockAnchor::default(),
+            anchors: RecentAnchors::default(),
             window_samples: 0,
             window_length: 960,
             pass: PassTracker::default(),
@@ -181,7 +181,7 @@ impl Plugin for StemPreflight {
     /// A pass still open at deactivation ends here.
     fn deactivate(&mut self) {
         if let Some(pass) = self.pass.finish() {
-            self.finish_pass_measurements(self.last_anchor);
+            self.finish_pass_measurements();
             self.send_report(pass);
             self.restart_streams();
         }
@@ -224,7 +224,8 @@ impl Plugin for StemPreflight {
         self.follow_pass(frames as u32, anchor, context.transport());
         // A pass that ended or began here restarted the stream count: place this block anew.
         let anchor = BlockAnchor::from_transport(context.transport(), self.stream_samples);
-        self.last_anchor = anchor;
+        self.anchors.push(anchor);
+        let anchors = &self.anchors;
         let restart_window = self.window_samples + frames as u32 >= self.window_length;
         let shared = &*self.shared;
         let mut changed = false;
@@ -246,7 +247,7 @@ impl Plugin for StemPreflight {
                 }
                 let notice = ClipNotice {
                     event,
-                    position: anchor.position_of(event.start_sample),
+                    position: anchors.position_of(event.start_sample),
                 };
                 // Kept whether or not a pass is open yet: a render without a transport is
                 // recognised only after some blocks, and its pass then covers them.
@@ -323,6 +324,7 @@ impl StemPreflight {
             tail.reset();
         }
         self.pass_clips = [None; REPORTED_CLIPS];
+        self.anchors.clear();
         self.limiter_samples = 0;
         self.stream_samples = 0;
         self.window_samples = 0;
@@ -332,10 +334,11 @@ impl StemPreflight {
 
     /// Ends the measurement of a pass: the true peak of its last samples and the clip runs
     /// still open are evaluated and counted (in the meters and the pass's clip list, placed
-    /// from `anchor`, the pass's last block), so a pass that ends on a clip reports it. The analyzers then start a new
-    /// stream. Never allocates.
-    fn finish_pass_measurements(&mut self, anchor: BlockAnchor) {
+    /// from the blocks they began in), so a pass that ends on a clip reports it. Never
+    /// allocates.
+    fn finish_pass_measurements(&mut self) {
         let shared = &*self.shared;
+        let anchors = &self.anchors;
         let pass_clips = &mut self.pass_clips;
         for (channel, analyzer) in self.analyzers.iter_mut().enumerate() {
             let meter = &shared.channels[channel];
@@ -346,7 +349,7 @@ impl StemPreflight {
                 }
                 let notice = ClipNotice {
                     event,
-                    position: anchor.position_of(event.start_sample),
+                    position: anchors.position_of(event.start_sample),
                 };
                 if let Some(slot) = pass_clips.iter_mut().find(|slot| slot.is_none()) {
                     *slot = Some(notice);
@@ -366,6 +369,7 @@ impl StemPreflight {
             analyzer.reset();
         }
         self.pass_clips = [None; REPORTED_CLIPS];
+        self.anchors.clear();
         self.stream_samples = 0;
         self.window_samples = 0;
     }
@@ -392,7 +396,7 @@ impl StemPreflight {
                 }
             }
             PassChange::Ended { pass, restarted } => {
-                self.finish_pass_measurements(self.last_anchor);
+                self.finish_pass_measurements();
                 self.send_report(pass);
                 if restarted {
                     self.clear_measurements();

@@ -213,6 +213,44 @@ fn a_transport_that_loops_back_and_jumps_forward() {
 }
 
 #[test]
+fn a_clip_across_a_transport_jump_is_placed_where_it_began() {
+    // Five full-scale samples from 2 samples before a block boundary; the transport jumps 24 s
+    // ahead at that boundary. The run ends (and is reported) in the block after the jump.
+    let (mut plugin, folder) = instance("clip-across-a-jump");
+    let mut x = signal();
+    x[CLIP_AT..CLIP_AT + 3].copy_from_slice(&[0.0; 3]);
+    let boundary = CLIP_AT.next_multiple_of(BLOCK);
+    x[boundary - 2..boundary + 3].fill(1.0);
+    let mut processor = plugin.start(RATE, BLOCK as u32);
+    let mut driver = Driver::new(2);
+    let position = |at: usize| {
+        let s = at as f64 / RATE;
+        if at < boundary {
+            s
+        } else {
+            s + 24.0
+        }
+    };
+    for (i, block) in x.chunks(BLOCK).enumerate() {
+        let at = position(i * BLOCK);
+        pass_through(&mut driver, &mut processor, block, Some(song(at, true)));
+    }
+    let end = Some(song(position(x.len()), false));
+    pass_through(&mut driver, &mut processor, &[0.0; BLOCK], end);
+    plugin.run_main_thread();
+    plugin.stop(processor);
+    let report = &reports_in(&folder, 1)[0];
+    let first = &report["clips"]["first"][0];
+    assert_eq!(first["length_samples"], 5, "{report:#}");
+    let at = first["position"]["seconds"].as_f64().unwrap();
+    let began = (boundary - 2) as f64 / RATE;
+    assert!(
+        (at - began).abs() < 0.5 / RATE,
+        "clip at {at} s, began at {began} s"
+    );
+}
+
+#[test]
 fn a_thousand_activations_then_an_export_at_a_new_rate() {
     let (mut plugin, folder) = instance("activations");
     let threads = || {

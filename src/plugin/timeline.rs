@@ -135,6 +135,61 @@ impl TimelinePosition {
     }
 }
 
+/// Blocks whose anchors are kept: an event reported up to 31 samples late (a true-peak over)
+/// or a clip run that spans blocks still finds the block it began in at block size 1.
+const RECENT_BLOCKS: usize = 64;
+
+/// The anchors of the most recent blocks, newest last, so an event that began some blocks
+/// before the one that reports it (a clip run across a transport jump or loop) is placed from
+/// the block it began in. Fixed size; never allocates.
+#[derive(Debug, Clone, Copy)]
+pub struct RecentAnchors {
+    anchors: [BlockAnchor; RECENT_BLOCKS],
+    count: usize,
+    next: usize,
+}
+
+impl Default for RecentAnchors {
+    fn default() -> Self {
+        Self {
+            anchors: [BlockAnchor::default(); RECENT_BLOCKS],
+            count: 0,
+            next: 0,
+        }
+    }
+}
+
+impl RecentAnchors {
+    /// Forgets every block (the stream count restarted). Never allocates.
+    pub fn clear(&mut self) {
+        self.count = 0;
+        self.next = 0;
+    }
+
+    /// Records the next block's anchor. Never allocates.
+    pub fn push(&mut self, anchor: BlockAnchor) {
+        self.anchors[self.next] = anchor;
+        self.next = (self.next + 1) % RECENT_BLOCKS;
+        self.count = (self.count + 1).min(RECENT_BLOCKS);
+    }
+
+    /// Where stream sample `stream_sample` sat on the timeline, from the newest block that
+    /// began at or before it (the oldest kept, for an event older than all of them). Never
+    /// allocates.
+    pub fn position_of(&self, stream_sample: u64) -> TimelinePosition {
+        let newest_first = (1..=self.count)
+            .map(|back| self.anchors[(self.next + RECENT_BLOCKS - back) % RECENT_BLOCKS]);
+        let mut chosen = BlockAnchor::default();
+        for anchor in newest_first {
+            chosen = anchor;
+            if anchor.stream_sample <= stream_sample {
+                break;
+            }
+        }
+        chosen.position_of(stream_sample)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
