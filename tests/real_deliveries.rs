@@ -2,8 +2,9 @@
 //! FluidSynth (sampled instruments and drum kits, reverb tails) into group stems and their exact
 //! sum, each set clean or with one defect of known cause and size, among them real limiters
 //! (x42-dpl, ffmpeg's `alimiter`) and real MP3 round trips (LAME). Prints the confusion table
-//! per check (`cargo test --release --test real_deliveries -- --ignored --nocapture`; the sets
-//! stay in `target/corpus/sets/` with their `truth.txt`) and holds the checker to its goals.
+//! per check (`cargo test --release --test real_deliveries -- --ignored --nocapture`; with
+//! `STEM_PREFLIGHT_KEEP_CORPUS=1` the sets stay in `target/corpus/sets/` with their `truth.txt`)
+//! and holds the checker to its goals.
 //! `STEM_PREFLIGHT_CORPUS_SONGS` sets how many songs (default 8, the size CI runs; EVALUATION.md
 //! has 12; the set holds 31).
 
@@ -20,6 +21,9 @@ use support::files::Store;
 /// Seconds of each song used (the notes started after it play out, then the tails).
 const EXCERPT_S: f64 = 30.0;
 const RATES: [u32; 3] = [44_100, 48_000, 96_000];
+/// Set to keep every set on disk after it is checked (about 5 GB per song at 96 kHz), to run
+/// `stem-preflight check` on them or to check them again without making them.
+const KEEP_SETS: &str = "STEM_PREFLIGHT_KEEP_CORPUS";
 /// Raised whenever the way a set is made changes, so cached sets are made again.
 const CORPUS_VERSION: &str = "corpus 3";
 
@@ -404,6 +408,10 @@ fn the_checker_is_right_on_real_deliveries() {
             )
             .expect("the set is checked");
             outcomes.push(judge(&name, defect, stem, &report));
+            // 300 sets take tens of gigabytes: kept only when asked for.
+            if std::env::var_os(KEEP_SETS).is_none() {
+                std::fs::remove_dir_all(&dir).ok();
+            }
         }
     }
     print_tables(&outcomes);
