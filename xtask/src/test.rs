@@ -60,6 +60,21 @@ const REQUIREMENTS: &[Requirement] = &[
         package: "x42-plugins",
     },
     Requirement {
+        what: "fluidsynth",
+        present: || on_path("fluidsynth"),
+        package: "fluidsynth",
+    },
+    Requirement {
+        what: "the FluidR3 GM sound font",
+        present: || Path::new("/usr/share/sounds/sf2/FluidR3_GM.sf2").is_file(),
+        package: "fluid-soundfont-gm",
+    },
+    Requirement {
+        what: "the OpenTTD music set",
+        present: || Path::new("/usr/share/games/openttd/baseset/openmsx").is_dir(),
+        package: "openttd-openmsx",
+    },
+    Requirement {
         what: "ardour7-lua",
         present: || on_path("ardour7-lua"),
         package: "ardour",
