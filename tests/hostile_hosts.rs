@@ -121,9 +121,19 @@ fn export(
     plugin: &mut Plugin,
     folder: &Path,
     position: impl Fn(usize) -> f64,
+    before_block: impl FnMut(&mut Processor, &mut Driver, usize),
+) -> Value {
+    export_audio(plugin, folder, &signal(), position, before_block)
+}
+
+/// [`export`] with audio of its own.
+fn export_audio(
+    plugin: &mut Plugin,
+    folder: &Path,
+    x: &[f32],
+    position: impl Fn(usize) -> f64,
     mut before_block: impl FnMut(&mut Processor, &mut Driver, usize),
 ) -> Value {
-    let x = signal();
     let mut processor = plugin.start(RATE, BLOCK as u32);
     let mut driver = Driver::new(2);
     for (i, block) in x.chunks(BLOCK).enumerate() {
@@ -134,6 +144,18 @@ fn export(
     let end = Some(song(position(x.len()), false));
     pass_through(&mut driver, &mut processor, &[0.0; BLOCK], end);
     plugin.run_main_thread();
+    plugin.stop(processor);
+    reports_in(folder, 1).remove(0)
+}
+
+/// Plays `x` with no transport at all, as fast as it goes (a render the plugin must recognise
+/// by its pace), then deactivates. Returns the one report it left.
+fn render_without_transport(plugin: &mut Plugin, folder: &Path, x: &[f32]) -> Value {
+    let mut processor = plugin.start(RATE, BLOCK as u32);
+    let mut driver = Driver::new(2);
+    for block in x.chunks(BLOCK) {
+        pass_through(&mut driver, &mut processor, block, None);
+    }
     plugin.stop(processor);
     reports_in(folder, 1).remove(0)
 }
@@ -159,15 +181,9 @@ fn a_reset_and_an_empty_call_before_every_block() {
 fn no_transport_at_all() {
     let (mut plugin, folder) = instance("no-transport");
     let x = signal();
-    let mut processor = plugin.start(RATE, BLOCK as u32);
-    let mut driver = Driver::new(2);
-    for block in x.chunks(BLOCK) {
-        pass_through(&mut driver, &mut processor, block, None);
-    }
     // Fast blocks say it is a render; deactivation ends it. It covers every block, including
     // those before the render was recognised.
-    plugin.stop(processor);
-    let report = &reports_in(&folder, 1)[0];
+    let report = &render_without_transport(&mut plugin, &folder, &x);
     assert_signal_numbers(report, x.len(), 2.0);
     assert_eq!(report["pass"]["offline"], true);
     assert_eq!(report["pass"]["start"]["from_host"], false);
@@ -183,13 +199,7 @@ fn a_render_recognised_late_lists_the_clips_of_its_first_blocks() {
     let mut x = signal();
     x[CLIP_AT..CLIP_AT + 3].copy_from_slice(&[0.0; 3]);
     x[100..103].fill(1.0);
-    let mut processor = plugin.start(RATE, BLOCK as u32);
-    let mut driver = Driver::new(2);
-    for block in x.chunks(BLOCK) {
-        pass_through(&mut driver, &mut processor, block, None);
-    }
-    plugin.stop(processor);
-    let report = &reports_in(&folder, 1)[0];
+    let report = &render_without_transport(&mut plugin, &folder, &x);
     assert_signal_numbers(report, x.len(), 100.0 / RATE);
 }
 
@@ -221,8 +231,6 @@ fn a_clip_across_a_transport_jump_is_placed_where_it_began() {
     x[CLIP_AT..CLIP_AT + 3].copy_from_slice(&[0.0; 3]);
     let boundary = CLIP_AT.next_multiple_of(BLOCK);
     x[boundary - 2..boundary + 3].fill(1.0);
-    let mut processor = plugin.start(RATE, BLOCK as u32);
-    let mut driver = Driver::new(2);
     let position = |at: usize| {
         let s = at as f64 / RATE;
         if at < boundary {
@@ -231,15 +239,7 @@ fn a_clip_across_a_transport_jump_is_placed_where_it_began() {
             s + 24.0
         }
     };
-    for (i, block) in x.chunks(BLOCK).enumerate() {
-        let at = position(i * BLOCK);
-        pass_through(&mut driver, &mut processor, block, Some(song(at, true)));
-    }
-    let end = Some(song(position(x.len()), false));
-    pass_through(&mut driver, &mut processor, &[0.0; BLOCK], end);
-    plugin.run_main_thread();
-    plugin.stop(processor);
-    let report = &reports_in(&folder, 1)[0];
+    let report = export_audio(&mut plugin, &folder, &x, position, |_, _, _| {});
     let first = &report["clips"]["first"][0];
     assert_eq!(first["length_samples"], 5, "{report:#}");
     let at = first["position"]["seconds"].as_f64().unwrap();

@@ -3,10 +3,9 @@
 //! exactly one defect whose ground truth is recorded next to the files (`truth.txt`).
 
 use super::corpus::Stem;
+use super::external::pipe_bytes;
 use super::files::{write_wav, Store};
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 /// Peak of planar audio, linear.
 pub fn peak(audio: &[Vec<f32>]) -> f32 {
@@ -56,53 +55,17 @@ fn deinterleave(bytes: &[u8], channels: usize) -> Vec<Vec<f32>> {
 
 /// Runs `program args…` with `audio` as interleaved 32-bit float on stdin; returns its stdout
 /// read back as `channels` planar channels.
-pub fn pipe(program: &str, args: &[String], audio: &[Vec<f32>], channels: usize) -> Vec<Vec<f32>> {
-    let mut child = Command::new(program)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!("cannot run {program} ({e}): cargo xtask test --all names the packages")
-        });
-    let bytes = interleave(audio);
-    let mut stdin = child.stdin.take().expect("piped stdin");
-    let writer = std::thread::spawn(move || stdin.write_all(&bytes));
-    let output = child.wait_with_output().expect("the tool runs");
-    writer.join().expect("writer thread").ok();
-    assert!(
-        output.status.success(),
-        "{program} {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    deinterleave(&output.stdout, channels)
+pub fn pipe(program: &str, args: &[&str], audio: &[Vec<f32>], channels: usize) -> Vec<Vec<f32>> {
+    deinterleave(&pipe_bytes(program, args, interleave(audio)), channels)
 }
 
 /// ffmpeg with one audio filter on stereo float audio; `out_rate` resamples on the way out.
 pub fn ffmpeg(audio: &[Vec<f32>], rate: u32, filter: &str, out_rate: u32) -> Vec<Vec<f32>> {
-    let args: Vec<String> = [
-        "-v",
-        "error",
-        "-f",
-        "f32le",
-        "-ar",
-        &rate.to_string(),
-        "-ac",
-        "2",
-        "-i",
-        "pipe:0",
-        "-af",
-        filter,
-        "-ar",
-        &out_rate.to_string(),
-        "-f",
-        "f32le",
-        "pipe:1",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let (rate, out_rate) = (rate.to_string(), out_rate.to_string());
+    let args = [
+        "-v", "error", "-f", "f32le", "-ar", &rate, "-ac", "2", "-i", "pipe:0", "-af", filter,
+        "-ar", &out_rate, "-f", "f32le", "pipe:1",
+    ];
     pipe("ffmpeg", &args, audio, 2)
 }
 
@@ -127,16 +90,8 @@ pub fn x42_dpl(
     let (input, output) = (work.join("dpl-in.wav"), work.join("dpl-out.wav"));
     write_wav(&input, rate, audio, Store::Float32);
     super::external::run_dpl(&input, &output, gain_db, ceiling_db, "stereo");
-    let args: Vec<String> = [
-        "-V1",
-        output.to_str().expect("UTF-8 path"),
-        "-t",
-        "f32",
-        "-",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let output_path = output.to_str().expect("UTF-8 path");
+    let args = ["-V1", output_path, "-t", "f32", "-"];
     let limited = pipe("sox", &args, &[vec![]], 2);
     std::fs::remove_file(&input).ok();
     std::fs::remove_file(&output).ok();
@@ -148,50 +103,35 @@ pub fn x42_dpl(
 /// 48 kHz, as an MP3 cannot hold them.
 pub fn mp3_round_trip(audio: &[Vec<f32>], rate: u32, bitrate: &str, work: &Path) -> Vec<Vec<f32>> {
     let mp3 = work.join("round-trip.mp3");
-    let encode_rate = rate.min(48_000);
-    let quality: Vec<String> = match bitrate.strip_prefix('V') {
-        Some(q) => vec!["-q:a".into(), q.into()],
-        None => vec!["-b:a".into(), bitrate.into()],
+    let (rate_text, encode_rate) = (rate.to_string(), rate.min(48_000).to_string());
+    let quality = match bitrate.strip_prefix('V') {
+        Some(q) => ["-q:a", q],
+        None => ["-b:a", bitrate],
     };
-    let mut args: Vec<String> = [
+    let mp3_path = mp3.to_str().expect("UTF-8 path");
+    let mut encode = vec![
         "-v",
         "error",
         "-y",
         "-f",
         "f32le",
         "-ar",
-        &rate.to_string(),
+        &rate_text,
         "-ac",
         "2",
         "-i",
         "pipe:0",
         "-ar",
-        &encode_rate.to_string(),
+        &encode_rate,
         "-c:a",
         "libmp3lame",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    args.extend(quality);
-    args.push(mp3.to_str().expect("UTF-8 path").into());
-    pipe("ffmpeg", &args, audio, 2);
-    let decode: Vec<String> = [
-        "-v",
-        "error",
-        "-i",
-        mp3.to_str().expect("UTF-8 path"),
-        "-ar",
-        &rate.to_string(),
-        "-f",
-        "f32le",
-        "-ac",
-        "2",
-        "pipe:1",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    ];
+    encode.extend(quality);
+    encode.push(mp3_path);
+    pipe("ffmpeg", &encode, audio, 2);
+    let decode = [
+        "-v", "error", "-i", mp3_path, "-ar", &rate_text, "-f", "f32le", "-ac", "2", "pipe:1",
+    ];
     let mut decoded = pipe("ffmpeg", &decode, &[vec![]], 2);
     std::fs::remove_file(&mp3).ok();
     for channel in &mut decoded {

@@ -4,10 +4,9 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-/// Runs `program args…` with `input` as mono 32-bit float little-endian on stdin and returns
-/// its stdout in the same format. Panics with the tool's own message when it fails or is
-/// missing (`.ci/run` installs ffmpeg and sox).
-pub fn pipe_f32(program: &str, args: &[&str], input: &[f32]) -> Vec<f32> {
+/// Runs `program args…` with `input` on stdin and returns its stdout. Panics with the tool's
+/// own message when it fails or is missing (`cargo xtask test --all` names the packages).
+pub fn pipe_bytes(program: &str, args: &[&str], input: Vec<u8>) -> Vec<u8> {
     let mut child = Command::new(program)
         .args(args)
         .stdin(Stdio::piped())
@@ -15,9 +14,8 @@ pub fn pipe_f32(program: &str, args: &[&str], input: &[f32]) -> Vec<f32> {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot run {program} ({e}): install it (see .ci/run)"));
-    let bytes: Vec<u8> = input.iter().flat_map(|x| x.to_le_bytes()).collect();
     let mut stdin = child.stdin.take().expect("piped stdin");
-    let writer = std::thread::spawn(move || stdin.write_all(&bytes));
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
     let output = child.wait_with_output().expect("the tool runs");
     writer
         .join()
@@ -28,8 +26,14 @@ pub fn pipe_f32(program: &str, args: &[&str], input: &[f32]) -> Vec<f32> {
         "{program} {args:?} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    output
-        .stdout
+    output.stdout
+}
+
+/// Runs `program args…` with `input` as mono 32-bit float little-endian on stdin and returns
+/// its stdout in the same format.
+pub fn pipe_f32(program: &str, args: &[&str], input: &[f32]) -> Vec<f32> {
+    let bytes: Vec<u8> = input.iter().flat_map(|x| x.to_le_bytes()).collect();
+    pipe_bytes(program, args, bytes)
         .chunks_exact(4)
         .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
         .collect()
