@@ -32,7 +32,7 @@ use std::path::PathBuf;
 pub use files::{collect_files, UsageError};
 pub use outcome::{
     CheckReport, ClipEventReport, ClipSummary, FileReport, LimiterReport, Measured, NullReport,
-    OffsetReport, Role, Summary, TailReport, SCHEMA_VERSION,
+    OffsetReport, FileRole, Summary, TailReport, SCHEMA_VERSION,
 };
 pub use set_checks::{NULL_FAIL_DB, NULL_PASS_DB};
 
@@ -74,7 +74,7 @@ fn measured(m: &FileMeasurements, thresholds: HeadroomThresholds) -> Measured {
                 kind: e.kind.name(),
                 channel: e.channel,
                 time_s: e.start_sample as f64 / rate,
-                timestamp: judge::timestamp(e.start_sample, m.format.sample_rate),
+                timestamp: judge::song_position(e.start_sample, m.format.sample_rate),
                 start_sample: e.start_sample,
                 length_samples: e.length_samples,
                 peak_db: gain_to_db(e.peak),
@@ -145,10 +145,10 @@ pub fn check(
                 } else {
                     format!("{format} is not a stem deliverable: export WAV or AIFF (24-bit or 32-bit float) from the session.")
                 };
-                reports.push(report(Role::Rejected, Finding::fail(Check::Format, why)));
+                reports.push(report(FileRole::Rejected, Finding::fail(Check::Format, why)));
             }
             FileKind::NotAudio if looks_like_audio_name(&path) => reports.push(report(
-                Role::Unreadable,
+                FileRole::Unreadable,
                 Finding::fail(
                     Check::Readable,
                     "Named like audio but not a WAV or AIFF file (damaged, or another format renamed): export it again.",
@@ -179,9 +179,9 @@ pub fn check(
                 reports.push(FileReport {
                     path: path.clone(),
                     role: if is_reference {
-                        Role::Reference
+                        FileRole::Reference
                     } else {
-                        Role::Stem
+                        FileRole::Stem
                     },
                     format: Some(m.format),
                     measured: Some(measured(&m, options.thresholds)),
@@ -193,7 +193,7 @@ pub fn check(
             }
             Err(e) => reports.push(FileReport {
                 path: path.clone(),
-                role: Role::Unreadable,
+                role: FileRole::Unreadable,
                 format: None,
                 measured: None,
                 offset: None,
@@ -207,10 +207,10 @@ pub fn check(
     for (i, m) in &measurements {
         let report = &mut reports[*i];
         // A limiter's ceiling is a round peak too; the limiter finding names it.
-        if report.role == Role::Reference && m.limiter.verdict != LimiterVerdict::None {
+        if report.role == FileRole::Reference && m.limiter.verdict != LimiterVerdict::None {
             continue;
         }
-        if report.role == Role::Reference {
+        if report.role == FileRole::Reference {
             if let Some(ceiling) = limiter_ceiling(m, null.as_ref()) {
                 let label = report.label();
                 for finding in report

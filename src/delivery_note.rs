@@ -115,6 +115,21 @@ impl DeliveryNote {
 }
 
 /// "120 BPM", "92.5 BPM": no trailing zeros, at most two decimals.
+/// One stem as a note lists it: "Bass: peak -6.0 dBFS, true peak -6.0 dBTP, Ready, 11.000 s".
+pub fn stem_line(
+    name: &str,
+    reference_mix: bool,
+    sample_peak_dbfs: f32,
+    true_peak_dbtp: f32,
+    status: &str,
+    duration_s: f64,
+) -> String {
+    let role = if reference_mix { " (reference mix)" } else { "" };
+    format!(
+        "{name}{role}: peak {sample_peak_dbfs:.1} dBFS, true peak {true_peak_dbtp:.1} dBTP, {status}, {duration_s:.3} s"
+    )
+}
+
 fn format_tempo(bpm: f64) -> String {
     let mut text = String::new();
     let _ = write!(text, "{:.2}", bpm);

@@ -16,9 +16,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::analysis::{gain_to_db, HeadroomStatus, LimiterVerdict};
+use crate::channel_name::channel_name;
 use crate::plugin::clip_notice::{ClipNotice, MAX_CHANNELS};
 use crate::plugin::overview::{self, Light};
-use crate::plugin::params::{Role, StemPreflightParams};
+use crate::plugin::params::{BusRole, StemPreflightParams};
 use crate::plugin::report;
 use crate::plugin::shared::{FailedReport, MeterShared};
 use ballistics::{PeakDisplay, FLOOR_DB};
@@ -211,12 +212,12 @@ impl StemApp {
             let mut chosen = role;
             egui::ComboBox::from_id_salt("role")
                 .selected_text(match role {
-                    Role::Stem => "Stem",
-                    Role::Master => "Reference mix",
+                    BusRole::Stem => "Stem",
+                    BusRole::Master => "Reference mix",
                 })
                 .show_ui(ui, |ui| {
-                    ui.selectable_value(&mut chosen, Role::Stem, "Stem (group bus)");
-                    ui.selectable_value(&mut chosen, Role::Master, "Reference mix (master)");
+                    ui.selectable_value(&mut chosen, BusRole::Stem, "Stem (group bus)");
+                    ui.selectable_value(&mut chosen, BusRole::Master, "Reference mix (master)");
                 });
             if chosen != role {
                 if let Some(gui) = &self.gui {
@@ -275,7 +276,7 @@ impl StemApp {
         let Some(evidence) = self.shared.limiter.read() else {
             return;
         };
-        let master = self.params.role.value() == Role::Master;
+        let master = self.params.role.value() == BusRole::Master;
         let found = evidence.verdict >= LimiterVerdict::Likely;
         if found && master {
             let colour = Color32::from_rgb(240, 140, 20);
@@ -306,11 +307,7 @@ impl StemApp {
         let thresholds = self.params.thresholds();
         let count = self.channel_count();
         for channel in 0..count {
-            let label = match (count, channel) {
-                (1, _) => "M",
-                (_, 0) => "L",
-                _ => "R",
-            };
+            let label = channel_name(channel, count)[..1].to_uppercase();
             let meter = &self.shared.channels[channel];
             let max_sample = gain_to_db(meter.max_sample_peak.load(Ordering::Relaxed));
             let max_true = gain_to_db(meter.max_true_peak.load(Ordering::Relaxed));
@@ -591,10 +588,10 @@ fn format_db(db: f32) -> String {
 fn describe_clip(notice: &ClipNotice, channels: usize) -> String {
     use crate::analysis::ClipKind;
     let event = notice.event;
-    let channel = match (channels, event.channel) {
-        (1, _) => "",
-        (_, 0) => ", left",
-        _ => ", right",
+    let channel = if channels > 1 {
+        format!(", {}", channel_name(usize::from(event.channel), channels))
+    } else {
+        String::new()
     };
     let what = match event.kind {
         ClipKind::Sample => format!("{} samples at full scale", event.length_samples),
@@ -725,7 +722,7 @@ mod tests {
         );
 
         let params = Arc::new(StemPreflightParams {
-            role: EnumParam::new("Role", Role::Master),
+            role: EnumParam::new("Role", BusRole::Master),
             ..StemPreflightParams::default()
         });
         let mut master = StemApp::new(params, shared, RepaintNotifier::new());
@@ -765,7 +762,7 @@ mod tests {
 
     #[test]
     fn the_overview_lists_every_instance_in_the_process() {
-        let named = |name: &str, role: Role| {
+        let named = |name: &str, role: BusRole| {
             let params = StemPreflightParams {
                 role: EnumParam::new("Role", role),
                 ..StemPreflightParams::default()
@@ -779,11 +776,11 @@ mod tests {
             .store(db_to_gain(-12.0), Ordering::Relaxed);
         let mix = Arc::new(MeterShared::default());
         let _bass = overview::register(
-            named("Bass", Role::Stem),
+            named("Bass", BusRole::Stem),
             bass.clone(),
             RepaintNotifier::new(),
         );
-        let _mix = overview::register(named("Mix", Role::Master), mix, RepaintNotifier::new());
+        let _mix = overview::register(named("Mix", BusRole::Master), mix, RepaintNotifier::new());
         let (mut app, _) = app();
         let texts = texts_of_frame(&mut app);
         assert!(texts.iter().any(|t| t == "All instances (2)"), "{texts:?}");

@@ -3,10 +3,12 @@
 //! - [`analysis`]: the pure DSP shared by the plugin and the file checker.
 //! - [`plugin`]: the CLAP/VST3 glue.
 //! - [`check`]: the file checker behind `stem-preflight check`.
+//! - [`clock`], [`channel_name`]: how times and channels are written for people.
 //! - [`delivery_note`]: the note that goes with the stems, from the checker or the plugin.
 //! - [`editor`]: the egui editor.
 
 pub mod analysis;
+pub mod channel_name;
 pub mod check;
 pub mod clock;
 pub mod delivery_note;

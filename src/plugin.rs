@@ -23,8 +23,8 @@ use crate::analysis::{ChannelAnalyzer, ClipCounts, ClipKind, LimiterDetector, Ta
 use crate::editor;
 use clip_notice::{ClipNotice, MAX_CHANNELS};
 use params::StemPreflightParams;
-use pass::{BlockFacts, PassChange, PassFacts, PassTracker};
-use report::{PassReport, REPORTED_CLIPS};
+use pass::{BlockFacts, PassChange, PassTiming, PassTracker};
+use report::{PassMeasurements, REPORTED_CLIPS};
 use report_writer::ReportWriter;
 use shared::MeterShared;
 use timeline::{BlockAnchor, RecentAnchors};
@@ -422,7 +422,7 @@ impl StemPreflight {
 
     /// Hands the pass to the report writer. Never blocks or allocates: the queue is bounded,
     /// and a full queue (a stalled disk) drops the report rather than the audio.
-    fn send_report(&self, pass: PassFacts) {
+    fn send_report(&self, pass: PassTiming) {
         let Some(writer) = &self.reports else {
             return;
         };
@@ -437,7 +437,7 @@ impl StemPreflight {
     }
 
     /// What this instance measured during `pass`. Never allocates.
-    fn pass_report(&self, pass: PassFacts) -> PassReport {
+    fn pass_report(&self, pass: PassTiming) -> PassMeasurements {
         let mut sample_peak = [0.0; MAX_CHANNELS];
         let mut true_peak = [0.0; MAX_CHANNELS];
         let mut clips = ClipCounts::default();
@@ -452,7 +452,7 @@ impl StemPreflight {
             clips.flat_top_events += counts.flat_top_events;
             non_finite_samples += analyzer.non_finite_samples();
         }
-        PassReport {
+        PassMeasurements {
             pass,
             channels: self.analyzers.len(),
             sample_peak,
@@ -503,9 +503,9 @@ mod tests {
     use crate::plugin::report_writer::write_pass_report;
     use crate::plugin::timeline::TimelinePosition;
 
-    fn export(offline: bool, from_project_start: bool, seconds: f64) -> PassReport {
+    fn export(offline: bool, from_project_start: bool, seconds: f64) -> PassMeasurements {
         let plugin = StemPreflight::default();
-        let mut report = plugin.pass_report(PassFacts {
+        let mut report = plugin.pass_report(PassTiming {
             start: TimelinePosition {
                 seconds: 0.0,
                 from_host: true,

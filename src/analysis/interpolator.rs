@@ -11,6 +11,8 @@
 //! Phase `8 - j` is phase `j` reversed, and phase 4 is symmetric, so every evaluation works on
 //! the sums and differences of the window's mirrored samples: half the multiplications.
 
+use super::sample_peak::STRETCH;
+
 /// Taps per phase. Interval `n` (between x\[n\] and x\[n+1\]) reads x\[n-15 ..= n+16\].
 pub const TAPS: usize = 32;
 /// Index of the tap that meets x\[n\] in phase 0.
@@ -37,10 +39,8 @@ pub const COARSE_UNDER_READ: f32 = 0.88;
 /// The same for the fine grid: at most 1/16 sample from a grid point, 1 - 0.0233.
 pub const FINE_UNDER_READ: f32 = 0.97;
 
-/// Intervals evaluated together on the coarse and fine grids.
-pub const BLOCK: usize = 16;
-/// Samples a block reads: its intervals' windows overlap.
-pub const BLOCK_REACH: usize = BLOCK + TAPS - 1;
+/// Samples a stretch of intervals reads: their windows overlap.
+pub const STRETCH_REACH: usize = STRETCH + TAPS - 1;
 
 /// The interpolation table, folded for evaluation.
 #[derive(Debug, Clone)]
@@ -208,11 +208,11 @@ fn table() -> [[f64; TAPS]; FINE_PHASES] {
 }
 
 impl Interpolator {
-    /// The coarse grid's interpolated points (phases 2, 4, 6) for `BLOCK` consecutive
+    /// The coarse grid's interpolated points (phases 2, 4, 6) for `STRETCH` consecutive
     /// intervals whose windows start at `x[0]`: `out[p][i]` is phase `(p + 1)·COARSE_STEP` of
     /// interval `i`. Never allocates.
     #[inline]
-    pub fn coarse_block(&self, x: &[f32; BLOCK_REACH]) -> [[f32; BLOCK]; COARSE_FACTOR - 1] {
+    pub fn coarse_block(&self, x: &[f32; STRETCH_REACH]) -> [[f32; STRETCH]; COARSE_FACTOR - 1] {
         let [quarter, half] = &self.coarse;
         let ([even, middle], [odd]) = folded_sums([&quarter.even, &half.even], [&quarter.odd], x);
         [add(&even, &odd), middle, subtract(&even, &odd)]
@@ -221,7 +221,7 @@ impl Interpolator {
     /// The fine grid's other points (phases 1, 3, 5, 7) of the same intervals: `out[p][i]` is
     /// phase `2p + 1` of interval `i`. Never allocates.
     #[inline]
-    pub fn fine_block(&self, x: &[f32; BLOCK_REACH]) -> [[f32; BLOCK]; COARSE_FACTOR] {
+    pub fn fine_block(&self, x: &[f32; STRETCH_REACH]) -> [[f32; STRETCH]; COARSE_FACTOR] {
         let [eighth, three] = &self.fine;
         let ([even_1, even_3], [odd_1, odd_3]) =
             folded_sums([&eighth.even, &three.even], [&eighth.odd, &three.odd], x);
@@ -235,14 +235,14 @@ impl Interpolator {
 }
 
 /// Even parts applied to the mirrored sums x\[i+k\] + x\[i+31-k\] and odd parts to the
-/// differences, for `BLOCK` intervals at once, each sum in tap order so the result never
+/// differences, for `STRETCH` intervals at once, each sum in tap order so the result never
 /// depends on how the stream was split into blocks (or on the CPU).
 #[inline]
 fn folded_sums<const E: usize, const O: usize>(
     even_taps: [&[f32; HALF]; E],
     odd_taps: [&[f32; HALF]; O],
-    x: &[f32; BLOCK_REACH],
-) -> ([[f32; BLOCK]; E], [[f32; BLOCK]; O]) {
+    x: &[f32; STRETCH_REACH],
+) -> ([[f32; STRETCH]; E], [[f32; STRETCH]; O]) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::arch::is_x86_feature_detected!("avx2") {
@@ -250,10 +250,10 @@ fn folded_sums<const E: usize, const O: usize>(
             return unsafe { by_eight::folded_sums(even_taps, odd_taps, x) };
         }
     }
-    let mut even = [[0.0f32; BLOCK]; E];
-    let mut odd = [[0.0f32; BLOCK]; O];
+    let mut even = [[0.0f32; STRETCH]; E];
+    let mut odd = [[0.0f32; STRETCH]; O];
     for k in 0..HALF {
-        for i in 0..BLOCK {
+        for i in 0..STRETCH {
             let (near, far) = (x[i + k], x[i + TAPS - 1 - k]);
             for (acc, taps) in even.iter_mut().zip(even_taps) {
                 acc[i] += taps[k] * (near + far);
@@ -270,24 +270,24 @@ fn folded_sums<const E: usize, const O: usize>(
 /// the mirrored loads shuffled lanes instead.
 #[cfg(target_arch = "x86_64")]
 mod by_eight {
-    use super::{BLOCK, BLOCK_REACH, HALF, TAPS};
+    use super::{STRETCH, STRETCH_REACH, HALF, TAPS};
     use std::arch::x86_64::*;
 
-    const _: () = assert!(BLOCK == 16, "two vectors of eight per sum");
+    const _: () = assert!(STRETCH == 16, "two vectors of eight per sum");
 
     #[target_feature(enable = "avx2")]
     pub fn folded_sums<const E: usize, const O: usize>(
         even_taps: [&[f32; HALF]; E],
         odd_taps: [&[f32; HALF]; O],
-        x: &[f32; BLOCK_REACH],
-    ) -> ([[f32; BLOCK]; E], [[f32; BLOCK]; O]) {
+        x: &[f32; STRETCH_REACH],
+    ) -> ([[f32; STRETCH]; E], [[f32; STRETCH]; O]) {
         let mut even = [[_mm256_setzero_ps(); 2]; E];
         let mut odd = [[_mm256_setzero_ps(); 2]; O];
         for k in 0..HALF {
             let load = |at: usize| -> [__m256; 2] {
-                let lanes: &[f32; BLOCK] = x[at..at + BLOCK]
+                let lanes: &[f32; STRETCH] = x[at..at + STRETCH]
                     .try_into()
-                    .expect("BLOCK_REACH covers every tap of every interval");
+                    .expect("STRETCH_REACH covers every tap of every interval");
                 // SAFETY: `lanes` holds sixteen f32.
                 unsafe {
                     [
@@ -323,8 +323,8 @@ mod by_eight {
 
     #[inline]
     #[target_feature(enable = "avx2")]
-    fn store(acc: [__m256; 2]) -> [f32; BLOCK] {
-        let mut out = [0.0f32; BLOCK];
+    fn store(acc: [__m256; 2]) -> [f32; STRETCH] {
+        let mut out = [0.0f32; STRETCH];
         // SAFETY: `out` holds sixteen f32.
         unsafe {
             _mm256_storeu_ps(out.as_mut_ptr(), acc[0]);
@@ -335,12 +335,12 @@ mod by_eight {
 }
 
 #[inline]
-fn add(a: &[f32; BLOCK], b: &[f32; BLOCK]) -> [f32; BLOCK] {
+fn add(a: &[f32; STRETCH], b: &[f32; STRETCH]) -> [f32; STRETCH] {
     std::array::from_fn(|i| a[i] + b[i])
 }
 
 #[inline]
-fn subtract(a: &[f32; BLOCK], b: &[f32; BLOCK]) -> [f32; BLOCK] {
+fn subtract(a: &[f32; STRETCH], b: &[f32; STRETCH]) -> [f32; STRETCH] {
     std::array::from_fn(|i| a[i] - b[i])
 }
 
@@ -488,10 +488,10 @@ mod tests {
     fn blocks_match_plain_sums_of_the_table() {
         let interp = Interpolator::new();
         let phases = table();
-        let x: [f32; BLOCK_REACH] = std::array::from_fn(|i| ((i * 37 % 23) as f32 - 11.0) / 11.0);
+        let x: [f32; STRETCH_REACH] = std::array::from_fn(|i| ((i * 37 % 23) as f32 - 11.0) / 11.0);
         let coarse = interp.coarse_block(&x);
         let fine = interp.fine_block(&x);
-        for i in 0..BLOCK {
+        for i in 0..STRETCH {
             let direct =
                 |j: usize| -> f64 { (0..TAPS).map(|k| phases[j][k] * f64::from(x[i + k])).sum() };
             for (p, row) in coarse.iter().enumerate() {

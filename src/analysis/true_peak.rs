@@ -9,21 +9,18 @@
 //! grid filled in, and only intervals that come that close on it are read to the top.
 
 use super::interpolator::{
-    Interpolator, BLOCK, BLOCK_REACH, CENTER, COARSE_FACTOR, COARSE_STEP, COARSE_UNDER_READ,
+    Interpolator, STRETCH_REACH, CENTER, COARSE_FACTOR, COARSE_STEP, COARSE_UNDER_READ,
     FINE_PHASES, FINE_UNDER_READ, LOOKAHEAD, TAPS,
 };
 use super::level::gain_to_db;
 use super::sample_peak::{greater, largest, max_abs, stretch_maxima, STRETCH};
 use super::simd::widest;
 
-/// Intervals examined together for the skip test and the coarse grid.
-const SUB: usize = BLOCK;
-const _: () = assert!(SUB == STRETCH, "skip bounds reuse the stretch maxima");
 /// Intervals evaluated per refill of the work buffer.
 const CHUNK: usize = 512;
 /// Samples kept before the next interval: a whole stretch (the taps reach [`CENTER`] of them),
 /// so the buffer starts on the stream's grid of stretches.
-const KEEP_BEFORE: usize = SUB;
+const KEEP_BEFORE: usize = STRETCH;
 const _: () = assert!(KEEP_BEFORE >= CENTER);
 /// Samples kept from one refill to the next.
 const HISTORY: usize = KEEP_BEFORE + LOOKAHEAD;
@@ -31,18 +28,18 @@ const HISTORY: usize = KEEP_BEFORE + LOOKAHEAD;
 const FILL_LIMIT: usize = CHUNK + HISTORY;
 /// Stretches a round reads maxima of: the one before, those of up to [`CHUNK`] intervals, the
 /// one after.
-const MAX_SCANNED: usize = CHUNK / SUB + 2;
-const _: () = assert!(CHUNK / SUB <= u32::BITS as usize, "one bit per stretch");
+const MAX_SCANNED: usize = CHUNK / STRETCH + 2;
+const _: () = assert!(CHUNK / STRETCH <= u32::BITS as usize, "one bit per stretch");
 const _: () = assert!(
-    CHUNK.is_multiple_of(SUB) && HISTORY.is_multiple_of(SUB),
+    CHUNK.is_multiple_of(STRETCH) && HISTORY.is_multiple_of(STRETCH),
     "rounds stay on stretches"
 );
 /// The work buffer: filled to [`FILL_LIMIT`], with slack after it for the coarse blocks.
-const BUFFER: usize = FILL_LIMIT + 2 * BLOCK;
+const BUFFER: usize = FILL_LIMIT + 2 * STRETCH;
 /// Stretch maxima remembered, by absolute stretch number modulo this: more than the buffer
 /// holds.
 const RING: usize = 64;
-const _: () = assert!(RING.is_power_of_two() && RING * SUB > BUFFER);
+const _: () = assert!(RING.is_power_of_two() && RING * STRETCH > BUFFER);
 /// Stretches whose samples stay below this (-200 dBFS) are never interpolated: nothing there
 /// can matter, and the filter never works on denormal tails of reverbs and fades.
 const SILENCE_FLOOR: f32 = 1e-10;
@@ -231,7 +228,7 @@ impl TruePeakMeter {
     fn evaluate_ready(&mut self, end: i64, on_over: &mut impl FnMut(u64, f32)) {
         let complete = self.base + self.fill as i64 - LOOKAHEAD as i64;
         let ready_end = if end == i64::MAX {
-            complete.div_euclid(SUB as i64) * SUB as i64
+            complete.div_euclid(STRETCH as i64) * STRETCH as i64
         } else {
             complete.min(end)
         };
@@ -244,20 +241,20 @@ impl TruePeakMeter {
         self.buf.copy_within(keep_from..self.fill, 0);
         self.fill -= keep_from;
         self.base += keep_from as i64;
-        debug_assert!(self.fill < HISTORY + SUB);
+        debug_assert!(self.fill < HISTORY + STRETCH);
     }
 
-    /// Evaluates intervals `next..ready_end`, a stretch of [`SUB`] intervals at a time.
+    /// Evaluates intervals `next..ready_end`, a stretch of [`STRETCH`] intervals at a time.
     fn evaluate_range(&mut self, ready_end: i64, on_over: &mut impl FnMut(u64, f32)) {
         let first = (self.next - self.base) as usize;
         debug_assert_eq!(first, KEEP_BEFORE);
-        debug_assert_eq!(self.next % SUB as i64, 0);
+        debug_assert_eq!(self.next % STRETCH as i64, 0);
         let count = (ready_end - self.next) as usize;
-        let stretches = count.div_ceil(SUB);
+        let stretches = count.div_ceil(STRETCH);
         // Largest |x| of the stretch before, of each stretch of these intervals and of the one
         // after them: `maxima[s + 1]` is stretch `s`'s. At the end of a stream the last one
         // may reach past the samples; no window of these intervals does.
-        let before = self.next / SUB as i64 - 1;
+        let before = self.next / STRETCH as i64 - 1;
         let slot = ring_slot(before);
         let mut maxima = [0.0; MAX_SCANNED];
         let (to_end, wrapped) = maxima.split_at_mut((RING - slot).min(MAX_SCANNED));
@@ -265,8 +262,8 @@ impl TruePeakMeter {
         wrapped.copy_from_slice(&self.stretch_max[..wrapped.len()]);
         // Every sample of these intervals is a point of the signal: the maximum is at least
         // their largest, so any interval that cannot beat them is skipped at once.
-        let full = count / SUB;
-        let partial = &self.buf[first + full * SUB..first + count];
+        let full = count / STRETCH;
+        let partial = &self.buf[first + full * STRETCH..first + count];
         let ready_max = maxima[1..=full]
             .iter()
             .fold(largest_of(partial), |m, &v| greater(m, v));
@@ -301,9 +298,9 @@ impl TruePeakMeter {
             if samples_max + self.interp.between_samples().at_most(bend, level) < threshold {
                 continue;
             }
-            let done = s * SUB;
+            let done = s * STRETCH;
             let interval = self.next + done as i64;
-            let sub = (count - done).min(SUB);
+            let sub = (count - done).min(STRETCH);
             self.evaluate_sub(first + done, sub, interval, bend, level, on_over);
         }
         self.next = ready_end;
@@ -328,21 +325,21 @@ impl TruePeakMeter {
         level: f32,
         on_over: &mut impl FnMut(u64, f32),
     ) {
-        let reach: &[f32; BLOCK_REACH] = self.buf[local - CENTER..local - CENTER + BLOCK_REACH]
+        let reach: &[f32; STRETCH_REACH] = self.buf[local - CENTER..local - CENTER + STRETCH_REACH]
             .try_into()
             .expect("the buffer has a block of slack past its fill limit");
         let coarse = self.interp.coarse_block(reach);
 
         // Each grid's largest |y| per interval, all intervals at once (vectorised); usually
         // none comes near the threshold on the coarse grid and the stretch is done.
-        let samples: &[f32; SUB + 1] = self.buf[local..local + SUB + 1]
+        let samples: &[f32; STRETCH + 1] = self.buf[local..local + STRETCH + 1]
             .try_into()
             .expect("the buffer has slack past its fill limit");
-        let mut grid_max = [0.0f32; SUB];
+        let mut grid_max = [0.0f32; STRETCH];
         for (i, g) in grid_max.iter_mut().enumerate() {
             *g = greater(samples[i].abs(), samples[i + 1].abs());
         }
-        let mut widen = |rows: &[[f32; SUB]]| {
+        let mut widen = |rows: &[[f32; STRETCH]]| {
             for row in rows {
                 for (g, y) in grid_max.iter_mut().zip(row) {
                     *g = greater(*g, y.abs());
@@ -404,8 +401,8 @@ fn candidate_floor(threshold: f32, under_read: f32, slack: f32) -> f32 {
 #[inline]
 fn fine_points(
     sample: f32,
-    coarse: &[[f32; SUB]; COARSE_FACTOR - 1],
-    fine: &[[f32; SUB]; COARSE_FACTOR],
+    coarse: &[[f32; STRETCH]; COARSE_FACTOR - 1],
+    fine: &[[f32; STRETCH]; COARSE_FACTOR],
     i: usize,
     next: f32,
 ) -> [f32; FINE_PHASES + 1] {
@@ -449,10 +446,10 @@ fn stretch_bends(buf: &[f32], stretches: usize) -> [f32; MAX_SCANNED] {
         #[inline(always)]
         || {
             for (s, bend) in bends.iter_mut().enumerate().take(stretches + 2) {
-                let x: &[f32; SUB + 2] = buf[s * SUB..s * SUB + SUB + 2]
+                let x: &[f32; STRETCH + 2] = buf[s * STRETCH..s * STRETCH + STRETCH + 2]
                     .try_into()
                     .expect("the buffer has slack past its fill limit");
-                let mut d = [0.0f32; SUB];
+                let mut d = [0.0f32; STRETCH];
                 for (k, d) in d.iter_mut().enumerate() {
                     *d = (x[k] - 2.0 * x[k + 1] + x[k + 2]).abs();
                 }
@@ -576,7 +573,7 @@ mod tests {
     /// computed the meter's way.
     fn points_of(interp: &Interpolator, x: &[f32], n: i64) -> [f32; FINE_PHASES + 1] {
         let at = |i: i64| x.get(i as usize).copied().filter(|_| i >= 0).unwrap_or(0.0);
-        let reach: [f32; BLOCK_REACH] = std::array::from_fn(|k| at(n - CENTER as i64 + k as i64));
+        let reach: [f32; STRETCH_REACH] = std::array::from_fn(|k| at(n - CENTER as i64 + k as i64));
         let (coarse, fine) = (interp.coarse_block(&reach), interp.fine_block(&reach));
         fine_points(at(n), &coarse, &fine, 0, at(n + 1))
     }

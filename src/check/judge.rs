@@ -4,6 +4,7 @@ use super::decode::{Container, Encoding};
 use super::finding::{Check, Finding};
 use super::measure::FileMeasurements;
 use crate::analysis::clip::FLAT_TOP_MIN_SAMPLES;
+use crate::channel_name::channel_name;
 use crate::analysis::{
     gain_to_db, ClipEvent, ClipKind, HeadroomStatus, HeadroomThresholds, LimiterVerdict,
 };
@@ -23,17 +24,8 @@ const SILENT_DBFS: f32 = -190.0;
 const LISTED_CLIPS: usize = 5;
 
 /// "1:02.345" for a frame position.
-pub fn timestamp(frame: u64, sample_rate: u32) -> String {
+pub fn song_position(frame: u64, sample_rate: u32) -> String {
     crate::clock::clock(frame as f64 / f64::from(sample_rate.max(1)))
-}
-
-fn channel_name(channel: u16, channels: u16) -> String {
-    match (channels, channel) {
-        (2, 0) => "left".into(),
-        (2, 1) => "right".into(),
-        (1, _) => "mono".into(),
-        _ => format!("channel {}", channel + 1),
-    }
 }
 
 /// The verdicts for one readable file. `label` names it in messages ("Drums", "the mix");
@@ -149,7 +141,7 @@ pub fn judge(
         if dc_db >= DC_OFFSET_DBFS {
             out.push(Finding::warn(
                 Check::DcOffset,
-                format!("DC offset of {:.2} % ({dc_db:.0} dBFS) on the {} channel: a plugin or converter adds it. Insert a DC filter or a gentle high-pass below 20 Hz and export again.", dc * 100.0, channel_name(channel as u16, format.channels)),
+                format!("DC offset of {:.2} % ({dc_db:.0} dBFS) on the {} channel: a plugin or converter adds it. Insert a DC filter or a gentle high-pass below 20 Hz and export again.", dc * 100.0, channel_name(channel, usize::from(format.channels))),
             ));
         }
     }
@@ -225,8 +217,8 @@ fn headroom_and_clipping(
     let at = |e: &ClipEvent| {
         format!(
             "{} ({})",
-            timestamp(e.start_sample, format.sample_rate),
-            channel_name(e.channel, format.channels)
+            song_position(e.start_sample, format.sample_rate),
+            channel_name(usize::from(e.channel), usize::from(format.channels))
         )
     };
     if baked_in {
@@ -241,8 +233,8 @@ fn headroom_and_clipping(
                 };
                 format!(
                     "{} {what} ({}, {} samples)",
-                    timestamp(e.start_sample, format.sample_rate),
-                    channel_name(e.channel, format.channels),
+                    song_position(e.start_sample, format.sample_rate),
+                    channel_name(usize::from(e.channel), usize::from(format.channels)),
                     e.length_samples
                 )
             })

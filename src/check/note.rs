@@ -2,8 +2,8 @@
 //! needs to know before opening the files.
 
 use super::finding::Severity;
-use super::outcome::{CheckReport, Role};
-use crate::delivery_note::DeliveryNote;
+use super::outcome::{CheckReport, FileRole};
+use crate::delivery_note::{stem_line, DeliveryNote};
 pub use crate::delivery_note::NoteInfo;
 
 /// Writes the note from a finished check. Sample rate, bit depth and the stems come from the
@@ -32,18 +32,13 @@ pub fn delivery_note(report: &CheckReport, info: &NoteInfo) -> String {
         .iter()
         .filter_map(|file| {
             let m = file.measured.as_ref()?;
-            let role = if file.role == Role::Reference {
-                " (reference mix)"
-            } else {
-                ""
-            };
-            Some(format!(
-                "{}{role}: peak {:.1} dBFS, true peak {:.1} dBTP, {}, {:.3} s",
-                file.file_name(),
+            Some(stem_line(
+                &file.file_name(),
+                file.role == FileRole::Reference,
                 m.sample_peak_dbfs,
                 m.true_peak_dbtp,
                 m.status,
-                m.duration_s
+                m.duration_s,
             ))
         })
         .collect();

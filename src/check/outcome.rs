@@ -12,7 +12,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// What a file is in the delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Role {
+pub enum FileRole {
     /// A stem.
     Stem,
     /// The reference mix.
@@ -129,7 +129,7 @@ pub struct FileReport {
     /// The path as given or found.
     pub path: PathBuf,
     /// Stem, reference, rejected or unreadable.
-    pub role: Role,
+    pub role: FileRole,
     /// Container, encoding, rate, channels, frames (readable files).
     pub format: Option<AudioFormat>,
     /// The numbers (readable files).
@@ -227,6 +227,6 @@ impl CheckReport {
 
     /// The reference mix, if one was found.
     pub fn reference(&self) -> Option<&FileReport> {
-        self.files.iter().find(|f| f.role == Role::Reference)
+        self.files.iter().find(|f| f.role == FileRole::Reference)
     }
 }

@@ -1,7 +1,7 @@
 //! The check's result for a person at a terminal.
 
 use super::finding::Severity;
-use super::outcome::{CheckReport, FileReport, Role};
+use super::outcome::{CheckReport, FileReport, FileRole};
 use std::fmt::Write;
 
 /// Colours for the severity labels, or none (not a terminal, or NO_COLOR set).
@@ -29,10 +29,10 @@ fn paint(colour: Colour, severity: Severity, text: &str) -> String {
 
 fn describe(file: &FileReport) -> String {
     let role = match file.role {
-        Role::Reference => "reference mix",
-        Role::Stem => "stem",
-        Role::Rejected => "not deliverable",
-        Role::Unreadable => "unreadable",
+        FileRole::Reference => "reference mix",
+        FileRole::Stem => "stem",
+        FileRole::Rejected => "not deliverable",
+        FileRole::Unreadable => "unreadable",
     };
     match (&file.format, &file.measured) {
         (Some(format), Some(m)) => format!(

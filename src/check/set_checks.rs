@@ -6,7 +6,7 @@ use super::finding::{Check, Finding, Severity};
 use super::measure::FileMeasurements;
 use super::names;
 use super::normalized;
-use super::outcome::{FileReport, NullReport, OffsetReport, Role};
+use super::outcome::{FileReport, NullReport, OffsetReport, FileRole};
 use super::parallel::parallel_map;
 use super::set_work;
 use super::sum::{self, null_test, stem_offset, SumInput, MAX_NULL_TEST_STEMS};
@@ -84,7 +84,7 @@ pub fn set_checks(
 
     let reference = measurements
         .iter()
-        .find(|(i, _)| reports[*i].role == Role::Reference);
+        .find(|(i, _)| reports[*i].role == FileRole::Reference);
     let Some((reference_index, reference_m)) = reference else {
         set_findings.push(Finding::warn(
             Check::Reference,
@@ -96,7 +96,7 @@ pub fn set_checks(
     let rate = reference_m.format.sample_rate;
     let stems: Vec<&(usize, FileMeasurements)> = measurements
         .iter()
-        .filter(|(i, m)| reports[*i].role == Role::Stem && m.format.sample_rate == rate)
+        .filter(|(i, m)| reports[*i].role == FileRole::Stem && m.format.sample_rate == rate)
         .collect();
 
     // Lengths, to the sample.
@@ -204,7 +204,7 @@ pub fn set_checks(
     // A stem at another rate is missing from the sum: the rate finding already says why.
     let all_at_one_rate = measurements
         .iter()
-        .all(|(i, m)| reports[*i].role != Role::Stem || m.format.sample_rate == rate);
+        .all(|(i, m)| reports[*i].role != FileRole::Stem || m.format.sample_rate == rate);
     if all_at_one_rate {
         set_findings.push(null_finding(
             &raw,

@@ -31,7 +31,7 @@ pub struct NoteEntry {
     pub name: String,
     /// On the master bus (the reference mix).
     pub master: bool,
-    /// "Bass: peak -6.0 dBFS, true peak -6.0 dBTP, Ready, 11.0 s".
+    /// See [`crate::delivery_note::stem_line`].
     pub stem_line: String,
     /// What still needs attention, each prefixed by the stem's name.
     pub attention: Vec<String>,

@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use super::delivery::NoteEntry;
-use super::report::PassReport;
+use crate::delivery_note::stem_line;
+use super::report::PassMeasurements;
 use crate::analysis::{HeadroomStatus, HeadroomThresholds};
 use serde::{Deserialize, Serialize};
 
@@ -20,9 +21,9 @@ pub struct PassLine {
 
 /// A finished pass as the overview and the delivery note need it.
 #[derive(Debug, Clone)]
-pub struct PassSummary {
+pub struct FinishedPass {
     /// What the instance measured.
-    pub report: PassReport,
+    pub report: PassMeasurements,
     /// The stem's name when the pass ended.
     pub name: String,
     /// On the master bus.
@@ -41,7 +42,7 @@ pub struct PassSummary {
     pub ended_unix_ms: u64,
 }
 
-impl PassSummary {
+impl FinishedPass {
     fn status(&self) -> HeadroomStatus {
         HeadroomStatus::assess(
             self.report.sample_peak_dbfs(),
@@ -71,14 +72,13 @@ impl PassSummary {
         NoteEntry {
             name: self.name.clone(),
             master: self.master,
-            stem_line: format!(
-                "{}{}: peak {:.1} dBFS, true peak {:.1} dBTP, {}, {:.1} s",
-                self.name,
-                if self.master { " (reference mix)" } else { "" },
+            stem_line: stem_line(
+                &self.name,
+                self.master,
                 report.sample_peak_dbfs(),
                 report.true_peak_dbtp(),
                 self.status().label(),
-                report.pass.duration_s()
+                report.pass.duration_s(),
             ),
             attention: report
                 .findings(&self.name, self.master, self.thresholds)

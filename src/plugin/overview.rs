@@ -15,8 +15,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::delivery::{self, NoteDecision, NoteEntry, RemoteInstance};
-use super::finished_pass::{PassLine, PassSummary};
-use super::params::{Role, StemPreflightParams};
+use super::finished_pass::{PassLine, FinishedPass};
+use super::params::{BusRole, StemPreflightParams};
 use super::process_time::{self, clock_ms, unix_ms};
 use super::report;
 use super::shared::MeterShared;
@@ -133,7 +133,7 @@ impl Member {
         let last_pass = shared.last_pass().clone();
         InstanceRow {
             name: self.params.display_name(shared.track_name().as_deref()),
-            master: self.params.role.value() == Role::Master,
+            master: self.params.role.value() == BusRole::Master,
             sample_peak_dbfs,
             true_peak_dbtp,
             light,
@@ -144,13 +144,13 @@ impl Member {
                 .map_or(LimiterVerdict::None, |e| e.verdict)
                 .name()
                 .to_owned(),
-            last_pass: last_pass.as_ref().map(PassSummary::line),
+            last_pass: last_pass.as_ref().map(FinishedPass::line),
             busy: shared.reports_in_flight() > 0
                 || shared.in_pass(clock_ms(), PASS_QUIET_AFTER.as_millis() as u64),
             last_export: last_pass
                 .as_ref()
                 .filter(|p| p.export)
-                .map(PassSummary::note_entry),
+                .map(FinishedPass::note_entry),
             elsewhere: false,
         }
     }
@@ -451,7 +451,7 @@ pub fn read_statuses(folder: &Path, own_pid: u32, now_unix_ms: u64) -> Vec<Insta
 /// Called by an instance's report writer once it has handled a pass: records the pass for the
 /// overview and, if this was the last instance of the export to finish, holds the delivery note.
 /// Not for the audio thread.
-pub fn pass_finished(shared: &MeterShared, summary: PassSummary) {
+pub fn pass_finished(shared: &MeterShared, summary: FinishedPass) {
     let mut registry = registry();
     *shared.last_pass() = Some(summary);
     shared.report_handled();
@@ -483,7 +483,7 @@ fn gather_export(registry: &mut Registry) {
         .iter()
         .filter_map(|slot| slot.as_ref().filter(|p| p.export && !p.noted))
         .max_by_key(|p| p.ended_unix_ms)
-        .map(PassSummary::note_entry);
+        .map(FinishedPass::note_entry);
     let Some(latest) = latest else {
         return;
     };

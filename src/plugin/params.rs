@@ -7,7 +7,7 @@ use crate::analysis::HeadroomThresholds;
 
 /// What this instance sits on, which changes how hard some warnings are.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
+pub enum BusRole {
     /// A group bus exported as a stem (Drums, Bass, Vocals…).
     #[id = "stem"]
     Stem,
@@ -42,7 +42,7 @@ pub struct StemPreflightParams {
 
     /// Stem or reference mix.
     #[id = "role"]
-    pub role: EnumParam<Role>,
+    pub role: EnumParam<BusRole>,
 }
 
 impl Default for StemPreflightParams {
@@ -72,7 +72,7 @@ impl Default for StemPreflightParams {
             )
             .with_step_size(0.1)
             .with_unit(" dBFS"),
-            role: EnumParam::new("Role", Role::Stem),
+            role: EnumParam::new("Role", BusRole::Stem),
         }
     }
 }

@@ -30,7 +30,7 @@ pub struct BlockFacts {
 
 /// A pass in progress or just ended.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct PassFacts {
+pub struct PassTiming {
     /// Where it started.
     pub start: TimelinePosition,
     /// It started at the project start (position 0, within one block).
@@ -51,7 +51,7 @@ pub struct PassFacts {
     pub last_block_at: Instant,
 }
 
-impl PassFacts {
+impl PassTiming {
     /// Length of the pass, seconds.
     pub fn duration_s(&self) -> f64 {
         self.frames as f64 / self.sample_rate
@@ -74,7 +74,7 @@ pub enum PassChange {
     /// while rendering); this block may have started the next one.
     Ended {
         /// The pass that ended.
-        pass: PassFacts,
+        pass: PassTiming,
         /// This block started a new pass.
         restarted: bool,
     },
@@ -83,7 +83,7 @@ pub enum PassChange {
 /// Follows passes block by block. Allocation-free.
 #[derive(Debug, Clone, Default)]
 pub struct PassTracker {
-    open: Option<PassFacts>,
+    open: Option<PassTiming>,
     /// The host reported offline processing at activation.
     host_offline: bool,
     previous_arrival: Option<Instant>,
@@ -106,12 +106,12 @@ impl PassTracker {
     }
 
     /// The pass in progress.
-    pub fn current(&self) -> Option<&PassFacts> {
+    pub fn current(&self) -> Option<&PassTiming> {
         self.open.as_ref()
     }
 
     /// Ends the pass in progress (deactivation).
-    pub fn finish(&mut self) -> Option<PassFacts> {
+    pub fn finish(&mut self) -> Option<PassTiming> {
         self.open.take()
     }
 
@@ -164,7 +164,7 @@ impl PassTracker {
         let since_activation = reach_back > 0;
         if started {
             self.frames_before_first_pass = None;
-            self.open = Some(PassFacts {
+            self.open = Some(PassTiming {
                 start: facts
                     .anchor
                     .position_of(facts.anchor.stream_sample.saturating_sub(reach_back)),

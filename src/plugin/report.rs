@@ -2,7 +2,7 @@
 //! next to the other instances' reports, off the audio thread and atomically.
 
 use super::clip_notice::{ClipNotice, MAX_CHANNELS};
-use super::pass::PassFacts;
+use super::pass::PassTiming;
 use super::timeline::TimelinePosition;
 use crate::analysis::{
     gain_to_db, ClipCounts, HeadroomStatus, HeadroomThresholds, LimiterEvidence, LimiterVerdict,
@@ -25,9 +25,9 @@ const SILENT_DBFS: f32 = -90.0;
 /// Everything the audio thread hands over at the end of a pass. Plain data, no heap: it
 /// travels to the instance's report writer over a bounded queue without allocating.
 #[derive(Debug, Clone, Copy)]
-pub struct PassReport {
+pub struct PassMeasurements {
     /// When, where and how the pass ran.
-    pub pass: PassFacts,
+    pub pass: PassTiming,
     /// Channels measured.
     pub channels: usize,
     /// Sample peak per channel, linear.
@@ -46,7 +46,7 @@ pub struct PassReport {
     pub non_finite_samples: u64,
 }
 
-impl PassReport {
+impl PassMeasurements {
     /// Offline, or from the project start and at least `min_s` long: worth a report.
     pub fn looks_like_export(&self, min_s: f32) -> bool {
         self.pass.offline
@@ -268,7 +268,7 @@ pub fn default_folder() -> PathBuf {
 
 /// "2026-11-22 10.31.07" (UTC) from seconds since 1970: the civil-from-days algorithm, so no
 /// date crate is needed.
-pub fn timestamp(unix_seconds: u64) -> String {
+pub fn file_date_time(unix_seconds: u64) -> String {
     let days = (unix_seconds / 86_400) as i64;
     let secs = unix_seconds % 86_400;
     let z = days + 719_468;
@@ -387,12 +387,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn timestamps_are_civil_dates() {
-        assert_eq!(timestamp(0), "1970-01-01 00.00.00");
+    fn file_date_times_are_civil_dates() {
+        assert_eq!(file_date_time(0), "1970-01-01 00.00.00");
         // 2026-11-22 10:31:07 UTC.
-        assert_eq!(timestamp(1_795_343_467), "2026-11-22 10.31.07");
+        assert_eq!(file_date_time(1_795_343_467), "2026-11-22 10.31.07");
         // A leap day.
-        assert_eq!(timestamp(951_782_400), "2000-02-29 00.00.00");
+        assert_eq!(file_date_time(951_782_400), "2000-02-29 00.00.00");
     }
 
     #[test]

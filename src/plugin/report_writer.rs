@@ -6,8 +6,8 @@
 
 use std::sync::Arc;
 
-use super::params::{Role, StemPreflightParams};
-use super::report::{self, PassReport};
+use super::params::{BusRole, StemPreflightParams};
+use super::report::{self, PassMeasurements};
 use super::shared::{FailedReport, MeterShared};
 use super::{finished_pass, overview, process_time};
 
@@ -16,14 +16,14 @@ const REPORT_QUEUE: usize = 16;
 
 /// The report writer thread and the queue that feeds it.
 pub struct ReportWriter {
-    queue: Option<crossbeam_channel::Sender<PassReport>>,
+    queue: Option<crossbeam_channel::Sender<PassMeasurements>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl ReportWriter {
     /// Starts the thread (main thread; allocates). `None` when the system refuses a thread.
     pub fn start(params: Arc<StemPreflightParams>, shared: Arc<MeterShared>) -> Option<Self> {
-        let (sender, receiver) = crossbeam_channel::bounded::<PassReport>(REPORT_QUEUE);
+        let (sender, receiver) = crossbeam_channel::bounded::<PassMeasurements>(REPORT_QUEUE);
         let thread = std::thread::Builder::new()
             .name("stem-preflight-reports".into())
             .spawn(move || {
@@ -40,7 +40,7 @@ impl ReportWriter {
 
     /// Queues a report; false when the queue is full (a stalled disk). Never blocks or
     /// allocates.
-    pub fn send(&self, report: PassReport) -> bool {
+    pub fn send(&self, report: PassMeasurements) -> bool {
         self.queue
             .as_ref()
             .is_some_and(|queue| queue.try_send(report).is_ok())
@@ -60,13 +60,13 @@ impl Drop for ReportWriter {
 /// The report writer thread: writes the report of a pass that looks like an export (kept in
 /// memory with the reason when the write fails), then hands the pass to the overview, which
 /// writes the delivery note when this was the last instance of the export to finish.
-pub fn write_pass_report(params: &StemPreflightParams, shared: &MeterShared, report: &PassReport) {
+pub fn write_pass_report(params: &StemPreflightParams, shared: &MeterShared, report: &PassMeasurements) {
     let min_s = params
         .report_min_s
         .read()
         .map_or(report::MIN_EXPORT_S, |m| *m);
     let name = params.display_name(shared.track_name().as_deref());
-    let is_master = params.role.value() == Role::Master;
+    let is_master = params.role.value() == BusRole::Master;
     let thresholds = params.thresholds();
     let folder = params.report_folder();
     let export = report.looks_like_export(min_s);
@@ -74,7 +74,7 @@ pub fn write_pass_report(params: &StemPreflightParams, shared: &MeterShared, rep
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        let written_at = report::timestamp(now);
+        let written_at = report::file_date_time(now);
         let json = report.to_json(&name, is_master, thresholds, &written_at);
         let json = serde_json::to_string_pretty(&json).unwrap_or_default();
         let text = report.to_text(&name, is_master, thresholds, &written_at);
@@ -99,7 +99,7 @@ pub fn write_pass_report(params: &StemPreflightParams, shared: &MeterShared, rep
     }
     overview::pass_finished(
         shared,
-        finished_pass::PassSummary {
+        finished_pass::FinishedPass {
             report: *report,
             name,
             master: is_master,

@@ -10,7 +10,7 @@ use crossbeam_channel::{Receiver, Sender, TrySendError};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use super::clip_notice::{ClipNotice, MAX_CHANNELS};
-use super::finished_pass::PassSummary;
+use super::finished_pass::FinishedPass;
 use crate::analysis::{LimiterEvidence, LimiterVerdict};
 
 /// Clip events queued for the editor before further ones are dropped.
@@ -59,7 +59,7 @@ pub struct MeterShared {
     /// Pass reports handed to the writer and not yet handled.
     reports_in_flight: AtomicU32,
     /// The last pass the writer handled. Only non-audio threads lock it.
-    last_pass: std::sync::Mutex<Option<PassSummary>>,
+    last_pass: std::sync::Mutex<Option<FinishedPass>>,
     /// The host's name for the track (VST3 channel context, CLAP track info), when it gives
     /// one. Only non-audio threads lock it.
     track_name: std::sync::Mutex<Option<String>>,
@@ -144,7 +144,7 @@ impl MeterShared {
     }
 
     /// The last pass the writer handled. Not for the audio thread.
-    pub fn last_pass(&self) -> std::sync::MutexGuard<'_, Option<PassSummary>> {
+    pub fn last_pass(&self) -> std::sync::MutexGuard<'_, Option<FinishedPass>> {
         self.last_pass.lock().unwrap_or_else(|e| e.into_inner())
     }
 
