@@ -8,6 +8,7 @@ pub mod files;
 pub mod finding;
 pub mod judge;
 pub mod measure;
+mod mix_match;
 pub mod names;
 mod normalized;
 pub mod note;
@@ -30,11 +31,11 @@ use sniff::FileKind;
 use std::path::PathBuf;
 
 pub use files::{collect_files, UsageError};
+pub use mix_match::{NULL_FAIL_DB, NULL_PASS_DB};
 pub use outcome::{
-    CheckReport, ClipEventReport, ClipSummary, FileReport, LimiterReport, Measured, NullReport,
-    OffsetReport, FileRole, Summary, TailReport, SCHEMA_VERSION,
+    CheckReport, ClipEventReport, ClipSummary, FileReport, FileRole, LimiterReport, Measured,
+    NullReport, OffsetReport, Summary, TailReport, SCHEMA_VERSION,
 };
-pub use set_checks::{NULL_FAIL_DB, NULL_PASS_DB};
 
 /// What no gain of the stems explains, above which the mix went through something non-linear,
 /// dB against the mix: a gain (a normalize step) leaves only rounding, near -140 dB at 24 bits.

@@ -124,7 +124,11 @@ pub fn stem_line(
     status: &str,
     duration_s: f64,
 ) -> String {
-    let role = if reference_mix { " (reference mix)" } else { "" };
+    let role = if reference_mix {
+        " (reference mix)"
+    } else {
+        ""
+    };
     format!(
         "{name}{role}: peak {sample_peak_dbfs:.1} dBFS, true peak {true_peak_dbtp:.1} dBTP, {status}, {duration_s:.3} s"
     )

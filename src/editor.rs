@@ -1,9 +1,13 @@
 //! The egui editor: reads the shared meter state and parameters, never touches DSP.
 
 mod ballistics;
+mod levels;
 mod meter_bar;
+mod reports;
+mod verdict;
+mod widgets;
 
-use egui::{Color32, RichText};
+use egui::RichText;
 use nice_plug::context::gui::GuiContext;
 use nice_plug::editor::dpi::LogicalSize;
 use nice_plug::prelude::*;
@@ -15,14 +19,11 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::analysis::{gain_to_db, HeadroomStatus, LimiterVerdict};
-use crate::channel_name::channel_name;
+use crate::analysis::gain_to_db;
 use crate::plugin::clip_notice::{ClipNotice, MAX_CHANNELS};
-use crate::plugin::overview::{self, Light};
 use crate::plugin::params::{BusRole, StemPreflightParams};
-use crate::plugin::report;
-use crate::plugin::shared::{FailedReport, MeterShared};
-use ballistics::{PeakDisplay, FLOOR_DB};
+use crate::plugin::shared::MeterShared;
+use ballistics::PeakDisplay;
 
 /// The editor type the plugin exports.
 pub type StemEditor = EguiEditor<StemApp>;
@@ -173,26 +174,6 @@ impl StemApp {
         }
     }
 
-    fn max_peak_db(&self) -> (f32, f32) {
-        let channels = &self.shared.channels[..self.channel_count()];
-        let sample = channels
-            .iter()
-            .map(|c| c.max_sample_peak.load(Ordering::Relaxed))
-            .fold(0.0f32, f32::max);
-        let true_peak = channels
-            .iter()
-            .map(|c| c.max_true_peak.load(Ordering::Relaxed))
-            .fold(0.0f32, f32::max);
-        (gain_to_db(sample), gain_to_db(true_peak))
-    }
-
-    fn clip_total(&self) -> u64 {
-        self.shared.channels[..self.channel_count()]
-            .iter()
-            .map(|c| c.clip_events.load(Ordering::Relaxed))
-            .sum()
-    }
-
     fn header(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
             ui.label(RichText::new("Stem Preflight").strong());
@@ -230,294 +211,6 @@ impl StemApp {
         });
     }
 
-    fn status(&mut self, ui: &mut egui::Ui) {
-        let thresholds = self.params.thresholds();
-        let (sample_db, true_peak_db) = self.max_peak_db();
-        let peak_db = sample_db.max(true_peak_db);
-        let name = self
-            .params
-            .display_name(self.shared.track_name().as_deref());
-        let (colour, label, advice) = if peak_db <= crate::analysis::level::SILENCE_DB {
-            (
-                light_colour(Light::NoSignal),
-                "No signal yet",
-                "Play the song or start the export: the peaks are measured as audio passes."
-                    .to_owned(),
-            )
-        } else {
-            let status =
-                HeadroomStatus::assess(sample_db, true_peak_db, self.clip_total() > 0, thresholds);
-            (
-                light_colour(Light::of(status)),
-                status.label(),
-                status.advice(&name, sample_db, true_peak_db, thresholds),
-            )
-        };
-        status_box(ui, colour, label, 20.0, |ui| {
-            ui.label(advice);
-            let non_finite: u64 = self.shared.channels[..self.channel_count()]
-                .iter()
-                .map(|c| c.non_finite_samples.load(Ordering::Relaxed))
-                .sum();
-            if non_finite > 0 {
-                ui.label(
-                        RichText::new(format!(
-                            "{non_finite} invalid (NaN or infinite) samples reached this bus: a plugin before this one is misbehaving. Find it and replace or reset it before exporting."
-                        ))
-                        .color(Color32::from_rgb(230, 40, 40)),
-                    );
-            }
-        });
-    }
-
-    /// The limiter warning: prominent on the master, a note on a stem bus, with the numbers
-    /// behind it on demand.
-    fn limiter(&mut self, ui: &mut egui::Ui) {
-        let Some(evidence) = self.shared.limiter.read() else {
-            return;
-        };
-        let master = self.params.role.value() == BusRole::Master;
-        let found = evidence.verdict >= LimiterVerdict::Likely;
-        if found && master {
-            let colour = Color32::from_rgb(240, 140, 20);
-            status_box(ui, colour, "Limiter on the master", 16.0, |ui| {
-                ui.label(evidence.explanation());
-            });
-        } else if found {
-            ui.label(format!(
-                "Note: {} (A limiter on a group bus may be intended; the master must have none.)",
-                evidence.explanation()
-            ));
-        } else {
-            ui.label(RichText::new(evidence.explanation()).weak());
-        }
-        egui::CollapsingHeader::new("Limiter evidence").show(ui, |ui| {
-            ui.label(format!(
-                "Loud material: {:.0} s. Ceiling {:.2} dBFS. Loud passages within 0.3 dB of it: {:.0} %. Within 0.1 dB of the highest peak: {:.0} %. Loudness range: {:.0} dB.",
-                evidence.loud_seconds,
-                evidence.ceiling_dbfs,
-                evidence.pinned_share * 100.0,
-                evidence.top_share * 100.0,
-                evidence.loudness_range_db
-            ));
-        });
-    }
-
-    fn meters(&mut self, ui: &mut egui::Ui) {
-        let thresholds = self.params.thresholds();
-        let count = self.channel_count();
-        for channel in 0..count {
-            let label = channel_name(channel, count)[..1].to_uppercase();
-            let meter = &self.shared.channels[channel];
-            let max_sample = gain_to_db(meter.max_sample_peak.load(Ordering::Relaxed));
-            let max_true = gain_to_db(meter.max_true_peak.load(Ordering::Relaxed));
-            ui.horizontal(|ui| {
-                ui.label(RichText::new(label).monospace());
-                meter_bar::draw(
-                    ui,
-                    ui.available_width() - 4.0,
-                    &self.sample[channel],
-                    &self.true_peak[channel],
-                    thresholds.target_dbfs,
-                    thresholds.warning_dbfs,
-                );
-            });
-            ui.label(
-                RichText::new(format!(
-                    "   now {} dBFS  {} dBTP     max {} dBFS  {} dBTP",
-                    format_db(self.sample[channel].level_db),
-                    format_db(self.true_peak[channel].level_db),
-                    format_db(max_sample),
-                    format_db(max_true),
-                ))
-                .monospace(),
-            );
-        }
-        if ui
-            .button("Reset")
-            .on_hover_text("Clear the maximum peaks and the clip count")
-            .clicked()
-        {
-            self.shared.reset_requested.store(true, Ordering::Release);
-            self.last_clip = None;
-            self.sample = [PeakDisplay::default(); MAX_CHANNELS];
-            self.true_peak = [PeakDisplay::default(); MAX_CHANNELS];
-        }
-    }
-
-    fn clips(&mut self, ui: &mut egui::Ui) {
-        let total = self.clip_total();
-        let dropped = self.shared.dropped_clip_notices.load(Ordering::Relaxed);
-        let text = match (&self.last_clip, total) {
-            (_, 0) => "Clips: none".to_owned(),
-            (Some(notice), _) => format!(
-                "Clips: {total}. Last: {}",
-                describe_clip(notice, self.channel_count())
-            ),
-            (None, _) => format!("Clips: {total}"),
-        };
-        let colour = if total > 0 {
-            Color32::from_rgb(230, 40, 40)
-        } else {
-            ui.visuals().text_color()
-        };
-        ui.label(RichText::new(text).color(colour));
-        if dropped > 0 {
-            ui.label(format!(
-                "{dropped} clip positions were not listed (too many at once); the count above is exact."
-            ));
-        }
-    }
-
-    /// The last pass report: where it went, or why it could not be saved with a way to retry
-    /// or copy it; and the folder reports go to.
-    fn reports(&mut self, ui: &mut egui::Ui) {
-        let mut log = self
-            .shared
-            .reports
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        let (mut retry, mut copy) = (false, false);
-        if let Some(failed) = &log.failed {
-            status_box(
-                ui,
-                Color32::from_rgb(220, 60, 50),
-                "Report not saved",
-                16.0,
-                |ui| {
-                    ui.label(format!(
-                    "{}. The report is kept here until it is saved: fix the folder and retry, or copy it.",
-                    failed.error
-                ));
-                    ui.horizontal(|ui| {
-                        retry = ui.button("Retry").clicked();
-                        copy = ui.button("Copy report").clicked();
-                    });
-                },
-            );
-        } else if let Some(path) = &log.written {
-            ui.label(format!("Last report: {}", path.display()));
-        }
-        if copy {
-            if let Some(failed) = &log.failed {
-                ui.ctx().copy_text(failed.text.clone());
-            }
-        }
-        if retry {
-            if let Some(failed) = log.failed.take() {
-                match report::write_report(&failed.folder, &failed.base, &failed.json, &failed.text)
-                {
-                    Ok(path) => log.written = Some(path),
-                    Err(error) => log.failed = Some(FailedReport { error, ..failed }),
-                }
-            }
-        }
-        drop(log);
-        ui.horizontal(|ui| {
-            ui.label("Reports go to");
-            let mut folder = self
-                .params
-                .report_folder
-                .read()
-                .map(|f| f.clone())
-                .unwrap_or_default();
-            let hint = report::default_folder().display().to_string();
-            let edit = egui::TextEdit::singleline(&mut folder).hint_text(hint);
-            if ui.add(edit).changed() {
-                if let Ok(mut stored) = self.params.report_folder.write() {
-                    *stored = folder;
-                }
-            }
-        });
-        ui.horizontal(|ui| {
-            ui.label("Real-time passes from the start count as exports after");
-            if let Ok(mut min_s) = self.params.report_min_s.write() {
-                ui.add(
-                    egui::DragValue::new(&mut *min_s)
-                        .range(1.0..=600.0)
-                        .suffix(" s"),
-                );
-            }
-        });
-    }
-
-    /// Every instance in this host (and in other processes of this user): one glance before
-    /// pressing export. Then where the last delivery note went.
-    fn overview(&mut self, ui: &mut egui::Ui) {
-        let rows = overview::rows();
-        egui::CollapsingHeader::new(format!("All instances ({})", rows.len()))
-            .default_open(true)
-            .show(ui, |ui| {
-                egui::Grid::new("overview").striped(true).show(ui, |ui| {
-                    for heading in [
-                        "",
-                        "Name",
-                        "Peak",
-                        "True peak",
-                        "Clips",
-                        "Limiter",
-                        "Last pass",
-                    ] {
-                        ui.label(RichText::new(heading).strong());
-                    }
-                    ui.end_row();
-                    for row in &rows {
-                        let (spot, _) =
-                            ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
-                        ui.painter()
-                            .circle_filled(spot.center(), 5.0, light_colour(row.light));
-                        let mut name = row.name.clone();
-                        if row.master {
-                            name += " (mix)";
-                        }
-                        ui.label(name).on_hover_text(if row.elsewhere {
-                            "In another plugin process of this host"
-                        } else {
-                            "In this host process"
-                        });
-                        ui.label(format!("{} dBFS", format_db(row.sample_peak_dbfs)));
-                        ui.label(format!("{} dBTP", format_db(row.true_peak_dbtp)));
-                        ui.label(row.clips.to_string());
-                        ui.label(&row.limiter);
-                        ui.label(row.last_pass.as_ref().map_or_else(
-                            || "none yet".to_owned(),
-                            |pass| format!("from {}, tail {}", pass.start, pass.tail),
-                        ));
-                        ui.end_row();
-                    }
-                });
-            });
-        let Some(note) = overview::last_note() else {
-            return;
-        };
-        match &note.written {
-            Ok(path) => {
-                ui.label(format!("Delivery note: {}", path.display()));
-            }
-            Err(error) => {
-                status_box(
-                    ui,
-                    light_colour(Light::Clipped),
-                    "Delivery note not saved",
-                    16.0,
-                    |ui| {
-                        ui.label(format!(
-                            "{error}. The note is kept here: fix the report folder and retry, or copy it."
-                        ));
-                        ui.horizontal(|ui| {
-                            if ui.button("Retry").clicked() {
-                                overview::retry_note();
-                            }
-                            if ui.button("Copy note").clicked() {
-                                ui.ctx().copy_text(note.text.clone());
-                            }
-                        });
-                    },
-                );
-            }
-        }
-    }
-
     fn settings(&mut self, ui: &mut egui::Ui) {
         let Some(gui) = &self.gui else {
             return;
@@ -540,75 +233,12 @@ impl StemApp {
     }
 }
 
-/// The colour of a status light.
-fn light_colour(light: Light) -> Color32 {
-    match light {
-        Light::NoSignal => Color32::from_gray(120),
-        Light::Ready => Color32::from_rgb(60, 190, 90),
-        Light::Acceptable => Color32::from_rgb(220, 200, 40),
-        Light::TooHot => Color32::from_rgb(240, 140, 20),
-        Light::Clipped => Color32::from_rgb(230, 40, 40),
-    }
-}
-
-/// A framed, tinted box with a coloured heading: the editor's way of saying "look here".
-fn status_box(
-    ui: &mut egui::Ui,
-    colour: Color32,
-    heading: &str,
-    heading_size: f32,
-    body: impl FnOnce(&mut egui::Ui),
-) {
-    egui::Frame::new()
-        .fill(colour.gamma_multiply(0.25))
-        .stroke(egui::Stroke::new(2.0, colour))
-        .corner_radius(4.0)
-        .inner_margin(8.0)
-        .show(ui, |ui| {
-            ui.set_width(ui.available_width());
-            ui.label(
-                RichText::new(heading)
-                    .size(heading_size)
-                    .strong()
-                    .color(colour),
-            );
-            body(ui);
-        });
-}
-
-fn format_db(db: f32) -> String {
-    if db <= FLOOR_DB {
-        "  -inf".to_owned()
-    } else {
-        format!("{db:+6.1}")
-    }
-}
-
-/// "1:23.456 (bar 12, beat 3.00), right channel, 4 samples at full scale".
-fn describe_clip(notice: &ClipNotice, channels: usize) -> String {
-    use crate::analysis::ClipKind;
-    let event = notice.event;
-    let channel = if channels > 1 {
-        format!(", {}", channel_name(usize::from(event.channel), channels))
-    } else {
-        String::new()
-    };
-    let what = match event.kind {
-        ClipKind::Sample => format!("{} samples at full scale", event.length_samples),
-        ClipKind::TruePeak => format!("true peak {:+.1} dBTP", gain_to_db(event.peak)),
-        ClipKind::FlatTop => format!(
-            "flat top of {} samples at {:.1} dBFS (clipped before this plugin)",
-            event.length_samples,
-            gain_to_db(event.peak)
-        ),
-    };
-    format!("{}{channel}, {what}", notice.position.describe())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::{db_to_gain, ClipEvent, ClipKind};
+    use crate::analysis::{db_to_gain, ClipEvent, ClipKind, LimiterVerdict};
+    use crate::plugin::overview;
+    use crate::plugin::shared::FailedReport;
     use crate::plugin::timeline::{BarBeat, TimelinePosition};
 
     /// Draws one frame headlessly and returns every piece of text it laid out.

@@ -3,13 +3,16 @@
 pub mod clip_notice;
 pub mod delivery;
 pub mod finished_pass;
+pub mod instance_row;
 pub mod overview;
 pub mod params;
 pub mod pass;
+mod pass_bookkeeping;
 pub mod process_time;
 pub mod report;
 pub mod report_writer;
 pub mod shared;
+pub mod status_file;
 pub mod test_signal;
 pub mod timeline;
 
@@ -17,14 +20,13 @@ use nice_plug::prelude::*;
 use nice_plug_egui::RepaintNotifier;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Instant;
 
-use crate::analysis::{ChannelAnalyzer, ClipCounts, ClipKind, LimiterDetector, TailMeter};
+use crate::analysis::{ChannelAnalyzer, ClipKind, LimiterDetector, TailMeter};
 use crate::editor;
 use clip_notice::{ClipNotice, MAX_CHANNELS};
 use params::StemPreflightParams;
-use pass::{BlockFacts, PassChange, PassTiming, PassTracker};
-use report::{PassMeasurements, REPORTED_CLIPS};
+use pass::PassTracker;
+use report::REPORTED_CLIPS;
 use report_writer::ReportWriter;
 use shared::MeterShared;
 use timeline::{BlockAnchor, RecentAnchors};
@@ -310,168 +312,6 @@ impl Plugin for StemPreflight {
     }
 }
 
-impl StemPreflight {
-    /// Clears the measurements: at the start of a pass and on the editor's Reset. Never
-    /// allocates.
-    fn clear_measurements(&mut self) {
-        for analyzer in &mut self.analyzers {
-            analyzer.reset();
-        }
-        if let Some(limiter) = &mut self.limiter {
-            limiter.reset();
-        }
-        if let Some(tail) = &mut self.tail {
-            tail.reset();
-        }
-        self.pass_clips = [None; REPORTED_CLIPS];
-        self.anchors.clear();
-        self.limiter_samples = 0;
-        self.stream_samples = 0;
-        self.window_samples = 0;
-        self.shared.clear();
-        self.repaint.request_repaint();
-    }
-
-    /// Ends the measurement of a pass: the true peak of its last samples and the clip runs
-    /// still open are evaluated and counted (in the meters and the pass's clip list, placed
-    /// from the blocks they began in), so a pass that ends on a clip reports it. Never
-    /// allocates.
-    fn finish_pass_measurements(&mut self) {
-        let shared = &*self.shared;
-        let anchors = &self.anchors;
-        let pass_clips = &mut self.pass_clips;
-        for (channel, analyzer) in self.analyzers.iter_mut().enumerate() {
-            let meter = &shared.channels[channel];
-            analyzer.finish(|event| {
-                meter.clip_events.fetch_add(1, Ordering::Relaxed);
-                if event.kind == ClipKind::FlatTop {
-                    meter.flat_top_events.fetch_add(1, Ordering::Relaxed);
-                }
-                let notice = ClipNotice {
-                    event,
-                    position: anchors.position_of(event.start_sample),
-                };
-                if let Some(slot) = pass_clips.iter_mut().find(|slot| slot.is_none()) {
-                    *slot = Some(notice);
-                }
-                shared.post_clip(notice);
-            });
-            meter
-                .max_true_peak
-                .fetch_max(analyzer.max_true_peak(), Ordering::Relaxed);
-        }
-    }
-
-    /// The analyzers start a new stream after a pass's report took their numbers; what the
-    /// meters show stays until the next pass or Reset. Never allocates.
-    fn restart_streams(&mut self) {
-        for analyzer in &mut self.analyzers {
-            analyzer.reset();
-        }
-        self.pass_clips = [None; REPORTED_CLIPS];
-        self.anchors.clear();
-        self.stream_samples = 0;
-        self.window_samples = 0;
-    }
-
-    /// Follows export passes: at the end of one, hands its report to the writer thread;
-    /// at the start of one, clears the measurements so they cover exactly the pass. Never
-    /// allocates.
-    fn follow_pass(&mut self, frames: u32, anchor: BlockAnchor, transport: &Transport) {
-        // A host that sends no transport leaves every position empty.
-        let has_transport = transport.playing
-            || transport.pos_seconds().is_some()
-            || transport.pos_beats().is_some();
-        let facts = BlockFacts {
-            playing: has_transport.then_some(transport.playing),
-            anchor,
-            frames,
-            arrived: Instant::now(),
-        };
-        match self.pass.block(&facts) {
-            PassChange::None => {}
-            PassChange::Started { since_activation } => {
-                if !since_activation {
-                    self.clear_measurements();
-                }
-            }
-            PassChange::Ended { pass, restarted } => {
-                self.finish_pass_measurements();
-                self.send_report(pass);
-                if restarted {
-                    self.clear_measurements();
-                } else {
-                    self.restart_streams();
-                }
-            }
-        }
-        // A pass that restarted in this block is open again.
-        if self.pass.current().is_some() {
-            self.shared.mark_pass_block(process_time::clock_ms());
-        } else {
-            self.shared.mark_pass_closed();
-        }
-    }
-
-    /// Starts this instance's report writer (once; activation runs on the main thread).
-    fn start_report_writer(&mut self) {
-        if self.reports.is_none() {
-            self.reports = ReportWriter::start(self.params.clone(), self.shared.clone());
-        }
-    }
-
-    /// Hands the pass to the report writer. Never blocks or allocates: the queue is bounded,
-    /// and a full queue (a stalled disk) drops the report rather than the audio.
-    fn send_report(&self, pass: PassTiming) {
-        let Some(writer) = &self.reports else {
-            return;
-        };
-        // Counted in flight before the pass shows as closed, so the delivery note waits for
-        // this report; closed before the writer can see it, so the writer that handles the
-        // last report of an export does not find its own pass still open.
-        self.shared.report_sent();
-        self.shared.mark_pass_closed();
-        if !writer.send(self.pass_report(pass)) {
-            self.shared.report_handled();
-        }
-    }
-
-    /// What this instance measured during `pass`. Never allocates.
-    fn pass_report(&self, pass: PassTiming) -> PassMeasurements {
-        let mut sample_peak = [0.0; MAX_CHANNELS];
-        let mut true_peak = [0.0; MAX_CHANNELS];
-        let mut clips = ClipCounts::default();
-        let mut non_finite_samples = 0;
-        for (channel, analyzer) in self.analyzers.iter().enumerate() {
-            sample_peak[channel] = analyzer.max_sample_peak();
-            true_peak[channel] = analyzer.max_true_peak();
-            let counts = analyzer.summary().clips;
-            clips.sample_events += counts.sample_events;
-            clips.sample_clipped += counts.sample_clipped;
-            clips.true_peak_events += counts.true_peak_events;
-            clips.flat_top_events += counts.flat_top_events;
-            non_finite_samples += analyzer.non_finite_samples();
-        }
-        PassMeasurements {
-            pass,
-            channels: self.analyzers.len(),
-            sample_peak,
-            true_peak,
-            clips,
-            first_clips: self.pass_clips,
-            limiter: self.limiter.as_ref().map_or_else(
-                || LimiterDetector::new(1.0).evidence(),
-                LimiterDetector::evidence,
-            ),
-            tail: self
-                .tail
-                .as_ref()
-                .map_or_else(|| TailMeter::new(1.0).state(), TailMeter::state),
-            non_finite_samples,
-        }
-    }
-}
-
 impl ClapPlugin for StemPreflight {
     const CLAP_ID: &'static str = "audio.stem-preflight.meter";
     const CLAP_DESCRIPTION: Option<&'static str> =
@@ -500,8 +340,11 @@ impl Vst3Plugin for StemPreflight {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plugin::pass::PassTiming;
+    use crate::plugin::report::PassMeasurements;
     use crate::plugin::report_writer::write_pass_report;
     use crate::plugin::timeline::TimelinePosition;
+    use std::time::Instant;
 
     fn export(offline: bool, from_project_start: bool, seconds: f64) -> PassMeasurements {
         let plugin = StemPreflight::default();

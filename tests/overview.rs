@@ -14,9 +14,10 @@ use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use stem_preflight::plugin::delivery::SETTLE;
-use stem_preflight::plugin::overview::{
-    read_statuses, InstanceRow, Light, DELIVERY_NOTE_FILE, HEARTBEAT, PASS_QUIET_AFTER, STALE_AFTER,
-};
+use stem_preflight::plugin::instance_row::{InstanceRow, Light};
+use stem_preflight::plugin::overview::{DELIVERY_NOTE_FILE, HEARTBEAT};
+use stem_preflight::plugin::shared::PASS_QUIET_AFTER;
+use stem_preflight::plugin::status_file::{read_statuses, STALE_AFTER};
 use support::clap_host::{release_bundle, Driver, Plugin, Song, TestHost};
 
 const RATE: f64 = 48_000.0;

@@ -270,7 +270,7 @@ fn folded_sums<const E: usize, const O: usize>(
 /// the mirrored loads shuffled lanes instead.
 #[cfg(target_arch = "x86_64")]
 mod by_eight {
-    use super::{STRETCH, STRETCH_REACH, HALF, TAPS};
+    use super::{HALF, STRETCH, STRETCH_REACH, TAPS};
     use std::arch::x86_64::*;
 
     const _: () = assert!(STRETCH == 16, "two vectors of eight per sum");

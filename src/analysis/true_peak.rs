@@ -9,8 +9,8 @@
 //! grid filled in, and only intervals that come that close on it are read to the top.
 
 use super::interpolator::{
-    Interpolator, STRETCH_REACH, CENTER, COARSE_FACTOR, COARSE_STEP, COARSE_UNDER_READ,
-    FINE_PHASES, FINE_UNDER_READ, LOOKAHEAD, TAPS,
+    Interpolator, CENTER, COARSE_FACTOR, COARSE_STEP, COARSE_UNDER_READ, FINE_PHASES,
+    FINE_UNDER_READ, LOOKAHEAD, STRETCH_REACH, TAPS,
 };
 use super::level::gain_to_db;
 use super::sample_peak::{greater, largest, max_abs, stretch_maxima, STRETCH};

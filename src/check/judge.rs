@@ -4,10 +4,10 @@ use super::decode::{Container, Encoding};
 use super::finding::{Check, Finding};
 use super::measure::FileMeasurements;
 use crate::analysis::clip::FLAT_TOP_MIN_SAMPLES;
-use crate::channel_name::channel_name;
 use crate::analysis::{
     gain_to_db, ClipEvent, ClipKind, HeadroomStatus, HeadroomThresholds, LimiterVerdict,
 };
+use crate::channel_name::channel_name;
 
 /// A steady floor in this range (dBFS RMS) is 16-bit dither: TPDF reads -98, rectangular
 /// -101, noise-shaped a few dB higher.

@@ -3,8 +3,8 @@
 
 use super::finding::Severity;
 use super::outcome::{CheckReport, FileRole};
-use crate::delivery_note::{stem_line, DeliveryNote};
 pub use crate::delivery_note::NoteInfo;
+use crate::delivery_note::{stem_line, DeliveryNote};
 
 /// Writes the note from a finished check. Sample rate, bit depth and the stems come from the
 /// files; tempo, key and the rest from `info` or a blank to fill in.

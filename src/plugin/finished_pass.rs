@@ -3,21 +3,9 @@
 use std::path::PathBuf;
 
 use super::delivery::NoteEntry;
-use crate::delivery_note::stem_line;
 use super::report::PassMeasurements;
 use crate::analysis::{HeadroomStatus, HeadroomThresholds};
-use serde::{Deserialize, Serialize};
-
-/// The last pass in one line of the overview.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PassLine {
-    /// Where it started ("0:00.000 (bar 1, beat 1.00)").
-    pub start: String,
-    /// It started at the project start.
-    pub from_project_start: bool,
-    /// "decayed", or what to extend by.
-    pub tail: String,
-}
+use crate::delivery_note::stem_line;
 
 /// A finished pass as the overview and the delivery note need it.
 #[derive(Debug, Clone)]
@@ -52,18 +40,15 @@ impl FinishedPass {
         )
     }
 
-    /// The pass in one line of the overview.
-    pub fn line(&self) -> PassLine {
+    /// The pass in the overview: "from 0:00.000 (bar 1, beat 1.00), tail decayed".
+    pub fn overview_line(&self) -> String {
         let tail = &self.report.tail;
-        PassLine {
-            start: self.report.pass.start.describe(),
-            from_project_start: self.report.pass.from_project_start,
-            tail: if tail.cut {
-                format!("cut: extend {}", tail.extend_hint())
-            } else {
-                "decayed".into()
-            },
-        }
+        let tail = if tail.cut {
+            format!("cut: extend {}", tail.extend_hint())
+        } else {
+            "decayed".into()
+        };
+        format!("from {}, tail {tail}", self.report.pass.start.describe())
     }
 
     /// Everything the delivery note says about this pass.

@@ -60,7 +60,11 @@ impl Drop for ReportWriter {
 /// The report writer thread: writes the report of a pass that looks like an export (kept in
 /// memory with the reason when the write fails), then hands the pass to the overview, which
 /// writes the delivery note when this was the last instance of the export to finish.
-pub fn write_pass_report(params: &StemPreflightParams, shared: &MeterShared, report: &PassMeasurements) {
+pub fn write_pass_report(
+    params: &StemPreflightParams,
+    shared: &MeterShared,
+    report: &PassMeasurements,
+) {
     let min_s = params
         .report_min_s
         .read()

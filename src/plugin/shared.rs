@@ -13,6 +13,9 @@ use super::clip_notice::{ClipNotice, MAX_CHANNELS};
 use super::finished_pass::FinishedPass;
 use crate::analysis::{LimiterEvidence, LimiterVerdict};
 
+/// A pass that has had no block for this long no longer holds up the delivery note: the host
+/// stopped processing that instance.
+pub const PASS_QUIET_AFTER: std::time::Duration = std::time::Duration::from_secs(2);
 /// Clip events queued for the editor before further ones are dropped.
 pub const CLIP_QUEUE_CAPACITY: usize = 1024;
 
@@ -119,10 +122,13 @@ impl MeterShared {
         self.pass_open.store(false, Ordering::Release);
     }
 
-    /// A pass is open and had a block within `quiet_ms` of `now_ms`.
-    pub fn in_pass(&self, now_ms: u64, quiet_ms: u64) -> bool {
-        self.pass_open.load(Ordering::Acquire)
-            && now_ms.saturating_sub(self.pass_block_ms.load(Ordering::Relaxed)) <= quiet_ms
+    /// In a pass that had a block within [`PASS_QUIET_AFTER`] of `now_ms`, or a pass report
+    /// not yet handled: an export may still be under way.
+    pub fn busy(&self, now_ms: u64) -> bool {
+        let in_pass = self.pass_open.load(Ordering::Acquire)
+            && now_ms.saturating_sub(self.pass_block_ms.load(Ordering::Relaxed))
+                <= PASS_QUIET_AFTER.as_millis() as u64;
+        in_pass || self.reports_in_flight() > 0
     }
 
     /// Audio thread: a pass report is on its way to the writer.

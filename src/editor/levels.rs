@@ -1,0 +1,102 @@
+//! The level meters and the clips found so far.
+
+use egui::{Color32, RichText};
+use std::sync::atomic::Ordering;
+
+use super::ballistics::PeakDisplay;
+use super::meter_bar;
+use super::widgets::format_db;
+use super::StemApp;
+use crate::analysis::gain_to_db;
+use crate::channel_name::channel_name;
+use crate::plugin::clip_notice::{ClipNotice, MAX_CHANNELS};
+use crate::plugin::instance_row::HeldPeaks;
+
+impl StemApp {
+    pub(super) fn meters(&mut self, ui: &mut egui::Ui) {
+        let thresholds = self.params.thresholds();
+        let count = self.channel_count();
+        for channel in 0..count {
+            let label = channel_name(channel, count)[..1].to_uppercase();
+            let meter = &self.shared.channels[channel];
+            let max_sample = gain_to_db(meter.max_sample_peak.load(Ordering::Relaxed));
+            let max_true = gain_to_db(meter.max_true_peak.load(Ordering::Relaxed));
+            ui.horizontal(|ui| {
+                ui.label(RichText::new(label).monospace());
+                meter_bar::draw(
+                    ui,
+                    ui.available_width() - 4.0,
+                    &self.sample[channel],
+                    &self.true_peak[channel],
+                    thresholds.target_dbfs,
+                    thresholds.warning_dbfs,
+                );
+            });
+            ui.label(
+                RichText::new(format!(
+                    "   now {} dBFS  {} dBTP     max {} dBFS  {} dBTP",
+                    format_db(self.sample[channel].level_db),
+                    format_db(self.true_peak[channel].level_db),
+                    format_db(max_sample),
+                    format_db(max_true),
+                ))
+                .monospace(),
+            );
+        }
+        if ui
+            .button("Reset")
+            .on_hover_text("Clear the maximum peaks and the clip count")
+            .clicked()
+        {
+            self.shared.reset_requested.store(true, Ordering::Release);
+            self.last_clip = None;
+            self.sample = [PeakDisplay::default(); MAX_CHANNELS];
+            self.true_peak = [PeakDisplay::default(); MAX_CHANNELS];
+        }
+    }
+
+    pub(super) fn clips(&mut self, ui: &mut egui::Ui) {
+        let total = HeldPeaks::of(&self.shared).clips;
+        let dropped = self.shared.dropped_clip_notices.load(Ordering::Relaxed);
+        let text = match (&self.last_clip, total) {
+            (_, 0) => "Clips: none".to_owned(),
+            (Some(notice), _) => format!(
+                "Clips: {total}. Last: {}",
+                describe_clip(notice, self.channel_count())
+            ),
+            (None, _) => format!("Clips: {total}"),
+        };
+        let colour = if total > 0 {
+            Color32::from_rgb(230, 40, 40)
+        } else {
+            ui.visuals().text_color()
+        };
+        ui.label(RichText::new(text).color(colour));
+        if dropped > 0 {
+            ui.label(format!(
+                "{dropped} clip positions were not listed (too many at once); the count above is exact."
+            ));
+        }
+    }
+}
+
+/// "1:23.456 (bar 12, beat 3.00), right channel, 4 samples at full scale".
+fn describe_clip(notice: &ClipNotice, channels: usize) -> String {
+    use crate::analysis::ClipKind;
+    let event = notice.event;
+    let channel = if channels > 1 {
+        format!(", {}", channel_name(usize::from(event.channel), channels))
+    } else {
+        String::new()
+    };
+    let what = match event.kind {
+        ClipKind::Sample => format!("{} samples at full scale", event.length_samples),
+        ClipKind::TruePeak => format!("true peak {:+.1} dBTP", gain_to_db(event.peak)),
+        ClipKind::FlatTop => format!(
+            "flat top of {} samples at {:.1} dBFS (clipped before this plugin)",
+            event.length_samples,
+            gain_to_db(event.peak)
+        ),
+    };
+    format!("{}{channel}, {what}", notice.position.describe())
+}

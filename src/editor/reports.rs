@@ -1,0 +1,158 @@
+//! Where the reports and the delivery note went, and every instance at a glance.
+
+use egui::{Color32, RichText};
+
+use super::widgets::{format_db, light_colour, status_box};
+use super::StemApp;
+use crate::plugin::instance_row::Light;
+use crate::plugin::overview;
+use crate::plugin::report;
+use crate::plugin::shared::FailedReport;
+
+impl StemApp {
+    /// The last pass report: where it went, or why it could not be saved with a way to retry
+    /// or copy it; and the folder reports go to.
+    pub(super) fn reports(&mut self, ui: &mut egui::Ui) {
+        let mut log = self
+            .shared
+            .reports
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let (mut retry, mut copy) = (false, false);
+        if let Some(failed) = &log.failed {
+            status_box(
+                ui,
+                Color32::from_rgb(220, 60, 50),
+                "Report not saved",
+                16.0,
+                |ui| {
+                    ui.label(format!(
+                    "{}. The report is kept here until it is saved: fix the folder and retry, or copy it.",
+                    failed.error
+                ));
+                    ui.horizontal(|ui| {
+                        retry = ui.button("Retry").clicked();
+                        copy = ui.button("Copy report").clicked();
+                    });
+                },
+            );
+        } else if let Some(path) = &log.written {
+            ui.label(format!("Last report: {}", path.display()));
+        }
+        if copy {
+            if let Some(failed) = &log.failed {
+                ui.ctx().copy_text(failed.text.clone());
+            }
+        }
+        if retry {
+            if let Some(failed) = log.failed.take() {
+                match report::write_report(&failed.folder, &failed.base, &failed.json, &failed.text)
+                {
+                    Ok(path) => log.written = Some(path),
+                    Err(error) => log.failed = Some(FailedReport { error, ..failed }),
+                }
+            }
+        }
+        drop(log);
+        ui.horizontal(|ui| {
+            ui.label("Reports go to");
+            let mut folder = self
+                .params
+                .report_folder
+                .read()
+                .map(|f| f.clone())
+                .unwrap_or_default();
+            let hint = report::default_folder().display().to_string();
+            let edit = egui::TextEdit::singleline(&mut folder).hint_text(hint);
+            if ui.add(edit).changed() {
+                if let Ok(mut stored) = self.params.report_folder.write() {
+                    *stored = folder;
+                }
+            }
+        });
+        ui.horizontal(|ui| {
+            ui.label("Real-time passes from the start count as exports after");
+            if let Ok(mut min_s) = self.params.report_min_s.write() {
+                ui.add(
+                    egui::DragValue::new(&mut *min_s)
+                        .range(1.0..=600.0)
+                        .suffix(" s"),
+                );
+            }
+        });
+    }
+
+    /// Every instance in this host (and in other processes of this user): one glance before
+    /// pressing export. Then where the last delivery note went.
+    pub(super) fn overview(&mut self, ui: &mut egui::Ui) {
+        let rows = overview::rows();
+        egui::CollapsingHeader::new(format!("All instances ({})", rows.len()))
+            .default_open(true)
+            .show(ui, |ui| {
+                egui::Grid::new("overview").striped(true).show(ui, |ui| {
+                    for heading in [
+                        "",
+                        "Name",
+                        "Peak",
+                        "True peak",
+                        "Clips",
+                        "Limiter",
+                        "Last pass",
+                    ] {
+                        ui.label(RichText::new(heading).strong());
+                    }
+                    ui.end_row();
+                    for row in rows.iter() {
+                        let (spot, _) =
+                            ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
+                        ui.painter()
+                            .circle_filled(spot.center(), 5.0, light_colour(row.light));
+                        let mut name = row.name.clone();
+                        if row.master {
+                            name += " (mix)";
+                        }
+                        ui.label(name).on_hover_text(if row.elsewhere {
+                            "In another plugin process of this host"
+                        } else {
+                            "In this host process"
+                        });
+                        ui.label(format!("{} dBFS", format_db(row.sample_peak_dbfs)));
+                        ui.label(format!("{} dBTP", format_db(row.true_peak_dbtp)));
+                        ui.label(row.clips.to_string());
+                        ui.label(&row.limiter);
+                        ui.label(row.last_pass.as_deref().unwrap_or("none yet"));
+                        ui.end_row();
+                    }
+                });
+            });
+        let Some(note) = overview::last_note() else {
+            return;
+        };
+        match &note.written {
+            Ok(path) => {
+                ui.label(format!("Delivery note: {}", path.display()));
+            }
+            Err(error) => {
+                status_box(
+                    ui,
+                    light_colour(Light::Clipped),
+                    "Delivery note not saved",
+                    16.0,
+                    |ui| {
+                        ui.label(format!(
+                            "{error}. The note is kept here: fix the report folder and retry, or copy it."
+                        ));
+                        ui.horizontal(|ui| {
+                            if ui.button("Retry").clicked() {
+                                overview::retry_note();
+                            }
+                            if ui.button("Copy note").clicked() {
+                                ui.ctx().copy_text(note.text.clone());
+                            }
+                        });
+                    },
+                );
+            }
+        }
+    }
+}
