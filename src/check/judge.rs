@@ -36,6 +36,41 @@ pub fn judge(
     is_reference: bool,
     thresholds: HeadroomThresholds,
 ) -> Vec<Finding> {
+    let mut out = format_findings(m);
+    let format = m.format;
+    let silent = m.sample_peak_dbfs < SILENT_DBFS;
+    if silent {
+        out.push(Finding::warn(
+            Check::Silence,
+            format!("{label} is digital silence: check the bus routing, mutes and solos, or leave this stem out."),
+        ));
+        return out;
+    }
+    if m.sample_peak_dbfs < NEARLY_SILENT_DBFS {
+        out.push(Finding::warn(
+            Check::Silence,
+            format!("{label} is nearly silent (peak {:.1} dBFS): check the routing; if it is meant to be this quiet, say so in the delivery note.", m.sample_peak_dbfs),
+        ));
+    }
+
+    // Plateaus on a coarse grid are the grid's (the bit-depth finding names it), and at a
+    // limiter's ceiling the limiter's (its finding names it): neither is a clipper's mark.
+    let coarse = m.effective_bits.is_some_and(|b| b < 24) || format.encoding.bits() < 24;
+    let limited = is_reference && m.limiter.verdict != LimiterVerdict::None;
+    out.extend(headroom_and_clipping(
+        m,
+        label,
+        thresholds,
+        !(coarse || limited),
+    ));
+
+    out.extend(content_findings(m, label, is_reference));
+    out
+}
+
+/// What the file is and whether it holds what it claims: length, container, bit depth, dither,
+/// invalid samples.
+fn format_findings(m: &FileMeasurements) -> Vec<Finding> {
     let mut out = Vec::new();
     let format = m.format;
     let container = match format.container {
@@ -87,31 +122,12 @@ pub fn judge(
             format!("{} samples are NaN or infinite: a plugin blew up during the export. Find it (the meter's NaN count shows where), fix it and export again.", m.non_finite_samples),
         ));
     }
-    if silent {
-        out.push(Finding::warn(
-            Check::Silence,
-            format!("{label} is digital silence: check the bus routing, mutes and solos, or leave this stem out."),
-        ));
-        return out;
-    }
-    if m.sample_peak_dbfs < NEARLY_SILENT_DBFS {
-        out.push(Finding::warn(
-            Check::Silence,
-            format!("{label} is nearly silent (peak {:.1} dBFS): check the routing; if it is meant to be this quiet, say so in the delivery note.", m.sample_peak_dbfs),
-        ));
-    }
+    out
+}
 
-    // Plateaus on a coarse grid are the grid's (the bit-depth finding names it), and at a
-    // limiter's ceiling the limiter's (its finding names it): neither is a clipper's mark.
-    let coarse = m.effective_bits.is_some_and(|b| b < 24) || format.encoding.bits() < 24;
-    let limited = is_reference && m.limiter.verdict != LimiterVerdict::None;
-    out.extend(headroom_and_clipping(
-        m,
-        label,
-        thresholds,
-        !(coarse || limited),
-    ));
-
+/// What the sound itself shows: a limiter on the mix, a lossy origin, a cut tail, DC offset.
+fn content_findings(m: &FileMeasurements, label: &str, is_reference: bool) -> Vec<Finding> {
+    let mut out = Vec::new();
     if is_reference {
         let limiter = m.limiter;
         let text = limiter.explanation();
@@ -141,7 +157,7 @@ pub fn judge(
         if dc_db >= DC_OFFSET_DBFS {
             out.push(Finding::warn(
                 Check::DcOffset,
-                format!("DC offset of {:.2} % ({dc_db:.0} dBFS) on the {} channel: a plugin or converter adds it. Insert a DC filter or a gentle high-pass below 20 Hz and export again.", dc * 100.0, channel_name(channel, usize::from(format.channels))),
+                format!("DC offset of {:.2} % ({dc_db:.0} dBFS) on the {} channel: a plugin or converter adds it. Insert a DC filter or a gentle high-pass below 20 Hz and export again.", dc * 100.0, channel_name(channel, usize::from(m.format.channels))),
             ));
         }
     }
