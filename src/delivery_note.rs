@@ -114,7 +114,6 @@ impl DeliveryNote {
     }
 }
 
-/// "120 BPM", "92.5 BPM": no trailing zeros, at most two decimals.
 /// One stem as a note lists it: "Bass: peak -6.0 dBFS, true peak -6.0 dBTP, Ready, 11.000 s".
 pub fn stem_line(
     name: &str,
@@ -134,6 +133,7 @@ pub fn stem_line(
     )
 }
 
+/// "120 BPM", "92.5 BPM": no trailing zeros, at most two decimals.
 fn format_tempo(bpm: f64) -> String {
     let mut text = String::new();
     let _ = write!(text, "{:.2}", bpm);

@@ -340,8 +340,10 @@ impl Vst3Plugin for StemPreflight {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::analysis::HeadroomThresholds;
+    use crate::plugin::finished_pass::FinishedPass;
     use crate::plugin::pass::PassTiming;
-    use crate::plugin::report::PassMeasurements;
+    use crate::plugin::report::{PassKind, PassMeasurements};
     use crate::plugin::report_writer::write_pass_report;
     use crate::plugin::timeline::TimelinePosition;
     use std::time::Instant;
@@ -369,13 +371,51 @@ mod tests {
     }
 
     #[test]
-    fn only_passes_that_look_like_exports_are_reported() {
+    fn the_editor_says_what_the_last_pass_was_and_whether_it_was_saved() {
+        let pass = |kind| FinishedPass {
+            report: export(false, true, 33.0),
+            name: "Bass".into(),
+            master: false,
+            thresholds: HeadroomThresholds::default(),
+            folder: std::path::PathBuf::new(),
+            kind,
+            noted: false,
+            began_unix_ms: 0,
+            ended_unix_ms: 0,
+        };
+        let line = |kind, saved| pass(kind).outcome_line(saved);
+        assert_eq!(
+            line(PassKind::Export, true),
+            "export: report written (33.0 s from 0:00.000)"
+        );
+        assert_eq!(
+            line(PassKind::Export, false),
+            "export: report not saved (33.0 s from 0:00.000)"
+        );
+        assert_eq!(
+            line(PassKind::Playback, true),
+            "playback: not saved (33.0 s from 0:00.000)"
+        );
+        assert_eq!(
+            line(PassKind::Partial, true),
+            "part of the song: not saved (33.0 s from 0:00.000)"
+        );
+        assert!(pass(PassKind::Export).is_export());
+        assert!(!pass(PassKind::Playback).is_export());
+    }
+
+    #[test]
+    fn offline_renders_and_armed_real_time_passes_are_exports_playback_is_not() {
         let min = report::MIN_EXPORT_S;
-        assert!(export(true, false, 1.0).looks_like_export(min));
-        assert!(export(false, true, 10.0).looks_like_export(min));
-        assert!(!export(false, true, 5.0).looks_like_export(min));
-        assert!(export(false, true, 5.0).looks_like_export(4.0));
-        assert!(!export(false, false, 60.0).looks_like_export(min));
+        let kind = |offline, from_start, seconds, min_s, armed| {
+            export(offline, from_start, seconds).kind(min_s, armed)
+        };
+        assert_eq!(kind(true, false, 1.0, min, false), PassKind::Export);
+        assert_eq!(kind(false, true, 10.0, min, false), PassKind::Playback);
+        assert_eq!(kind(false, true, 10.0, min, true), PassKind::Export);
+        assert_eq!(kind(false, true, 5.0, min, true), PassKind::Partial);
+        assert_eq!(kind(false, true, 5.0, 4.0, true), PassKind::Export);
+        assert_eq!(kind(false, false, 60.0, min, true), PassKind::Partial);
     }
 
     #[test]

@@ -609,6 +609,19 @@ fn broken_files_get_a_clear_error_and_the_rest_is_still_checked() {
     let nothing = folder("nothing");
     std::fs::write(nothing.join("a.wav"), b"RIFF").unwrap();
     assert_eq!(check(&nothing, &[]).0, 3);
+    // A folder with no audio: nothing was checked, so nothing "passed".
+    let no_audio = folder("no-audio");
+    std::fs::write(no_audio.join("s01.zip"), b"PK\x03\x04").unwrap();
+    let (code, text, _) = run(&["check", no_audio.to_str().unwrap()]);
+    assert_eq!(code, 3);
+    assert!(
+        text.contains(&format!(
+            "No WAV or AIFF files in {}: ignored s01.zip (not audio).",
+            no_audio.display()
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("PASS"), "{text}");
     assert_eq!(run(&["check"]).0, 3);
     assert_eq!(run(&["check", "/no/such/folder"]).0, 3);
     assert_eq!(run(&["check", "--bogus", "x"]).0, 3);

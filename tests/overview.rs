@@ -481,6 +481,8 @@ fn export_instances(names: &[&str]) -> (Vec<Plugin>, Vec<Driver>) {
             let name = name.trim_end_matches(" (mix)");
             plugin.set_persisted("stem_name", &Value::from(name));
             plugin.set_persisted("report_min_s", &Value::from(1.0));
+            // Played in real time, an export counts only when armed.
+            plugin.set_persisted("export_armed", &Value::from(true));
             plugin
         })
         .collect();

@@ -315,4 +315,37 @@ fn passes_leave_reports_with_the_right_numbers() {
         report["true_peak_dbtp"].as_f64().unwrap() >= 0.0,
         "{report}"
     );
+
+    // Listening is not exporting: 200 real-time passes from the start write nothing. (The
+    // minimum length is lowered so 200 passes take half a minute; the rule is the same.)
+    let listening = folder("listening");
+    std::env::set_var("STEM_PREFLIGHT_REPORT_DIR", &listening);
+    plugin.set_persisted("report_min_s", &Value::from(0.1));
+    let short = signal(0.15, None, false);
+    for _ in 0..200 {
+        play(&mut plugin, &short, 0.0, true);
+    }
+    // Armed, the next real-time pass is an export; its report proves the writer has handled
+    // the 200 before it.
+    plugin.set_persisted("export_armed", &Value::from(true));
+    play(&mut plugin, &short, 0.0, true);
+    let (report, _) = report_in(&listening);
+    assert_eq!(report["pass"]["offline"], false, "{report}");
+    assert_eq!(report["pass"]["from_project_start"], true);
+    let files = report_files(&listening);
+    assert_eq!(files.len(), 2, "only the armed pass was saved: {files:?}");
+    // The arm lasts one export: the next real-time pass is playback again. An offline export
+    // after it shows the writer got past it.
+    play(&mut plugin, &short, 0.0, true);
+    play(&mut plugin, &signal(1.0, None, false), 0.0, false);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while report_files(&listening).len() < 4 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let files = report_files(&listening);
+    assert_eq!(
+        files.len(),
+        4,
+        "the armed and the offline export: {files:?}"
+    );
 }

@@ -178,7 +178,7 @@ fn main() -> ExitCode {
                 } else {
                     Colour::Off
                 };
-                render(&report, colour)
+                render(&report, &args.paths, colour)
             };
             // A closed pipe (`| head`) is not an error worth a panic.
             let _ = std::io::stdout().write_all(text.as_bytes());

@@ -9,7 +9,7 @@ use super::outcome::{FileReport, NullReport, OffsetReport};
 use super::parallel::parallel_map;
 use super::set_work;
 use super::sum::{self, null_test, stem_offset, SumInput, MAX_NULL_TEST_STEMS};
-use crate::analysis::Alignment;
+use crate::analysis::{Alignment, LimiterVerdict};
 use std::path::{Path, PathBuf};
 
 /// Null-test residual below which the stems add up to the mix, dB.
@@ -128,7 +128,7 @@ pub fn stems_against_mix(
             &names,
             &offsets,
             &normalized,
-            reference.measured,
+            reference.measured.limiter.verdict != LimiterVerdict::None,
         ));
     }
     Some(NullReport {
@@ -254,7 +254,7 @@ fn null_finding(
     names: &[String],
     offsets: &[i64],
     normalized: &[Option<f32>],
-    reference: &FileMeasurements,
+    mix_limited: bool,
 ) -> Finding {
     let level = |db: f32| {
         if db < NULL_PASS_DB {
@@ -340,7 +340,7 @@ fn null_finding(
         }
     }
     if level(fit.fitted_residual_db) != Severity::Pass {
-        if reference.limiter.verdict != crate::analysis::LimiterVerdict::None {
+        if mix_limited {
             why.push(
                 "the mix has a limiter the stems do not have: bypass it for the mix too".into(),
             );
@@ -350,6 +350,22 @@ fn null_finding(
             fit.fitted_residual_db
         ));
     }
+    let in_mix = |gain: &f32| gain.abs() >= NOT_IN_MIX_GAIN;
+    if why.is_empty() {
+        // Nothing else is wrong and the fitted gains explain the mix: level differences too
+        // small to name one by one add up to the whole residual. Name the largest.
+        let largest = names
+            .iter()
+            .zip(&fit.gains)
+            .filter(|(_, g)| in_mix(g))
+            .max_by(|a, b| db(*a.1).abs().total_cmp(&db(*b.1).abs()));
+        if let Some((name, &gain)) = largest {
+            why.push(format!(
+                "{}: export stems with the same fader and bus settings as the mix",
+                normalized::level_in_stem(name, gain)
+            ));
+        }
+    }
     let text = format!(
         "The stems do not add up to the mix (residual {:.1} dB, pass below {NULL_PASS_DB:.0} dB): {}.",
         raw.residual_db,
@@ -358,5 +374,42 @@ fn null_finding(
     match severity {
         Severity::Warn => Finding::warn(Check::NullTest, text),
         _ => Finding::fail(Check::NullTest, text),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn null(residual_db: f32, gains: &[f32], fitted_residual_db: f32) -> sum::NullResult {
+        sum::NullResult {
+            residual_db,
+            gains: gains.to_vec(),
+            fitted_residual_db,
+        }
+    }
+
+    fn message(result: &sum::NullResult) -> String {
+        let names = ["Bass".to_owned(), "Drums".to_owned()];
+        null_finding(result, None, &names, &[0, 0], &[None, None], false).message
+    }
+
+    #[test]
+    fn a_small_level_difference_that_explains_the_residual_is_named() {
+        // Bass 0.27 dB louder in the mix than in its stem, nothing else wrong.
+        let text = message(&null(-38.7, &[1.031, 1.0], -85.7));
+        assert!(
+            text.contains("Bass is 0.3 dB quieter in its stem than in the mix"),
+            "{text}"
+        );
+        assert!(!text.contains("Drums"), "{text}");
+        assert!(!text.ends_with(": ."), "{text}");
+    }
+
+    #[test]
+    fn what_no_stem_holds_is_not_blamed_on_a_small_level_difference() {
+        let text = message(&null(-30.0, &[1.02, 1.0], -31.0));
+        assert!(text.contains("-31.0 dB of the mix is in no stem"), "{text}");
+        assert!(!text.contains("quieter"), "{text}");
     }
 }

@@ -3,6 +3,7 @@
 use super::finding::Severity;
 use super::outcome::{CheckReport, FileReport, FileRole};
 use std::fmt::Write;
+use std::path::{Path, PathBuf};
 
 /// Colours for the severity labels, or none (not a terminal, or NO_COLOR set).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +28,14 @@ fn paint(colour: Colour, severity: Severity, text: &str) -> String {
     }
 }
 
+/// A path's last part ("s01.zip"), or the whole path when it has none.
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
 fn describe(file: &FileReport) -> String {
     let role = match file.role {
         FileRole::Reference => "reference mix",
@@ -49,7 +58,7 @@ fn describe(file: &FileReport) -> String {
 }
 
 /// The table: one heading per file, one line per finding, then the set and a summary.
-pub fn render(report: &CheckReport, colour: Colour) -> String {
+pub fn render(report: &CheckReport, inputs: &[PathBuf], colour: Colour) -> String {
     let mut out = String::new();
     for file in &report.files {
         let _ = writeln!(
@@ -83,18 +92,20 @@ pub fn render(report: &CheckReport, colour: Colour) -> String {
             );
         }
     }
-    if !report.ignored.is_empty() {
-        let names: Vec<String> = report
-            .ignored
-            .iter()
-            .map(|p| {
-                p.file_name().map_or_else(
-                    || p.display().to_string(),
-                    |n| n.to_string_lossy().into_owned(),
-                )
-            })
-            .collect();
-        let _ = writeln!(out, "Ignored (not audio): {}", names.join(", "));
+    let ignored: Vec<String> = report.ignored.iter().map(|p| file_name(p)).collect();
+    if report.files.is_empty() {
+        // Nothing was checked, so nothing passed.
+        let inputs: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
+        let _ = write!(out, "No WAV or AIFF files in {}", inputs.join(", "));
+        if ignored.is_empty() {
+            let _ = writeln!(out, ".");
+        } else {
+            let _ = writeln!(out, ": ignored {} (not audio).", ignored.join(", "));
+        }
+        return out;
+    }
+    if !ignored.is_empty() {
+        let _ = writeln!(out, "Ignored (not audio): {}", ignored.join(", "));
     }
     let s = report.summary;
     let _ = writeln!(

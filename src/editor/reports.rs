@@ -1,18 +1,20 @@
 //! Where the reports and the delivery note went, and every instance at a glance.
 
 use egui::{Color32, RichText};
+use std::sync::atomic::Ordering;
 
 use super::widgets::{format_db, light_colour, status_box};
 use super::StemApp;
 use crate::plugin::instance_row::Light;
 use crate::plugin::overview;
-use crate::plugin::report;
+use crate::plugin::report::{self, PassKind};
 use crate::plugin::shared::FailedReport;
 
 impl StemApp {
     /// The last pass report: where it went, or why it could not be saved with a way to retry
     /// or copy it; and the folder reports go to.
     pub(super) fn reports(&mut self, ui: &mut egui::Ui) {
+        self.last_pass(ui);
         let mut log = self
             .shared
             .reports
@@ -70,8 +72,19 @@ impl StemApp {
                 }
             }
         });
+        let mut armed = self.params.export_armed.load(Ordering::Acquire);
+        let arm = ui.checkbox(
+            &mut armed,
+            "Save the next real-time pass from the start as an export (every instance in this host)",
+        );
+        if arm.changed() {
+            overview::arm_every_instance(armed);
+        }
+        arm.on_hover_text(
+            "Offline exports are always saved. A pass played in real time from the start is taken for listening unless armed here; the arm lasts for one export.",
+        );
         ui.horizontal(|ui| {
-            ui.label("Real-time passes from the start count as exports after");
+            ui.label("An armed real-time pass counts as an export after");
             if let Ok(mut min_s) = self.params.report_min_s.write() {
                 ui.add(
                     egui::DragValue::new(&mut *min_s)
@@ -80,6 +93,38 @@ impl StemApp {
                 );
             }
         });
+    }
+
+    /// What the last pass was (export, playback or part of the song), and what it found when
+    /// nothing was saved: listening is never written to disk.
+    fn last_pass(&self, ui: &mut egui::Ui) {
+        let saved = self
+            .shared
+            .reports
+            .lock()
+            .map_or(true, |log| log.failed.is_none());
+        let Some((line, playback, findings)) = self.shared.last_pass().as_ref().map(|pass| {
+            let unsaved = (pass.kind != PassKind::Export).then(|| pass.findings());
+            (
+                pass.outcome_line(saved),
+                pass.kind == PassKind::Playback,
+                unsaved.unwrap_or_default(),
+            )
+        }) else {
+            return;
+        };
+        ui.label(format!("Last pass: {line}"));
+        for finding in findings {
+            ui.label(format!("  • {finding}"));
+        }
+        if playback {
+            ui.label(
+                RichText::new(
+                    "Exporting in real time? Arm the next pass below before you start it, and its report and the delivery note are written.",
+                )
+                .weak(),
+            );
+        }
     }
 
     /// Every instance in this host (and in other processes of this user): one glance before

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use super::delivery::NoteEntry;
-use super::report::PassMeasurements;
+use super::report::{PassKind, PassMeasurements};
 use crate::analysis::{HeadroomStatus, HeadroomThresholds};
 use crate::delivery_note::stem_line;
 
@@ -20,8 +20,8 @@ pub struct FinishedPass {
     pub thresholds: HeadroomThresholds,
     /// Where this instance's reports go.
     pub folder: PathBuf,
-    /// The pass looked like an export (it got a report).
-    pub export: bool,
+    /// Export, playback or part of the song.
+    pub kind: PassKind,
     /// A delivery note already lists it.
     pub noted: bool,
     /// Wall-clock time of the pass's first block, Unix milliseconds.
@@ -31,6 +31,11 @@ pub struct FinishedPass {
 }
 
 impl FinishedPass {
+    /// The pass was an export: it got a report and belongs in the delivery note.
+    pub fn is_export(&self) -> bool {
+        self.kind == PassKind::Export
+    }
+
     fn status(&self) -> HeadroomStatus {
         HeadroomStatus::assess(
             self.report.sample_peak_dbfs(),
@@ -38,6 +43,26 @@ impl FinishedPass {
             self.report.clips.total_events() > 0,
             self.thresholds,
         )
+    }
+
+    /// What the pass was and what became of it, in one line: "export: report written (33.0 s
+    /// from 0:00.000 (bar 1, beat 1.00))". `saved`: the export's report reached the disk.
+    pub fn outcome_line(&self, saved: bool) -> String {
+        let pass = &self.report.pass;
+        let span = format!("{:.1} s from {}", pass.duration_s(), pass.start.describe());
+        let fate = match (self.kind, saved) {
+            (PassKind::Export, true) => "export: report written",
+            (PassKind::Export, false) => "export: report not saved",
+            (PassKind::Playback, _) => "playback: not saved",
+            (PassKind::Partial, _) => "part of the song: not saved",
+        };
+        format!("{fate} ({span})")
+    }
+
+    /// What the pass's numbers call for, each in one sentence.
+    pub fn findings(&self) -> Vec<String> {
+        self.report
+            .findings(&self.name, self.master, self.thresholds)
     }
 
     /// The pass in the overview: "from 0:00.000 (bar 1, beat 1.00), tail decayed".
@@ -65,8 +90,8 @@ impl FinishedPass {
                 self.status().label(),
                 report.pass.duration_s(),
             ),
-            attention: report
-                .findings(&self.name, self.master, self.thresholds)
+            attention: self
+                .findings()
                 .into_iter()
                 .map(|finding| format!("{}: {finding}", self.name))
                 .collect(),

@@ -135,7 +135,7 @@ impl InstanceRow {
             busy: shared.busy(clock_ms()),
             last_export: last_pass
                 .as_ref()
-                .filter(|p| p.export)
+                .filter(|p| p.is_export())
                 .map(FinishedPass::note_entry),
             elsewhere: false,
         }

@@ -204,6 +204,14 @@ fn refresh_rows(registry: &mut Registry, own: Vec<InstanceRow>) {
     registry.rows = Some(rows.into());
 }
 
+/// Arms (or disarms) the next real-time pass from the project start as an export, for every
+/// instance in this process: an export played in real time passes through all of them.
+pub fn arm_every_instance(armed: bool) {
+    for member in &registry().members {
+        member.params.export_armed.store(armed, Ordering::Release);
+    }
+}
+
 /// The last delivery note written by an instance of this process.
 pub fn last_note() -> Option<NoteOutcome> {
     registry().last_note.clone()
@@ -282,7 +290,7 @@ fn gather_export(registry: &mut Registry) {
         .collect();
     let latest = slots
         .iter()
-        .filter_map(|slot| slot.as_ref().filter(|p| p.export && !p.noted))
+        .filter_map(|slot| slot.as_ref().filter(|p| p.is_export() && !p.noted))
         .max_by_key(|p| p.ended_unix_ms)
         .map(FinishedPass::note_entry);
     let Some(latest) = latest else {
@@ -290,7 +298,7 @@ fn gather_export(registry: &mut Registry) {
     };
     let mut group = Vec::new();
     for slot in &mut slots {
-        if let Some(pass) = slot.as_mut().filter(|p| p.export && !p.noted) {
+        if let Some(pass) = slot.as_mut().filter(|p| p.is_export() && !p.noted) {
             let entry = pass.note_entry();
             if entry.same_export_as(&latest) {
                 pass.noted = true;

@@ -1,6 +1,7 @@
 //! Host-visible parameters and persisted per-instance settings.
 
 use nice_plug::prelude::*;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, RwLock};
 
 use crate::analysis::HeadroomThresholds;
@@ -28,9 +29,15 @@ pub struct StemPreflightParams {
     #[persist = "report_folder"]
     pub report_folder: Arc<RwLock<String>>,
 
-    /// A real-time pass from the project start needs this many seconds to count as an export.
+    /// An armed real-time pass from the project start needs this many seconds to count as an
+    /// export.
     #[persist = "report_min_s"]
     pub report_min_s: Arc<RwLock<f32>>,
+
+    /// The next real-time pass from the project start is an export (the user armed it). Any
+    /// export disarms it.
+    #[persist = "export_armed"]
+    pub export_armed: Arc<AtomicBool>,
 
     /// Peaks at or below this are ready for mastering, dBFS.
     #[id = "target_peak"]
@@ -51,6 +58,7 @@ impl Default for StemPreflightParams {
             stem_name: Arc::new(RwLock::new(String::new())),
             report_folder: Arc::new(RwLock::new(String::new())),
             report_min_s: Arc::new(RwLock::new(super::report::MIN_EXPORT_S)),
+            export_armed: Arc::new(AtomicBool::new(false)),
             // The seed guides: stems peak around -6 dBFS, never above -3 dBFS.
             target_peak_dbfs: FloatParam::new(
                 "Target peak",

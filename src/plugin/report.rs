@@ -46,11 +46,29 @@ pub struct PassMeasurements {
     pub non_finite_samples: u64,
 }
 
+/// What a finished pass was, which decides what is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PassKind {
+    /// An offline or faster-than-real-time render, or a real-time pass from the start the
+    /// user armed as an export: it gets a report and a place in the delivery note.
+    Export,
+    /// A real-time pass from the project start, at least the minimum length, not armed: most
+    /// likely listening. Shown in the editor, never written.
+    Playback,
+    /// Part of the song, or shorter than the minimum: a rehearsal.
+    Partial,
+}
+
 impl PassMeasurements {
-    /// Offline, or from the project start and at least `min_s` long: worth a report.
-    pub fn looks_like_export(&self, min_s: f32) -> bool {
-        self.pass.offline
-            || (self.pass.from_project_start && self.pass.duration_s() >= f64::from(min_s))
+    /// What the pass was, given the minimum length of a real-time export and whether the user
+    /// armed the next real-time pass as an export.
+    pub fn kind(&self, min_s: f32, armed: bool) -> PassKind {
+        let whole_song = self.pass.from_project_start && self.pass.duration_s() >= f64::from(min_s);
+        match (self.pass.offline, whole_song, armed) {
+            (true, _, _) | (false, true, true) => PassKind::Export,
+            (false, true, false) => PassKind::Playback,
+            (false, false, _) => PassKind::Partial,
+        }
     }
 
     fn peak_db(&self, of: &[f32; MAX_CHANNELS]) -> f32 {

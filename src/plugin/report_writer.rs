@@ -4,10 +4,11 @@
 //! that destroys the plugin meanwhile makes the worker join itself. Ours holds only the
 //! parameters and the shared state, and ends when the plugin (the sender) goes away.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use super::params::{BusRole, StemPreflightParams};
-use super::report::{self, PassMeasurements};
+use super::report::{self, PassKind, PassMeasurements};
 use super::shared::{FailedReport, MeterShared};
 use super::{finished_pass, overview, process_time};
 
@@ -57,9 +58,10 @@ impl Drop for ReportWriter {
     }
 }
 
-/// The report writer thread: writes the report of a pass that looks like an export (kept in
-/// memory with the reason when the write fails), then hands the pass to the overview, which
-/// writes the delivery note when this was the last instance of the export to finish.
+/// The report writer thread: writes the report of an export pass (kept in memory with the
+/// reason when the write fails), then hands every pass to the overview, which keeps it for
+/// the editor and writes the delivery note when this was the last instance of an export to
+/// finish.
 pub fn write_pass_report(
     params: &StemPreflightParams,
     shared: &MeterShared,
@@ -73,8 +75,12 @@ pub fn write_pass_report(
     let is_master = params.role.value() == BusRole::Master;
     let thresholds = params.thresholds();
     let folder = params.report_folder();
-    let export = report.looks_like_export(min_s);
-    if export {
+    let armed = params.export_armed.load(Ordering::Acquire);
+    let kind = report.kind(min_s, armed);
+    if kind == PassKind::Export {
+        // One armed pass only; an offline export uses up the arm too, so a later playback
+        // is never saved by surprise.
+        params.export_armed.store(false, Ordering::Release);
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
@@ -109,7 +115,7 @@ pub fn write_pass_report(
             master: is_master,
             thresholds,
             folder,
-            export,
+            kind,
             noted: false,
             began_unix_ms: process_time::unix_ms_at(report.pass.began_at),
             ended_unix_ms: process_time::unix_ms_at(report.pass.last_block_at),
