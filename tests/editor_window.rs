@@ -203,9 +203,12 @@ fn ocr(png: &Path, (width, height): (usize, usize)) -> String {
         .status()
         .expect("convert runs");
     assert!(status.success());
+    // One uniform block of text: the automatic layout splits the overview's rows at the status
+    // lights and loses names.
     let out = Command::new("tesseract")
         .arg(&prepared)
         .arg("stdout")
+        .args(["--psm", "6"])
         .stderr(Stdio::null())
         .output()
         .expect("tesseract runs");
