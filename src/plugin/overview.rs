@@ -364,4 +364,26 @@ mod tests {
         let cached = (0..5).any(|_| Arc::ptr_eq(&rows(), &rows()));
         assert!(cached, "every read rebuilt the rows");
     }
+
+    #[test]
+    fn arming_reaches_every_instance_in_the_process() {
+        let params: Vec<Arc<StemPreflightParams>> = (0..2)
+            .map(|_| Arc::new(StemPreflightParams::default()))
+            .collect();
+        let _members: Vec<Registration> = params
+            .iter()
+            .map(|p| register(p.clone(), Arc::default(), RepaintNotifier::new()))
+            .collect();
+        let armed = || {
+            params
+                .iter()
+                .map(|p| p.export_armed.load(Ordering::Acquire))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(armed(), [false, false]);
+        arm_every_instance(true);
+        assert_eq!(armed(), [true, true]);
+        arm_every_instance(false);
+        assert_eq!(armed(), [false, false]);
+    }
 }
