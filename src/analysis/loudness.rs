@@ -1,0 +1,316 @@
+//! Loudness as ITU-R BS.1770-5 and EBU R128 define it: momentary (400 ms) and short-term (3 s)
+//! loudness, integrated loudness behind the absolute and relative gates, and the loudness range
+//! of EBU Tech 3342.
+//!
+//! The signal is K-weighted and its power summed in 100 ms steps. Four steps make a gating
+//! block (400 ms, 75 % overlap), thirty a short-term window, both moving 100 ms at a time. The
+//! blocks and windows are kept in two histograms of 0.01 LU bins that hold each bin's count
+//! and energy, so memory stays fixed for a pass of any length and the integrated loudness
+//! (a mean of energies) is exact: only a block within 0.01 LU of the relative gate can fall on
+//! the wrong side of it.
+
+use super::k_weighting::{KState, KWeighting};
+
+/// LUFS of a mean square of 1 (BS.1770: -0.691 + 10·log10 of the weighted mean square).
+const OFFSET_LU: f64 = -0.691;
+/// Blocks at or below this never count (the absolute gate), LUFS.
+pub const ABSOLUTE_GATE_LUFS: f64 = -70.0;
+/// The integrated loudness's relative gate, LU below the absolutely gated loudness.
+const INTEGRATED_RELATIVE_GATE_LU: f64 = -10.0;
+/// The loudness range's relative gate (EBU Tech 3342), LU.
+const RANGE_RELATIVE_GATE_LU: f64 = -20.0;
+/// The loudness range runs from this percentile of the gated short-term values ...
+const RANGE_LOW_PERCENTILE: f64 = 0.10;
+/// ... to this one.
+const RANGE_HIGH_PERCENTILE: f64 = 0.95;
+/// Steps in a gating block (400 ms).
+const MOMENTARY_STEPS: usize = 4;
+/// Steps in a short-term window (3 s).
+const SHORT_TERM_STEPS: usize = 30;
+/// Steps between the short-term windows the loudness range reads: EBU Tech 3342 (2016) asks
+/// for at least 10 per second. libebur128 and the `ebur128` crate take one per second (the
+/// 2011 edition): [`LoudnessMeter::with_range_hop`] reproduces that for comparison.
+pub const RANGE_HOP_STEPS: u64 = 1;
+/// Histogram bins per LU.
+const BINS_PER_LU: f64 = 100.0;
+/// The loudest a block can be: a full-scale square wave on six channels weighted 1.41 stays
+/// below this, LUFS.
+const HISTOGRAM_TOP_LUFS: f64 = 12.0;
+/// Bins from the absolute gate to the top.
+const BINS: usize = ((HISTOGRAM_TOP_LUFS - ABSOLUTE_GATE_LUFS) * BINS_PER_LU) as usize;
+
+/// The BS.1770 weight of each channel: 1 for mono and stereo; for six channels the 5.1 order
+/// (L, R, C, LFE, Ls, Rs) with the LFE left out and the surrounds at +1.5 dB. Any other count
+/// is weighed 1 per channel (the report says so).
+pub fn channel_weights(channels: usize) -> Vec<f64> {
+    if channels == 6 {
+        vec![1.0, 1.0, 1.0, 0.0, 1.41, 1.41]
+    } else {
+        vec![1.0; channels]
+    }
+}
+
+/// Loudness of a mean square, LUFS.
+fn lufs(mean_square: f64) -> f64 {
+    if mean_square > 0.0 {
+        OFFSET_LU + 10.0 * mean_square.log10()
+    } else {
+        f64::NEG_INFINITY
+    }
+}
+
+/// Blocks or windows by loudness: per 0.01 LU bin, how many and their summed mean squares.
+#[derive(Debug, Clone)]
+struct Histogram {
+    count: Vec<u64>,
+    energy: Vec<f64>,
+}
+
+impl Histogram {
+    fn new() -> Self {
+        Self {
+            count: vec![0; BINS],
+            energy: vec![0.0; BINS],
+        }
+    }
+
+    fn clear(&mut self) {
+        self.count.fill(0);
+        self.energy.fill(0.0);
+    }
+
+    /// The bin of a loudness above the absolute gate.
+    fn bin(loudness: f64) -> usize {
+        (((loudness - ABSOLUTE_GATE_LUFS) * BINS_PER_LU) as usize).min(BINS - 1)
+    }
+
+    /// Adds a block; blocks at or below the absolute gate are not kept.
+    fn add(&mut self, mean_square: f64) {
+        let loudness = lufs(mean_square);
+        if loudness > ABSOLUTE_GATE_LUFS {
+            let bin = Self::bin(loudness);
+            self.count[bin] += 1;
+            self.energy[bin] += mean_square;
+        }
+    }
+
+    /// The first bin at or above `loudness`.
+    fn first_bin_from(loudness: f64) -> usize {
+        if loudness <= ABSOLUTE_GATE_LUFS {
+            0
+        } else {
+            Self::bin(loudness)
+        }
+    }
+
+    /// Count and mean square of the blocks from bin `from` up.
+    fn from_bin(&self, from: usize) -> (u64, f64) {
+        let count: u64 = self.count[from..].iter().sum();
+        let energy: f64 = self.energy[from..].iter().sum();
+        (
+            count,
+            if count > 0 {
+                energy / count as f64
+            } else {
+                0.0
+            },
+        )
+    }
+
+    /// The blocks above the relative gate `relative_lu` below the absolutely gated mean:
+    /// (first bin, count, mean square).
+    fn gated(&self, relative_lu: f64) -> Option<(usize, u64, f64)> {
+        let (count, mean) = self.from_bin(0);
+        if count == 0 {
+            return None;
+        }
+        let from = Self::first_bin_from(lufs(mean) + relative_lu);
+        let (count, mean) = self.from_bin(from);
+        (count > 0).then_some((from, count, mean))
+    }
+
+    /// The loudness of the `rank`-th block (from 0, quietest first) from bin `from` up: its
+    /// bin's centre.
+    fn ranked(&self, from: usize, rank: u64) -> f64 {
+        let mut seen = 0;
+        for (bin, &count) in self.count.iter().enumerate().skip(from) {
+            seen += count;
+            if seen > rank {
+                return ABSOLUTE_GATE_LUFS + (bin as f64 + 0.5) / BINS_PER_LU;
+            }
+        }
+        HISTOGRAM_TOP_LUFS
+    }
+}
+
+/// What a pass or a file measured.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Loudness {
+    /// Integrated loudness, LUFS; `None` when no block passed the gates (silence, or shorter
+    /// than 400 ms).
+    pub integrated_lufs: Option<f64>,
+    /// Loudness range, LU; `None` with fewer than one gated short-term window (3 s).
+    pub range_lu: Option<f64>,
+    /// The loudest momentary value, LUFS (−∞ before the first 400 ms).
+    pub max_momentary_lufs: f64,
+    /// The loudest short-term value, LUFS (−∞ before the first 3 s).
+    pub max_short_term_lufs: f64,
+    /// The latest momentary value, LUFS.
+    pub momentary_lufs: f64,
+    /// The latest short-term value, LUFS.
+    pub short_term_lufs: f64,
+}
+
+impl Loudness {
+    /// Peak-to-loudness ratio: the true peak above the integrated loudness, dB.
+    pub fn plr_db(&self, true_peak_dbtp: f32) -> Option<f64> {
+        self.integrated_lufs
+            .map(|integrated| f64::from(true_peak_dbtp) - integrated)
+    }
+}
+
+/// The loudness meter. Allocates only in [`LoudnessMeter::new`]; `process`, `reset` and
+/// `loudness` never allocate, lock or panic.
+#[derive(Debug, Clone)]
+pub struct LoudnessMeter {
+    filter: KWeighting,
+    states: Vec<KState>,
+    weights: Vec<f64>,
+    /// Samples per 100 ms step.
+    step_len: usize,
+    /// Samples of the current step so far.
+    in_step: usize,
+    /// Weighted sum of squares of the current step.
+    step_sum: f64,
+    /// The last [`SHORT_TERM_STEPS`] steps' sums, a ring.
+    steps: [f64; SHORT_TERM_STEPS],
+    /// Steps completed.
+    done: u64,
+    /// Steps between the windows the loudness range reads.
+    range_hop: u64,
+    blocks: Histogram,
+    windows: Histogram,
+    momentary: f64,
+    short_term: f64,
+    max_momentary: f64,
+    max_short_term: f64,
+}
+
+impl LoudnessMeter {
+    /// A meter for `channels` channels at `sample_rate`, weighted as [`channel_weights`].
+    pub fn new(sample_rate: f64, channels: usize) -> Self {
+        Self::with_range_hop(sample_rate, channels, RANGE_HOP_STEPS)
+    }
+
+    /// The same, with the loudness range reading a short-term window every `hop` steps of
+    /// 100 ms (10: as libebur128 does).
+    pub fn with_range_hop(sample_rate: f64, channels: usize, hop: u64) -> Self {
+        Self {
+            filter: KWeighting::new(sample_rate),
+            states: vec![KState::default(); channels],
+            weights: channel_weights(channels),
+            // As libebur128 rounds it: 4410 at 44.1 kHz, 4800 at 48 kHz.
+            step_len: ((sample_rate + 5.0) / 10.0).max(1.0) as usize,
+            in_step: 0,
+            step_sum: 0.0,
+            steps: [0.0; SHORT_TERM_STEPS],
+            done: 0,
+            range_hop: hop.max(1),
+            blocks: Histogram::new(),
+            windows: Histogram::new(),
+            momentary: f64::NEG_INFINITY,
+            short_term: f64::NEG_INFINITY,
+            max_momentary: f64::NEG_INFINITY,
+            max_short_term: f64::NEG_INFINITY,
+        }
+    }
+
+    /// Starts over (a new pass).
+    pub fn reset(&mut self) {
+        self.states.fill(KState::default());
+        self.in_step = 0;
+        self.step_sum = 0.0;
+        self.steps = [0.0; SHORT_TERM_STEPS];
+        self.done = 0;
+        self.blocks.clear();
+        self.windows.clear();
+        self.momentary = f64::NEG_INFINITY;
+        self.short_term = f64::NEG_INFINITY;
+        self.max_momentary = f64::NEG_INFINITY;
+        self.max_short_term = f64::NEG_INFINITY;
+    }
+
+    /// Feeds one block, one slice per channel (all the same length; extra slices are
+    /// ignored, missing ones are silence).
+    pub fn process(&mut self, channels: &[&[f32]]) {
+        let frames = channels.first().map_or(0, |c| c.len());
+        let mut at = 0;
+        while at < frames {
+            let take = (self.step_len - self.in_step).min(frames - at);
+            for ((channel, state), &weight) in
+                channels.iter().zip(&mut self.states).zip(&self.weights)
+            {
+                let end = (at + take).min(channel.len());
+                if weight != 0.0 && at < end {
+                    self.step_sum += weight * self.filter.sum_of_squares(state, &channel[at..end]);
+                }
+            }
+            at += take;
+            self.in_step += take;
+            if self.in_step == self.step_len {
+                self.finish_step();
+            }
+        }
+    }
+
+    fn finish_step(&mut self) {
+        self.steps[(self.done % SHORT_TERM_STEPS as u64) as usize] = self.step_sum;
+        self.done += 1;
+        self.step_sum = 0.0;
+        self.in_step = 0;
+        let recent = |n: usize| -> f64 {
+            (0..n as u64)
+                .map(|back| self.steps[((self.done - 1 - back) % SHORT_TERM_STEPS as u64) as usize])
+                .sum::<f64>()
+                / (n * self.step_len) as f64
+        };
+        if self.done >= MOMENTARY_STEPS as u64 {
+            let block = recent(MOMENTARY_STEPS);
+            self.blocks.add(block);
+            self.momentary = lufs(block);
+            self.max_momentary = self.max_momentary.max(self.momentary);
+        }
+        if self.done >= SHORT_TERM_STEPS as u64 {
+            let window = recent(SHORT_TERM_STEPS);
+            if (self.done - SHORT_TERM_STEPS as u64).is_multiple_of(self.range_hop) {
+                self.windows.add(window);
+            }
+            self.short_term = lufs(window);
+            self.max_short_term = self.max_short_term.max(self.short_term);
+        }
+    }
+
+    /// Everything measured so far.
+    pub fn loudness(&self) -> Loudness {
+        let integrated = self
+            .blocks
+            .gated(INTEGRATED_RELATIVE_GATE_LU)
+            .map(|(_, _, mean)| lufs(mean));
+        let range = self
+            .windows
+            .gated(RANGE_RELATIVE_GATE_LU)
+            .map(|(from, count, _)| {
+                let rank = |p: f64| ((count - 1) as f64 * p).round() as u64;
+                self.windows.ranked(from, rank(RANGE_HIGH_PERCENTILE))
+                    - self.windows.ranked(from, rank(RANGE_LOW_PERCENTILE))
+            });
+        Loudness {
+            integrated_lufs: integrated,
+            range_lu: range,
+            max_momentary_lufs: self.max_momentary,
+            max_short_term_lufs: self.max_short_term,
+            momentary_lufs: self.momentary,
+            short_term_lufs: self.short_term,
+        }
+    }
+}

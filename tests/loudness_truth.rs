@@ -1,0 +1,293 @@
+//! Loudness against the standard: every EBU Tech 3341 case a file meter can take and the
+//! Tech 3342 loudness-range cases, synthesised from the specifications' descriptions at 44.1, 48
+//! and 96 kHz; the `ebur128` crate on music; any block size; silence, NaN and one sample.
+//!
+//! The specifications allow ±0.1 LU (integrated, momentary, short-term) and ±1 LU (range).
+//! Against the nominal values the tests hold those; the gating's own arithmetic puts some cases
+//! 0.01–0.02 LU off nominal for every conforming meter (a 400 ms block that straddles a level
+//! change counts with its mixed energy), so the tight check is against the `ebur128` crate on
+//! the same signal: 0.005 LU integrated, 0.1 LU range. The worst errors are printed with
+//! `--nocapture`.
+
+mod support;
+
+use stem_preflight::analysis::loudness::{Loudness, LoudnessMeter};
+use support::signals::song;
+
+const RATES: [f64; 3] = [44_100.0, 48_000.0, 96_000.0];
+/// Tech 3341's tolerance.
+const SPEC_LOUDNESS_LU: f64 = 0.1;
+/// Tech 3342's tolerance.
+const SPEC_RANGE_LU: f64 = 1.0;
+/// Against the `ebur128` crate: integrated loudness.
+const REFERENCE_LOUDNESS_LU: f64 = 0.005;
+/// Against the `ebur128` crate: loudness range, read at the same 1 s hop.
+const REFERENCE_RANGE_LU: f64 = 0.1;
+
+/// A 1 kHz sine at `dbfs` (peak) for `seconds` on `channels` channels, appended to `out`.
+fn tone(out: &mut [Vec<f32>], rate: f64, dbfs: f64, seconds: f64) {
+    let amplitude = 10f64.powf(dbfs / 20.0);
+    let start = out[0].len();
+    let frames = (seconds * rate).round() as usize;
+    for channel in out.iter_mut() {
+        channel.extend((start..start + frames).map(|n| {
+            (amplitude * (2.0 * std::f64::consts::PI * 1_000.0 * n as f64 / rate).sin()) as f32
+        }));
+    }
+}
+
+/// Stereo 1 kHz sines at the given (dBFS, seconds) one after the other.
+fn tones(rate: f64, parts: &[(f64, f64)]) -> Vec<Vec<f32>> {
+    let mut out = vec![Vec::new(), Vec::new()];
+    for &(dbfs, seconds) in parts {
+        tone(&mut out, rate, dbfs, seconds);
+    }
+    out
+}
+
+fn measure(rate: f64, channels: &[Vec<f32>], block: usize) -> Loudness {
+    measure_with(LoudnessMeter::new(rate, channels.len()), channels, block)
+}
+
+fn measure_with(mut meter: LoudnessMeter, channels: &[Vec<f32>], block: usize) -> Loudness {
+    let frames = channels[0].len();
+    let mut at = 0;
+    while at < frames {
+        let end = (at + block).min(frames);
+        let slices: Vec<&[f32]> = channels.iter().map(|c| &c[at..end]).collect();
+        meter.process(&slices);
+        at = end;
+    }
+    meter.loudness()
+}
+
+/// The `ebur128` crate's (integrated, range) for the same signal.
+fn reference(rate: f64, channels: &[Vec<f32>]) -> (f64, f64) {
+    let mut meter = ebur128::EbuR128::new(
+        channels.len() as u32,
+        rate as u32,
+        ebur128::Mode::I | ebur128::Mode::LRA,
+    )
+    .unwrap();
+    let planar: Vec<&[f32]> = channels.iter().map(Vec::as_slice).collect();
+    meter.add_frames_planar_f32(&planar).unwrap();
+    (
+        meter.loudness_global().unwrap(),
+        meter.loudness_range().unwrap(),
+    )
+}
+
+fn close(what: &str, got: f64, want: f64, tolerance: f64, worst: &mut f64) {
+    let error = (got - want).abs();
+    *worst = worst.max(error);
+    assert!(
+        error <= tolerance,
+        "{what}: {got:.4} vs {want} (±{tolerance})"
+    );
+}
+
+#[test]
+fn tech_3341_integrated_momentary_and_short_term() {
+    let (mut worst, mut against) = (0.0f64, 0.0f64);
+    for rate in RATES {
+        // Cases 1 and 2: steady tones.
+        for level in [-23.0, -33.0] {
+            let signal = tones(rate, &[(level, 20.0)]);
+            let l = measure(rate, &signal, 1024);
+            let case = format!("{rate} Hz, {level} dBFS");
+            let integrated = l.integrated_lufs.unwrap();
+            close(&case, integrated, level, SPEC_LOUDNESS_LU, &mut worst);
+            close(&case, l.momentary_lufs, level, SPEC_LOUDNESS_LU, &mut worst);
+            close(
+                &case,
+                l.short_term_lufs,
+                level,
+                SPEC_LOUDNESS_LU,
+                &mut worst,
+            );
+            let (reference, _) = reference(rate, &signal);
+            close(
+                &case,
+                integrated,
+                reference,
+                REFERENCE_LOUDNESS_LU,
+                &mut against,
+            );
+        }
+        // Cases 3 to 5: the gates keep the quiet parts out.
+        let gated: [&[(f64, f64)]; 3] = [
+            &[(-36.0, 10.0), (-23.0, 60.0), (-36.0, 10.0)],
+            &[
+                (-72.0, 10.0),
+                (-36.0, 10.0),
+                (-23.0, 60.0),
+                (-36.0, 10.0),
+                (-72.0, 10.0),
+            ],
+            &[(-26.0, 20.0), (-20.0, 20.1), (-26.0, 20.0)],
+        ];
+        for (i, parts) in gated.iter().enumerate() {
+            let signal = tones(rate, parts);
+            let integrated = measure(rate, &signal, 1024).integrated_lufs.unwrap();
+            let case = format!("{rate} Hz, case {}", i + 3);
+            close(&case, integrated, -23.0, SPEC_LOUDNESS_LU, &mut worst);
+            let (reference, _) = reference(rate, &signal);
+            close(
+                &case,
+                integrated,
+                reference,
+                REFERENCE_LOUDNESS_LU,
+                &mut against,
+            );
+        }
+        // Case 6: 5.0 channels (L, R, C, LFE silent, Ls, Rs), the surrounds weighted +1.5 dB.
+        let mut five = vec![Vec::new(); 6];
+        for (channel, dbfs) in [(0, -28.0), (1, -28.0), (2, -24.0), (4, -30.0), (5, -30.0)] {
+            tone(&mut five[channel..=channel], rate, dbfs, 20.0);
+        }
+        five[3] = vec![0.0; five[0].len()];
+        let integrated = measure(rate, &five, 1024).integrated_lufs.unwrap();
+        let case = format!("{rate} Hz, 5.0");
+        close(&case, integrated, -23.0, SPEC_LOUDNESS_LU, &mut worst);
+        let (reference, _) = reference(rate, &five);
+        close(
+            &case,
+            integrated,
+            reference,
+            REFERENCE_LOUDNESS_LU,
+            &mut against,
+        );
+        // Case 9: 1.34 s at -20 dBFS and 1.66 s at -30 dBFS in turn hold the short-term
+        // loudness at -23 LUFS once a 3 s window is full.
+        let mut parts = Vec::new();
+        for _ in 0..10 {
+            parts.extend([(-20.0, 1.34), (-30.0, 1.66)]);
+        }
+        let signal = tones(rate, &parts);
+        let mut meter = LoudnessMeter::new(rate, 2);
+        let step = (rate / 10.0).round() as usize;
+        for (i, at) in (0..signal[0].len() - step).step_by(step).enumerate() {
+            let slices: Vec<&[f32]> = signal.iter().map(|c| &c[at..at + step]).collect();
+            meter.process(&slices);
+            if i >= 30 {
+                let short_term = meter.loudness().short_term_lufs;
+                close(
+                    &format!("{rate} Hz, case 9 at step {i}"),
+                    short_term,
+                    -23.0,
+                    SPEC_LOUDNESS_LU,
+                    &mut worst,
+                );
+            }
+        }
+    }
+    println!(
+        "Tech 3341: worst error {worst:.4} LU against nominal, {against:.4} LU against ebur128"
+    );
+}
+
+#[test]
+fn tech_3342_loudness_range() {
+    let (mut worst, mut against) = (0.0f64, 0.0f64);
+    let cases: [(&[(f64, f64)], f64); 4] = [
+        (&[(-20.0, 20.0), (-30.0, 20.0)], 10.0),
+        (&[(-20.0, 20.0), (-15.0, 20.0)], 5.0),
+        (&[(-40.0, 20.0), (-20.0, 20.0)], 20.0),
+        (
+            &[
+                (-50.0, 20.0),
+                (-35.0, 20.0),
+                (-20.0, 20.0),
+                (-35.0, 20.0),
+                (-50.0, 20.0),
+            ],
+            15.0,
+        ),
+    ];
+    for rate in RATES {
+        for (i, (parts, want)) in cases.iter().enumerate() {
+            let signal = tones(rate, parts);
+            let case = format!("{rate} Hz, LRA case {}", i + 1);
+            let l = measure(rate, &signal, 4096);
+            close(&case, l.range_lu.unwrap(), *want, SPEC_RANGE_LU, &mut worst);
+            let one_per_second = LoudnessMeter::with_range_hop(rate, 2, 10);
+            let l = measure_with(one_per_second, &signal, 4096);
+            let (_, reference) = reference(rate, &signal);
+            close(
+                &case,
+                l.range_lu.unwrap(),
+                reference,
+                REFERENCE_RANGE_LU,
+                &mut against,
+            );
+        }
+    }
+    println!(
+        "Tech 3342: worst error {worst:.4} LU against nominal, {against:.4} LU against ebur128"
+    );
+}
+
+#[test]
+fn the_ebur128_crate_agrees_on_music() {
+    // Drum hits, a bass line and chords with sections of different loudness.
+    for (rate, seed) in [(44_100.0, 1), (48_000.0, 2), (96_000.0, 3)] {
+        let signal = vec![
+            song(rate, 60.0, 0.9, seed),
+            song(rate, 60.0, 0.9, seed + 100),
+        ];
+        let ours = measure(rate, &signal, 4096);
+        let one_per_second =
+            measure_with(LoudnessMeter::with_range_hop(rate, 2, 10), &signal, 4096);
+        let (integrated, range) = reference(rate, &signal);
+        let (ours_i, ours_lra) = (ours.integrated_lufs.unwrap(), ours.range_lu.unwrap());
+        let same_hop_lra = one_per_second.range_lu.unwrap();
+        println!(
+            "{rate} Hz: integrated {ours_i:.3} vs {integrated:.3}; LRA {same_hop_lra:.3} vs {range:.3} at one window a second, {ours_lra:.3} at ten (Tech 3342, 2016)"
+        );
+        assert!(
+            (ours_i - integrated).abs() <= 0.02,
+            "integrated {ours_i} vs {integrated}"
+        );
+        assert!(
+            (same_hop_lra - range).abs() <= REFERENCE_RANGE_LU,
+            "LRA {same_hop_lra} vs {range}"
+        );
+    }
+}
+
+#[test]
+fn any_block_size_gives_the_same_result() {
+    let rate = 48_000.0;
+    let signal = vec![song(rate, 12.0, 0.8, 7), song(rate, 12.0, 0.8, 8)];
+    let reference = measure(rate, &signal, 4800);
+    for block in [1, 7, 64, 511, 4801, 100_000] {
+        let l = measure(rate, &signal, block);
+        let (a, b) = (
+            l.integrated_lufs.unwrap(),
+            reference.integrated_lufs.unwrap(),
+        );
+        assert!((a - b).abs() < 1e-9, "block {block}: {a} vs {b}");
+        assert_eq!(l.range_lu, reference.range_lu, "block {block}");
+        assert!((l.max_momentary_lufs - reference.max_momentary_lufs).abs() < 1e-9);
+    }
+}
+
+#[test]
+fn silence_nan_and_one_sample_have_defined_results() {
+    let rate = 48_000.0;
+    let silent = measure(rate, &[vec![0.0; 480_000], vec![0.0; 480_000]], 512);
+    assert_eq!(silent.integrated_lufs, None);
+    assert_eq!(silent.range_lu, None);
+    assert_eq!(silent.max_momentary_lufs, f64::NEG_INFINITY);
+    let one = measure(rate, &[vec![0.5], vec![0.5]], 1);
+    assert_eq!(one.integrated_lufs, None, "shorter than one 400 ms block");
+    // A NaN is read as silence: the rest of the pass still measures.
+    let mut poisoned = tones(rate, &[(-23.0, 10.0)]);
+    poisoned[0][1000] = f32::NAN;
+    poisoned[1][2000] = f32::INFINITY;
+    let l = measure(rate, &poisoned, 512);
+    assert!((l.integrated_lufs.unwrap() + 23.0).abs() < 0.01, "{l:?}");
+    // Above the absolute gate by a hair, then below it: only the first counts.
+    let l = measure(rate, &tones(rate, &[(-69.0, 5.0), (-75.0, 5.0)]), 512);
+    assert!((l.integrated_lufs.unwrap() + 69.0).abs() < 0.02, "{l:?}");
+}
