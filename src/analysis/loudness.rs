@@ -104,7 +104,7 @@ impl Histogram {
     }
 
     /// Count and mean square of the blocks from bin `from` up.
-    fn from_bin(&self, from: usize) -> (u64, f64) {
+    fn bins_upwards(&self, from: usize) -> (u64, f64) {
         let count: u64 = self.count[from..].iter().sum();
         let energy: f64 = self.energy[from..].iter().sum();
         (
@@ -120,12 +120,12 @@ impl Histogram {
     /// The blocks above the relative gate `relative_lu` below the absolutely gated mean:
     /// (first bin, count, mean square).
     fn gated(&self, relative_lu: f64) -> Option<(usize, u64, f64)> {
-        let (count, mean) = self.from_bin(0);
+        let (count, mean) = self.bins_upwards(0);
         if count == 0 {
             return None;
         }
         let from = Self::first_bin_from(lufs(mean) + relative_lu);
-        let (count, mean) = self.from_bin(from);
+        let (count, mean) = self.bins_upwards(from);
         (count > 0).then_some((from, count, mean))
     }
 
