@@ -33,8 +33,8 @@ use std::path::PathBuf;
 pub use files::{collect_files, UsageError};
 pub use mix_match::{NULL_FAIL_DB, NULL_PASS_DB};
 pub use outcome::{
-    CheckReport, ClipEventReport, ClipSummary, FileReport, FileRole, LimiterReport, Measured,
-    NullReport, OffsetReport, Summary, TailReport, SCHEMA_VERSION,
+    CheckReport, ClipEventReport, ClipSummary, FileReport, FileRole, LimiterReport, LoudnessReport,
+    Measured, NullReport, OffsetReport, Summary, TailReport, SCHEMA_VERSION,
 };
 
 /// What no gain of the stems explains, above which the mix went through something non-linear,
@@ -102,6 +102,7 @@ fn measured(m: &FileMeasurements, thresholds: HeadroomThresholds) -> Measured {
         noise_floor_dbfs: m.noise_floor_dbfs,
         non_finite_samples: m.non_finite_samples,
         first_sound_s: m.first_sound_frame.map(|f| f as f64 / rate),
+        loudness: LoudnessReport::of(&m.loudness, m.true_peak_dbtp),
     }
 }
 
@@ -244,7 +245,7 @@ pub fn check(
         report.result = worst(&report.findings);
         summary.files += 1;
         match report.result {
-            Severity::Pass => summary.pass += 1,
+            Severity::Note | Severity::Pass => summary.pass += 1,
             Severity::Warn => summary.warn += 1,
             Severity::Fail => summary.fail += 1,
         }

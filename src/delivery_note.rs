@@ -114,7 +114,8 @@ impl DeliveryNote {
     }
 }
 
-/// One stem as a note lists it: "Bass: peak -6.0 dBFS, true peak -6.0 dBTP, Ready, 11.000 s".
+/// One stem as a note lists it: "Bass: peak -6.0 dBFS, true peak -6.0 dBTP, Ready, 11.000 s;
+/// -18.2 LUFS integrated, LRA 5.1 LU, PLR 12.2 dB".
 pub fn stem_line(
     name: &str,
     reference_mix: bool,
@@ -122,15 +123,20 @@ pub fn stem_line(
     true_peak_dbtp: f32,
     status: &str,
     duration_s: f64,
+    loudness: Option<&str>,
 ) -> String {
     let role = if reference_mix {
         " (reference mix)"
     } else {
         ""
     };
-    format!(
+    let mut line = format!(
         "{name}{role}: peak {sample_peak_dbfs:.1} dBFS, true peak {true_peak_dbtp:.1} dBTP, {status}, {duration_s:.3} s"
-    )
+    );
+    if let Some(loudness) = loudness {
+        line += &format!("; {loudness}");
+    }
+    line
 }
 
 /// "120 BPM", "92.5 BPM": no trailing zeros, at most two decimals.

@@ -384,6 +384,31 @@ mod tests {
     }
 
     #[test]
+    fn loudness_is_shown_with_the_plr_and_on_the_master_the_range() {
+        let (mut app, shared) = app();
+        shared.channels[0]
+            .max_true_peak
+            .store(db_to_gain(-1.0), Ordering::Relaxed);
+        shared.loudness.publish(&crate::analysis::Loudness {
+            integrated_lufs: Some(-13.8),
+            range_lu: Some(7.0),
+            max_momentary_lufs: -10.0,
+            max_short_term_lufs: -12.0,
+            momentary_lufs: -14.5,
+            short_term_lufs: -14.2,
+        });
+        let texts = texts_of_frame(&mut app).join("\n");
+        assert!(
+            texts.contains("short-term -14.2 LUFS   integrated -13.8 LUFS   PLR 12.8 dB"),
+            "{texts}"
+        );
+        assert!(
+            !texts.contains("LRA"),
+            "a stem shows no loudness range: {texts}"
+        );
+    }
+
+    #[test]
     fn silence_says_what_to_do() {
         let (mut app, _) = app();
         let texts = texts_of_frame(&mut app);

@@ -4,6 +4,7 @@ pub mod clip_notice;
 pub mod delivery;
 pub mod finished_pass;
 pub mod instance_row;
+pub mod loudness_shared;
 pub mod overview;
 pub mod params;
 pub mod pass;
@@ -21,7 +22,7 @@ use nice_plug_egui::RepaintNotifier;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use crate::analysis::{ChannelAnalyzer, ClipKind, LimiterDetector, TailMeter};
+use crate::analysis::{ChannelAnalyzer, ClipKind, LimiterDetector, LoudnessMeter, TailMeter};
 use crate::editor;
 use clip_notice::{ClipNotice, MAX_CHANNELS};
 use params::StemPreflightParams;
@@ -59,6 +60,8 @@ pub struct StemPreflight {
     pass: PassTracker,
     /// Whether the pass ends while the audio still sounds; built in `activate`.
     tail: Option<TailMeter>,
+    /// Loudness of the pass; built in `activate`.
+    loudness: Option<LoudnessMeter>,
     /// The first clips of the current pass, with positions.
     pass_clips: [Option<ClipNotice>; REPORTED_CLIPS],
     /// Ends of passes go to this instance's report writer thread.
@@ -86,6 +89,7 @@ impl Default for StemPreflight {
             window_length: 960,
             pass: PassTracker::default(),
             tail: None,
+            loudness: None,
             pass_clips: [None; REPORTED_CLIPS],
             reports: None,
             overview: None,
@@ -149,6 +153,10 @@ impl Plugin for StemPreflight {
         self.limiter_interval = (buffer_config.sample_rate * LIMITER_UPDATE_S).max(1.0) as u32;
         self.limiter = Some(LimiterDetector::new(buffer_config.sample_rate));
         self.tail = Some(TailMeter::new(buffer_config.sample_rate));
+        self.loudness = Some(LoudnessMeter::new(
+            f64::from(buffer_config.sample_rate),
+            channels as usize,
+        ));
         self.start_report_writer();
         if self.overview.is_none() {
             self.overview = Some(overview::register(
@@ -285,12 +293,20 @@ impl Plugin for StemPreflight {
             changed |= block_peak > 0.0 || true_peak > 0.0 || clips > 0;
         }
 
+        if let Some(loudness) = &mut self.loudness {
+            loudness.process(buffer.as_slice_immutable());
+            let now = loudness.loudness_now();
+            shared.loudness.publish_levels(now.0, now.1);
+        }
         if let Some(limiter) = &mut self.limiter {
             limiter.process(buffer.as_slice_immutable());
             self.limiter_samples += frames as u32;
             if self.limiter_samples >= self.limiter_interval {
                 self.limiter_samples = 0;
                 shared.limiter.publish(&limiter.evidence());
+                if let Some(loudness) = &self.loudness {
+                    shared.loudness.publish(&loudness.loudness());
+                }
                 changed = true;
             }
         }

@@ -131,6 +131,64 @@ fn a_clean_set_passes_with_exact_numbers() {
     // Stems and mix quantized separately to 24 bits: the residual is quantization noise.
     let residual = report["null_test"]["residual_db"].as_f64().unwrap();
     assert!(residual < -100.0, "{residual}");
+    // Loudness for every file, against the ebur128 crate on the same audio.
+    let mix = &set.iter().map(|(_, a)| a.clone()).reduce(|a, b| {
+        a.iter()
+            .zip(&b)
+            .map(|(x, y)| x.iter().zip(y).map(|(p, q)| p + q).collect())
+            .collect()
+    });
+    let mix = mix.as_ref().unwrap();
+    let mut reference =
+        ebur128::EbuR128::new(2, RATE, ebur128::Mode::I | ebur128::Mode::TRUE_PEAK).unwrap();
+    let planar: Vec<&[f32]> = mix.iter().map(Vec::as_slice).collect();
+    reference.add_frames_planar_f32(&planar).unwrap();
+    let loudness = &file(&report, "Midnight_Mix.wav")["measured"]["loudness"];
+    let integrated = loudness["integrated_lufs"].as_f64().unwrap();
+    let expected = reference.loudness_global().unwrap();
+    assert!(
+        (integrated - expected).abs() < 0.01,
+        "{integrated} vs {expected}"
+    );
+    assert!(loudness["range_lu"].is_number(), "{loudness}");
+    assert!(loudness["max_short_term_lufs"].is_number(), "{loudness}");
+    let true_peak = file(&report, "Midnight_Mix.wav")["measured"]["true_peak_dbtp"]
+        .as_f64()
+        .unwrap();
+    let plr = loudness["plr_db"].as_f64().unwrap();
+    assert!((plr - (true_peak - integrated)).abs() < 1e-4, "{loudness}");
+    // A mix with room to master gets no note.
+    assert!(findings(&report, Some("Midnight_Mix.wav"), "loudness").is_empty());
+}
+
+#[test]
+fn a_dense_reference_mix_gets_a_note_never_a_warning() {
+    // A steady sine: its true peak sits 0 dB above its loudness, and no limiter can be told
+    // from a steady level, so only the loudness note speaks.
+    let dir = folder("dense");
+    let mut sine: Vec<f32> = (0..12 * RATE as usize)
+        .map(|n| {
+            // Faded out over the last second: the tail dies away.
+            let fade = ((12 * RATE as usize - n) as f32 / RATE as f32).min(1.0);
+            0.4 * fade * (2.0 * std::f32::consts::PI * 1000.0 * n as f32 / RATE as f32).sin()
+        })
+        .collect();
+    sine.extend(std::iter::repeat_n(0.0, RATE as usize));
+    write_wav(
+        &dir.join("Midnight_Mix.wav"),
+        RATE,
+        &[sine.clone(), sine],
+        Store::Int(24),
+    );
+    let (code, report) = check(&dir, &[]);
+    assert_eq!(code, 0, "a note never changes the result: {report:#}");
+    let notes = findings(&report, Some("Midnight_Mix.wav"), "loudness");
+    assert_eq!(notes.len(), 1, "{report:#}");
+    assert_eq!(notes[0].0, "note");
+    assert!(notes[0].1.contains("-8.1 LUFS integrated"), "{notes:?}");
+    assert!(notes[0].1.contains("0.2 dB above (PLR)"), "{notes:?}");
+    let (_, text, _) = run(&["check", dir.to_str().unwrap()]);
+    assert!(text.contains("NOTE  loudness"), "{text}");
 }
 
 #[test]

@@ -176,6 +176,19 @@ fn passes_leave_reports_with_the_right_numbers() {
     assert!((report["true_peak_dbtp"].as_f64().unwrap() - -6.02).abs() < 0.05);
     assert!((report["tail"]["end_level_dbfs"].as_f64().unwrap() - -9.03).abs() < 0.1);
     assert_eq!(report["tail"]["cut"], true);
+    // A 1 kHz sine of peak 0.5 on both channels is -6.02 LUFS (BS.1770's offset cancels the
+    // K-weighting's gain at 1 kHz); steady, so its loudness range is 0 and its PLR 0 dB.
+    let loudness = &report["loudness"];
+    let integrated = loudness["integrated_lufs"].as_f64().unwrap();
+    assert!((integrated - -6.02).abs() < 0.02, "{loudness}");
+    assert!(
+        loudness["range_lu"].as_f64().unwrap().abs() < 0.05,
+        "{loudness}"
+    );
+    assert!(
+        loudness["plr_db"].as_f64().unwrap().abs() < 0.05,
+        "{loudness}"
+    );
     // -6.02 dBTP is just under the -6 dBFS target.
     assert_eq!(report["status"], "Ready");
     let findings: Vec<&str> = report["findings"]

@@ -162,11 +162,47 @@ pub struct Loudness {
 }
 
 impl Loudness {
+    /// Nothing measured yet.
+    pub const NONE: Self = Self {
+        integrated_lufs: None,
+        range_lu: None,
+        max_momentary_lufs: f64::NEG_INFINITY,
+        max_short_term_lufs: f64::NEG_INFINITY,
+        momentary_lufs: f64::NEG_INFINITY,
+        short_term_lufs: f64::NEG_INFINITY,
+    };
+
     /// Peak-to-loudness ratio: the true peak above the integrated loudness, dB.
     pub fn plr_db(&self, true_peak_dbtp: f32) -> Option<f64> {
         self.integrated_lufs
             .map(|integrated| f64::from(true_peak_dbtp) - integrated)
     }
+
+    /// "-13.8 LUFS integrated, LRA 7.0 LU, PLR 12.6 dB", as much as was measured.
+    pub fn describe(&self, true_peak_dbtp: f32) -> Option<String> {
+        describe(
+            self.integrated_lufs,
+            self.range_lu,
+            self.plr_db(true_peak_dbtp),
+        )
+    }
+}
+
+/// "-13.8 LUFS integrated, LRA 7.0 LU, PLR 12.6 dB" from the figures measured; `None` without
+/// an integrated loudness.
+pub fn describe(
+    integrated_lufs: Option<f64>,
+    range_lu: Option<f64>,
+    plr_db: Option<f64>,
+) -> Option<String> {
+    let mut text = format!("{:.1} LUFS integrated", integrated_lufs?);
+    if let Some(range) = range_lu {
+        text += &format!(", LRA {range:.1} LU");
+    }
+    if let Some(plr) = plr_db {
+        text += &format!(", PLR {plr:.1} dB");
+    }
+    Some(text)
 }
 
 /// The loudness meter. Allocates only in [`LoudnessMeter::new`]; `process`, `reset` and
@@ -242,14 +278,15 @@ impl LoudnessMeter {
 
     /// Feeds one block, one slice per channel (all the same length; extra slices are
     /// ignored, missing ones are silence).
-    pub fn process(&mut self, channels: &[&[f32]]) {
-        let frames = channels.first().map_or(0, |c| c.len());
+    pub fn process<S: AsRef<[f32]>>(&mut self, channels: &[S]) {
+        let frames = channels.first().map_or(0, |c| c.as_ref().len());
         let mut at = 0;
         while at < frames {
             let take = (self.step_len - self.in_step).min(frames - at);
             for ((channel, state), &weight) in
                 channels.iter().zip(&mut self.states).zip(&self.weights)
             {
+                let channel = channel.as_ref();
                 let end = (at + take).min(channel.len());
                 if weight != 0.0 && at < end {
                     self.step_sum += weight * self.filter.sum_of_squares(state, &channel[at..end]);
@@ -290,7 +327,12 @@ impl LoudnessMeter {
         }
     }
 
-    /// Everything measured so far.
+    /// The latest (momentary, short-term) loudness, LUFS: cheap enough for every block.
+    pub fn loudness_now(&self) -> (f64, f64) {
+        (self.momentary, self.short_term)
+    }
+
+    /// Everything measured so far. Reads both histograms: not for every block.
     pub fn loudness(&self) -> Loudness {
         let integrated = self
             .blocks

@@ -6,6 +6,8 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// Worth knowing, nothing to fix: never changes a result.
+    Note,
     /// Checked and fine.
     Pass,
     /// Worth fixing; the files can still be used.
@@ -18,6 +20,7 @@ impl Severity {
     /// Upper-case label for the terminal table.
     pub fn label(self) -> &'static str {
         match self {
+            Self::Note => "NOTE",
             Self::Pass => "PASS",
             Self::Warn => "WARN",
             Self::Fail => "FAIL",
@@ -69,6 +72,8 @@ pub enum Check {
     InvalidSamples,
     /// A reference mix was found.
     Reference,
+    /// Integrated loudness and peak-to-loudness ratio of the reference mix.
+    Loudness,
 }
 
 /// A check's result with the explanation and the fix.
@@ -76,13 +81,22 @@ pub enum Check {
 pub struct Finding {
     /// Which check.
     pub check: Check,
-    /// Pass, warn or fail.
+    /// Note, pass, warn or fail.
     pub severity: Severity,
     /// What was found and what to do, in the engineer's words.
     pub message: String,
 }
 
 impl Finding {
+    /// Information, never a result.
+    pub fn note(check: Check, message: impl Into<String>) -> Self {
+        Self {
+            check,
+            severity: Severity::Note,
+            message: message.into(),
+        }
+    }
+
     /// A passed check.
     pub fn pass(check: Check, message: impl Into<String>) -> Self {
         Self {
@@ -116,6 +130,5 @@ pub fn worst<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Severity {
     findings
         .into_iter()
         .map(|f| f.severity)
-        .max()
-        .unwrap_or(Severity::Pass)
+        .fold(Severity::Pass, Severity::max)
 }

@@ -16,6 +16,10 @@ const DITHER_16_BIT_DBFS: (f32, f32) = (-102.0, -88.0);
 /// it costs headroom and the engineer's time. Sample-based instruments and reverbs leave
 /// 0.1–0.5 % (-60 to -46 dBFS), which is inaudible and which every mastering chain filters.
 const DC_OFFSET_DBFS: f32 = -40.0;
+/// A reference mix whose true peak is less than this above its integrated loudness (PLR, dB)
+/// is dense: mixes sent for mastering usually keep 12 dB or more, heavily limited masters sit
+/// near 8 (docs/measurements.md has the sources).
+pub const DENSE_MIX_PLR_DB: f64 = 9.0;
 /// A file whose peak is below this is nearly silent, dBFS.
 const NEARLY_SILENT_DBFS: f32 = -70.0;
 /// Below this the sample peak is digital silence.
@@ -138,6 +142,21 @@ fn content_findings(m: &FileMeasurements, label: &str, is_reference: bool) -> Ve
                 Finding::pass(Check::Limiter, "No sign of a limiter on the mix.")
             }
         });
+        // A limiter finding already names the cause of a dense mix.
+        let plr = m.loudness.plr_db(m.true_peak_dbtp);
+        let integrated = m.loudness.integrated_lufs;
+        if let (Some(plr), Some(integrated), LimiterVerdict::None) =
+            (plr, integrated, limiter.verdict)
+        {
+            if plr < DENSE_MIX_PLR_DB {
+                // One decimal, and never "-0.0".
+                let plr = (plr * 10.0).round() / 10.0 + 0.0;
+                out.push(Finding::note(
+                    Check::Loudness,
+                    format!("The mix is dense: {integrated:.1} LUFS integrated, its true peak only {plr:.1} dB above (PLR). Mastering has little room left; if compression or saturation on the master bus is there for loudness, consider sending a version without it."),
+                ));
+            }
+        }
     }
     if let Some(cutoff) = m.cutoff {
         out.push(Finding::warn(

@@ -5,7 +5,7 @@ use super::decode::{AudioFormat, AudioReader, DecodeError, Encoding};
 use crate::analysis::level::lane_sum;
 use crate::analysis::{
     gain_to_db, ChannelAnalyzer, ClipEvent, ClipKind, CutoffDetector, LimiterDetector,
-    LimiterEvidence, SpectralCutoff, TailMeter, TailState,
+    LimiterEvidence, Loudness, LoudnessMeter, SpectralCutoff, TailMeter, TailState,
 };
 use std::io::{Read, Seek};
 
@@ -48,6 +48,8 @@ pub struct FileMeasurements {
     pub non_finite_samples: u64,
     /// First frame louder than -60 dBFS.
     pub first_sound_frame: Option<u64>,
+    /// Loudness (BS.1770-5, EBU R128).
+    pub loudness: Loudness,
 }
 
 impl FileMeasurements {
@@ -114,6 +116,7 @@ pub fn measure<R: Read + Seek>(
         .map(|c| ChannelAnalyzer::new(c as u16))
         .collect();
     let mut limiter = LimiterDetector::new(rate);
+    let mut loudness = LoudnessMeter::new(f64::from(format.sample_rate), n_channels);
     let mut tail = TailMeter::new(rate);
     let mut cutoff = CutoffDetector::new(rate);
     let mut mono = Vec::with_capacity(BLOCK_FRAMES);
@@ -159,6 +162,7 @@ pub fn measure<R: Read + Seek>(
         }
         let slices: Vec<&[f32]> = channels.iter().map(Vec::as_slice).collect();
         limiter.process(&slices);
+        loudness.process(&slices);
         tail.process(&slices);
         mono.clear();
         mono.extend_from_slice(slices[0]);
@@ -203,5 +207,6 @@ pub fn measure<R: Read + Seek>(
         noise_floor_dbfs: tail.noise_floor_dbfs(),
         non_finite_samples: analyzers.iter().map(|a| a.non_finite_samples()).sum(),
         first_sound_frame,
+        loudness: loudness.loudness(),
     })
 }

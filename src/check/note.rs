@@ -39,6 +39,7 @@ pub fn delivery_note(report: &CheckReport, info: &NoteInfo) -> String {
                 m.true_peak_dbtp,
                 m.status,
                 m.duration_s,
+                m.loudness.describe().as_deref(),
             ))
         })
         .collect();

@@ -19,6 +19,7 @@ fn paint(colour: Colour, severity: Severity, text: &str) -> String {
         Colour::Off => text.to_string(),
         Colour::On => {
             let code = match severity {
+                Severity::Note => "36",
                 Severity::Pass => "32",
                 Severity::Warn => "33",
                 Severity::Fail => "1;31",
@@ -44,15 +45,21 @@ fn describe(file: &FileReport) -> String {
         FileRole::Unreadable => "unreadable",
     };
     match (&file.format, &file.measured) {
-        (Some(format), Some(m)) => format!(
-            "{role}, {} Hz, {}, {} ch, {:.3} s, peak {:.1} dBFS, true peak {:.1} dBTP",
-            format.sample_rate,
-            format.encoding,
-            format.channels,
-            m.duration_s,
-            m.sample_peak_dbfs,
-            m.true_peak_dbtp
-        ),
+        (Some(format), Some(m)) => {
+            let mut text = format!(
+                "{role}, {} Hz, {}, {} ch, {:.3} s, peak {:.1} dBFS, true peak {:.1} dBTP",
+                format.sample_rate,
+                format.encoding,
+                format.channels,
+                m.duration_s,
+                m.sample_peak_dbfs,
+                m.true_peak_dbtp
+            );
+            if let Some(loudness) = m.loudness.describe() {
+                text += &format!(", {loudness}");
+            }
+            text
+        }
         _ => role.to_string(),
     }
 }

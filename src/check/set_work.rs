@@ -23,7 +23,8 @@ enum Job<'a> {
 
 enum Outcome {
     NullPart(Result<Sums, DecodeError>),
-    Measured(Result<FileMeasurements, DecodeError>),
+    /// Boxed: the measurements are large and the other outcomes small.
+    Measured(Box<Result<FileMeasurements, DecodeError>>),
     /// `None` when the stem could not be read.
     Aligned(Option<PreparedAlignment>),
 }
@@ -123,7 +124,7 @@ pub fn measure_all(
         Job::Measure(path) => {
             let result = sum::open(path).and_then(measure::measure);
             progress(done.fetch_add(1, Ordering::Relaxed) + 1, files.len());
-            Outcome::Measured(result)
+            Outcome::Measured(Box::new(result))
         }
         Job::Align(stem) => {
             let (mix_path, format, _) = mix.as_ref().expect("alignment jobs only with a mix");
@@ -144,7 +145,7 @@ pub fn measure_all(
     for outcome in outcomes {
         match outcome {
             Outcome::NullPart(part) => parts.push(part),
-            Outcome::Measured(m) => measured.push(m),
+            Outcome::Measured(m) => measured.push(*m),
             Outcome::Aligned(a) => alignments.extend(a),
         }
     }

@@ -11,6 +11,7 @@ use crate::analysis::gain_to_db;
 use crate::channel_name::channel_name;
 use crate::plugin::clip_notice::{ClipNotice, MAX_CHANNELS};
 use crate::plugin::instance_row::HeldPeaks;
+use crate::plugin::params::BusRole;
 
 impl StemApp {
     pub(super) fn meters(&mut self, ui: &mut egui::Ui) {
@@ -43,9 +44,10 @@ impl StemApp {
                 .monospace(),
             );
         }
+        ui.label(RichText::new(self.loudness_line()).monospace());
         if ui
             .button("Reset")
-            .on_hover_text("Clear the maximum peaks and the clip count")
+            .on_hover_text("Clear the maximum peaks, the clip count and the loudness")
             .clicked()
         {
             self.shared.reset_requested.store(true, Ordering::Release);
@@ -53,6 +55,34 @@ impl StemApp {
             self.sample = [PeakDisplay::default(); MAX_CHANNELS];
             self.true_peak = [PeakDisplay::default(); MAX_CHANNELS];
         }
+    }
+
+    /// "   short-term -14.2 LUFS   integrated -13.8 LUFS   PLR 12.6 dB", and on the master
+    /// the loudness range.
+    fn loudness_line(&self) -> String {
+        let reading = self.shared.loudness.read();
+        let lufs = |v: f32| {
+            if v.is_finite() {
+                format!("{v:.1} LUFS")
+            } else {
+                "— LUFS".to_owned()
+            }
+        };
+        let mut line = format!(
+            "   short-term {}   integrated {}",
+            lufs(reading.short_term_lufs),
+            lufs(reading.integrated_lufs.unwrap_or(f32::NEG_INFINITY))
+        );
+        if let Some(integrated) = reading.integrated_lufs {
+            let plr = HeldPeaks::of(&self.shared).true_peak_dbtp - integrated;
+            line += &format!("   PLR {plr:.1} dB");
+        }
+        if self.params.role.value() == BusRole::Master {
+            if let Some(range) = reading.range_lu {
+                line += &format!("   LRA {range:.1} LU");
+            }
+        }
+        line
     }
 
     pub(super) fn clips(&mut self, ui: &mut egui::Ui) {

@@ -12,7 +12,7 @@ use super::report::{PassMeasurements, REPORTED_CLIPS};
 use super::report_writer::ReportWriter;
 use super::timeline::BlockAnchor;
 use super::StemPreflight;
-use crate::analysis::{ClipCounts, ClipKind, LimiterDetector, TailMeter};
+use crate::analysis::{ClipCounts, ClipKind, LimiterDetector, Loudness, LoudnessMeter, TailMeter};
 
 impl StemPreflight {
     /// Clears the measurements: at the start of a pass and on the editor's Reset. Never
@@ -26,6 +26,9 @@ impl StemPreflight {
         }
         if let Some(tail) = &mut self.tail {
             tail.reset();
+        }
+        if let Some(loudness) = &mut self.loudness {
+            loudness.reset();
         }
         self.pass_clips = [None; REPORTED_CLIPS];
         self.anchors.clear();
@@ -172,6 +175,10 @@ impl StemPreflight {
                 .as_ref()
                 .map_or_else(|| TailMeter::new(1.0).state(), TailMeter::state),
             non_finite_samples,
+            loudness: self
+                .loudness
+                .as_ref()
+                .map_or(Loudness::NONE, LoudnessMeter::loudness),
         }
     }
 }

@@ -6,7 +6,7 @@ use super::pass::PassTiming;
 use super::timeline::TimelinePosition;
 use crate::analysis::{
     gain_to_db, ClipCounts, HeadroomStatus, HeadroomThresholds, LimiterEvidence, LimiterVerdict,
-    TailState,
+    Loudness, TailState,
 };
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -44,6 +44,13 @@ pub struct PassMeasurements {
     pub tail: TailState,
     /// NaN and ±Inf samples.
     pub non_finite_samples: u64,
+    /// Loudness of the pass.
+    pub loudness: Loudness,
+}
+
+/// JSON has no -∞: a value never measured is `null`.
+fn finite(value: f64) -> Option<f64> {
+    value.is_finite().then_some(value)
 }
 
 /// What a finished pass was, which decides what is written.
@@ -211,6 +218,13 @@ impl PassMeasurements {
                 "extend_by_s": self.tail.extend_by_s,
             },
             "non_finite_samples": self.non_finite_samples,
+            "loudness": {
+                "integrated_lufs": self.loudness.integrated_lufs,
+                "range_lu": self.loudness.range_lu,
+                "max_momentary_lufs": finite(self.loudness.max_momentary_lufs),
+                "max_short_term_lufs": finite(self.loudness.max_short_term_lufs),
+                "plr_db": self.loudness.plr_db(self.true_peak_dbtp()),
+            },
             "findings": self.findings(name, is_master, thresholds),
         })
     }
@@ -256,6 +270,9 @@ impl PassMeasurements {
         );
         for clip in self.first_clips.iter().flatten() {
             out += &format!("  clip at {}\n", clip.position.describe());
+        }
+        if let Some(loudness) = self.loudness.describe(self.true_peak_dbtp()) {
+            out += &format!("Loudness: {loudness}\n");
         }
         let findings = self.findings(name, is_master, thresholds);
         if findings.is_empty() {

@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use super::clip_notice::{ClipNotice, MAX_CHANNELS};
 use super::finished_pass::FinishedPass;
+use super::loudness_shared::LoudnessShared;
 use crate::analysis::{LimiterEvidence, LimiterVerdict};
 
 /// A pass that has had no block for this long no longer holds up the delivery note: the host
@@ -53,6 +54,8 @@ pub struct MeterShared {
     pub dropped_clip_notices: AtomicU64,
     /// The limiter detector's latest evidence.
     pub limiter: LimiterShared,
+    /// The pass's loudness.
+    pub loudness: LoudnessShared,
     /// What became of the last pass report. Only the background and GUI threads lock it.
     pub reports: std::sync::Mutex<ReportLog>,
     /// A pass is open (audio thread).
@@ -80,6 +83,7 @@ impl Default for MeterShared {
             reset_requested: AtomicBool::new(false),
             dropped_clip_notices: AtomicU64::new(0),
             limiter: LimiterShared::default(),
+            loudness: LoudnessShared::default(),
             reports: std::sync::Mutex::new(ReportLog::default()),
             pass_open: AtomicBool::new(false),
             pass_block_ms: AtomicU64::new(0),
@@ -189,6 +193,7 @@ impl MeterShared {
         }
         self.dropped_clip_notices.store(0, Ordering::Relaxed);
         self.limiter.clear();
+        self.loudness.clear();
     }
 }
 
