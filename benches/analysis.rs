@@ -1,5 +1,6 @@
 //! The analysis core against a bare peak scan and the `ebur128` crate's true peak, on 10 s of
-//! 48 kHz stereo, with the cost of bare 4x interpolation as a reference floor. Run:
+//! 48 kHz stereo, with the cost of bare 4x interpolation as a reference floor; and loudness
+//! against a bare K-weighting cascade and the `ebur128` crate's loudness. Run:
 //! `cargo bench --bench analysis`. Results: BENCHMARKS.md.
 
 #[path = "../tests/support/mod.rs"]
@@ -8,8 +9,9 @@ mod support;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use std::hint::black_box;
 
+use stem_preflight::analysis::k_weighting::Biquad;
 use stem_preflight::analysis::simd::widest;
-use stem_preflight::analysis::{ChannelAnalyzer, LimiterDetector};
+use stem_preflight::analysis::{ChannelAnalyzer, LimiterDetector, LoudnessMeter};
 use support::signals::{program, Rng};
 
 const RATE: usize = 48_000;
@@ -106,13 +108,61 @@ fn ebur128_true_peak(channels: &[Vec<f32>; 2]) -> f64 {
     meter.true_peak(0).unwrap().max(meter.true_peak(1).unwrap())
 }
 
+/// The loudness floor: the K-weighting's two biquads per channel and a sum of squares, nothing
+/// else (no blocks, no gates). Recursive filters bound how fast any exact loudness meter runs.
+fn k_weighting_floor(shelf: Biquad, high_pass: Biquad, channels: &[Vec<f32>; 2]) -> f64 {
+    let mut total = 0.0;
+    for channel in channels {
+        let (mut s1, mut s2, mut h1, mut h2) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
+        for &x in channel {
+            let x = f64::from(x);
+            let y = shelf.b[0] * x + s1;
+            s1 = shelf.b[1] * x - shelf.a[0] * y + s2;
+            s2 = shelf.b[2] * x - shelf.a[1] * y;
+            let z = y + h1;
+            h1 = -2.0 * y - high_pass.a[0] * z + h2;
+            h2 = y - high_pass.a[1] * z;
+            total += z * z;
+        }
+    }
+    total
+}
+
+/// Our loudness (momentary, short-term, integrated, range) in the plugin's blocks.
+fn our_loudness(meter: &mut LoudnessMeter, channels: &[Vec<f32>; 2]) -> f64 {
+    meter.reset();
+    for start in (0..channels[0].len()).step_by(BLOCK) {
+        let end = (start + BLOCK).min(channels[0].len());
+        meter.process(&[&channels[0][start..end], &channels[1][start..end]]);
+    }
+    let loudness = meter.loudness();
+    loudness.integrated_lufs.unwrap_or(0.0) + loudness.range_lu.unwrap_or(0.0)
+}
+
+/// The `ebur128` crate's integrated loudness and range (no true peak), same blocks.
+fn ebur128_loudness(channels: &[Vec<f32>; 2]) -> f64 {
+    let mode = ebur128::Mode::I | ebur128::Mode::LRA;
+    let mut meter = ebur128::EbuR128::new(2, RATE as u32, mode).unwrap();
+    for start in (0..channels[0].len()).step_by(BLOCK) {
+        let end = (start + BLOCK).min(channels[0].len());
+        meter
+            .add_frames_planar_f32(&[&channels[0][start..end], &channels[1][start..end]])
+            .unwrap();
+    }
+    meter.loudness_global().unwrap() + meter.loudness_range().unwrap()
+}
+
 fn full_analysis(
     analyzers: &mut [ChannelAnalyzer; 2],
     limiter: &mut LimiterDetector,
+    mut loudness: Option<&mut LoudnessMeter>,
     channels: &[Vec<f32>; 2],
 ) -> u64 {
     let mut events = 0u64;
     limiter.reset();
+    if let Some(meter) = loudness.as_deref_mut() {
+        meter.reset();
+    }
     for analyzer in analyzers.iter_mut() {
         analyzer.reset();
     }
@@ -123,6 +173,9 @@ fn full_analysis(
             analyzer.process(block, |_| events += 1);
         }
         limiter.process(&blocks);
+        if let Some(meter) = loudness.as_deref_mut() {
+            meter.process(&blocks);
+        }
     }
     for analyzer in analyzers.iter_mut() {
         analyzer.finish(|_| events += 1);
@@ -151,10 +204,40 @@ fn bench(c: &mut Criterion) {
         let mut analyzers = [ChannelAnalyzer::new(0), ChannelAnalyzer::new(1)];
         let mut limiter = LimiterDetector::new(RATE as f32);
         group.bench_function(BenchmarkId::new("stem_preflight_full", name), |b| {
-            b.iter(|| full_analysis(&mut analyzers, &mut limiter, black_box(&material)))
+            b.iter(|| full_analysis(&mut analyzers, &mut limiter, None, black_box(&material)))
         });
+        let mut meter = LoudnessMeter::new(RATE as f64, 2);
+        group.bench_function(
+            BenchmarkId::new("stem_preflight_full_with_loudness", name),
+            |b| {
+                b.iter(|| {
+                    full_analysis(
+                        &mut analyzers,
+                        &mut limiter,
+                        Some(&mut meter),
+                        black_box(&material),
+                    )
+                })
+            },
+        );
         group.finish();
     }
+    let material = program_material();
+    let mut group = c.benchmark_group("loudness_program");
+    group.throughput(Throughput::Elements(material[0].len() as u64));
+    group.sample_size(20);
+    let (shelf, high_pass) = (Biquad::shelf(RATE as f64), Biquad::high_pass(RATE as f64));
+    group.bench_function("k_weighting_floor", |b| {
+        b.iter(|| k_weighting_floor(shelf, high_pass, black_box(&material)))
+    });
+    let mut meter = LoudnessMeter::new(RATE as f64, 2);
+    group.bench_function("stem_preflight_loudness", |b| {
+        b.iter(|| our_loudness(&mut meter, black_box(&material)))
+    });
+    group.bench_function("ebur128_loudness", |b| {
+        b.iter(|| ebur128_loudness(black_box(&material)))
+    });
+    group.finish();
 }
 
 criterion_group!(benches, bench);

@@ -84,27 +84,79 @@ impl KWeighting {
     }
 
     /// Filters `samples` through `state` and returns the sum of the squared output. Non-finite
-    /// samples are read as zero, so one NaN cannot poison the state for the rest of the pass.
+    /// samples are read as zero, so one NaN cannot poison the state for the rest of the pass;
+    /// only a stretch that holds one pays for the check.
     #[inline]
     pub fn sum_of_squares(&self, state: &mut KState, samples: &[f32]) -> f64 {
+        let [sum] = self.sums_of_squares([state], [samples]);
+        sum
+    }
+
+    /// The same for two channels at once: their filters are independent, so the processor
+    /// runs both recursions side by side instead of waiting on one. The slices have the same
+    /// length.
+    #[inline]
+    pub fn pair_sums_of_squares(&self, states: [&mut KState; 2], samples: [&[f32]; 2]) -> [f64; 2] {
+        self.sums_of_squares(states, samples)
+    }
+
+    fn sums_of_squares<const N: usize>(
+        &self,
+        mut states: [&mut KState; N],
+        samples: [&[f32]; N],
+    ) -> [f64; N] {
+        let saved: [KState; N] = std::array::from_fn(|c| *states[c]);
+        let sums = self.run::<N, false>(&mut states, samples);
+        if sums.iter().all(|s| s.is_finite()) {
+            return sums;
+        }
+        for (state, saved) in states.iter_mut().zip(saved) {
+            **state = saved;
+        }
+        self.run::<N, true>(&mut states, samples)
+    }
+
+    /// The cascade over `N` channels in lockstep; `CLEAN` reads non-finite samples as zero.
+    #[inline(always)]
+    #[allow(
+        clippy::needless_range_loop,
+        reason = "frame i is read across the N channels' slices at once"
+    )]
+    fn run<const N: usize, const CLEAN: bool>(
+        &self,
+        states: &mut [&mut KState; N],
+        samples: [&[f32]; N],
+    ) -> [f64; N] {
         let (s, h) = (self.shelf, self.high_pass);
-        let [mut s1, mut s2] = state.shelf;
-        let [mut h1, mut h2] = state.high_pass;
-        let mut sum = 0.0;
-        for &x in samples {
-            let x = if x.is_finite() { f64::from(x) } else { 0.0 };
-            let y = s.b[0] * x + s1;
-            s1 = s.b[1] * x - s.a[0] * y + s2;
-            s2 = s.b[2] * x - s.a[1] * y;
-            let z = y + h1;
-            h1 = -2.0 * y - h.a[0] * z + h2;
-            h2 = y - h.a[1] * z;
-            sum += z * z;
+        let mut s1: [f64; N] = std::array::from_fn(|c| states[c].shelf[0]);
+        let mut s2: [f64; N] = std::array::from_fn(|c| states[c].shelf[1]);
+        let mut h1: [f64; N] = std::array::from_fn(|c| states[c].high_pass[0]);
+        let mut h2: [f64; N] = std::array::from_fn(|c| states[c].high_pass[1]);
+        let mut sum = [0.0f64; N];
+        let frames = samples.iter().map(|c| c.len()).min().unwrap_or(0);
+        for i in 0..frames {
+            let frame: [f32; N] = std::array::from_fn(|c| samples[c][i]);
+            for (c, &x) in frame.iter().enumerate() {
+                let x = if CLEAN && !x.is_finite() {
+                    0.0
+                } else {
+                    f64::from(x)
+                };
+                let y = s.b[0] * x + s1[c];
+                s1[c] = s.b[1] * x - s.a[0] * y + s2[c];
+                s2[c] = s.b[2] * x - s.a[1] * y;
+                let z = y + h1[c];
+                h1[c] = -2.0 * y - h.a[0] * z + h2[c];
+                h2[c] = y - h.a[1] * z;
+                sum[c] += z * z;
+            }
         }
         // Below this the state is inaudible and only risks denormals in a silent stretch.
         let flush = |v: f64| if v.abs() < 1e-30 { 0.0 } else { v };
-        state.shelf = [flush(s1), flush(s2)];
-        state.high_pass = [flush(h1), flush(h2)];
+        for c in 0..N {
+            states[c].shelf = [flush(s1[c]), flush(s2[c])];
+            states[c].high_pass = [flush(h1[c]), flush(h2[c])];
+        }
         sum
     }
 }

@@ -283,13 +283,31 @@ impl LoudnessMeter {
         let mut at = 0;
         while at < frames {
             let take = (self.step_len - self.in_step).min(frames - at);
-            for ((channel, state), &weight) in
-                channels.iter().zip(&mut self.states).zip(&self.weights)
-            {
-                let channel = channel.as_ref();
-                let end = (at + take).min(channel.len());
-                if weight != 0.0 && at < end {
-                    self.step_sum += weight * self.filter.sum_of_squares(state, &channel[at..end]);
+            let stereo = channels.len() == 2
+                && self.states.len() == 2
+                && channels.iter().all(|c| c.as_ref().len() >= at + take);
+            if stereo {
+                let [left, right] = &mut self.states[..] else {
+                    unreachable!("two states checked above")
+                };
+                let sums = self.filter.pair_sums_of_squares(
+                    [left, right],
+                    [
+                        &channels[0].as_ref()[at..at + take],
+                        &channels[1].as_ref()[at..at + take],
+                    ],
+                );
+                self.step_sum += self.weights[0] * sums[0] + self.weights[1] * sums[1];
+            } else {
+                for ((channel, state), &weight) in
+                    channels.iter().zip(&mut self.states).zip(&self.weights)
+                {
+                    let channel = channel.as_ref();
+                    let end = (at + take).min(channel.len());
+                    if weight != 0.0 && at < end {
+                        self.step_sum +=
+                            weight * self.filter.sum_of_squares(state, &channel[at..end]);
+                    }
                 }
             }
             at += take;
