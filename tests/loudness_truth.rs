@@ -12,6 +12,7 @@
 mod support;
 
 use stem_preflight::analysis::loudness::{Loudness, LoudnessMeter};
+use support::corpus;
 use support::signals::song;
 
 const RATES: [f64; 3] = [44_100.0, 48_000.0, 96_000.0];
@@ -253,6 +254,45 @@ fn the_ebur128_crate_agrees_on_music() {
             "LRA {same_hop_lra} vs {range}"
         );
     }
+}
+
+#[test]
+#[ignore = "needs fluidsynth, fluid-soundfont-gm and openttd-openmsx: cargo xtask test --all"]
+fn the_ebur128_crate_agrees_on_rendered_songs() {
+    // Songs of the corpus (sampled instruments, drum kits, reverb tails), each mix summed from
+    // its group stems, at three rates.
+    let mut worst = (0.0f64, 0.0f64);
+    for (song, rate) in corpus::songs()
+        .iter()
+        .take(6)
+        .zip([44_100, 48_000, 96_000].iter().cycle())
+    {
+        let stems = corpus::render(song, *rate, 30.0);
+        let frames = stems[0].audio[0].len();
+        let mix: Vec<Vec<f32>> = (0..2)
+            .map(|c| {
+                (0..frames)
+                    .map(|n| stems.iter().map(|s| s.audio[c][n]).sum())
+                    .collect()
+            })
+            .collect();
+        let rate = f64::from(*rate);
+        let ours = measure_with(LoudnessMeter::with_range_hop(rate, 2, 10), &mix, 4096);
+        let (integrated, range) = reference(rate, &mix);
+        let name = song.file_stem().unwrap().to_string_lossy();
+        let (di, dr) = (
+            (ours.integrated_lufs.unwrap() - integrated).abs(),
+            (ours.range_lu.unwrap() - range).abs(),
+        );
+        println!("{name} at {rate} Hz: integrated {integrated:.2} LUFS (ours off by {di:.4}), LRA {range:.2} LU (off by {dr:.4})");
+        worst = (worst.0.max(di), worst.1.max(dr));
+        assert!(di <= 0.02, "{name}: integrated off by {di}");
+        assert!(dr <= REFERENCE_RANGE_LU, "{name}: range off by {dr}");
+    }
+    println!(
+        "worst: integrated {:.4} LU, range {:.4} LU",
+        worst.0, worst.1
+    );
 }
 
 #[test]

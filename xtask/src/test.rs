@@ -9,11 +9,12 @@ use std::path::Path;
 use std::process::Command;
 
 /// The test binaries whose ignored tests need other programs: `--all` runs their ignored tests.
-const EXTERNAL_TEST_BINARIES: [&str; 5] = [
+const EXTERNAL_TEST_BINARIES: [&str; 6] = [
     "ardour_export",
     "editor_window",
     "file_check",
     "limiter_detection",
+    "loudness_truth",
     "real_deliveries",
 ];
 
