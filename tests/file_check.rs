@@ -577,6 +577,43 @@ fn a_limited_reference_mix_is_flagged() {
 }
 
 #[test]
+fn a_dense_mix_held_at_a_ceiling_is_blamed_on_the_limiter_alone() {
+    // Two steady stems; the mix is their sum held at exactly -0.3 dBFS by something non-linear
+    // on the master. Dense (PLR well under 9 dB), but the limiter is the one cause to name.
+    let dir = folder("dense-limited");
+    let frames = 12 * RATE as usize;
+    let tone = |hz: f32, n: usize| {
+        let fade = ((frames - n) as f32 / RATE as f32).min(1.0);
+        0.6 * fade * (2.0 * std::f32::consts::PI * hz * n as f32 / RATE as f32).sin()
+    };
+    let keys: Vec<f32> = (0..frames).map(|n| tone(440.0, n)).collect();
+    let bass: Vec<f32> = (0..frames).map(|n| tone(110.0, n)).collect();
+    let ceiling = 10f32.powf(-0.3 / 20.0);
+    let mix: Vec<f32> = keys
+        .iter()
+        .zip(&bass)
+        .map(|(k, b)| (k + b).clamp(-ceiling, ceiling))
+        .collect();
+    for (name, audio) in [("Keys", &keys), ("Bass", &bass), ("Mix", &mix)] {
+        let mut audio = audio.clone();
+        audio.extend(std::iter::repeat_n(0.0, RATE as usize));
+        let path = dir.join(format!("Midnight_{name}.wav"));
+        write_wav(&path, RATE, &[audio.clone(), audio], Store::Float32);
+    }
+    let (_, report) = check(&dir, &[]);
+    let mix = file(&report, "Midnight_Mix.wav");
+    let plr = mix["measured"]["loudness"]["plr_db"].as_f64().unwrap();
+    assert!(plr < 9.0, "the dense-mix rule would apply: PLR {plr}");
+    let limiter = findings(&report, Some("Midnight_Mix.wav"), "limiter");
+    assert_eq!(limiter[0].0, "warn", "{report:#}");
+    assert!(limiter[0].1.contains("-0.3 dBFS"), "{limiter:?}");
+    assert!(
+        findings(&report, Some("Midnight_Mix.wav"), "loudness").is_empty(),
+        "{report:#}"
+    );
+}
+
+#[test]
 fn names_and_the_reference_option() {
     let dir = folder("names");
     let set = stems(RATE, 6.0, 8);

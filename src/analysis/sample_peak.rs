@@ -75,15 +75,22 @@ impl SamplePeak {
 /// fast path when everything is finite.
 #[inline]
 pub fn max_abs(samples: &[f32]) -> f32 {
-    let mut done = 0;
-    let mut bits = 0;
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2, checked just above.
-            (done, bits) = unsafe { by_eight::max_abs_bits(samples) };
+    // The AVX2 kernel's part (samples done, their largest bits), where the CPU has it.
+    let (done, bits) = {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU supports AVX2, checked just above.
+                unsafe { by_eight::max_abs_bits(samples) }
+            } else {
+                (0, 0)
+            }
         }
-    }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            (0, 0)
+        }
+    };
     peak_from_bits(bits.max(max_abs_bits(&samples[done..])))
 }
 
@@ -155,15 +162,22 @@ pub const STRETCH: usize = 16;
 /// result is the largest of them (NaN if any sample is not finite). `maxima` must have room
 /// for every stretch.
 pub fn stretch_maxima(samples: &[f32], maxima: &mut [f32]) -> f32 {
-    let mut done = 0;
-    let mut all = 0;
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2, checked just above.
-            (done, all) = unsafe { by_eight::stretch_maxima(samples, maxima) };
+    // The AVX2 kernel's part (stretches done, their largest bits), where the CPU has it.
+    let (done, mut all) = {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the CPU supports AVX2, checked just above.
+                unsafe { by_eight::stretch_maxima(samples, maxima) }
+            } else {
+                (0, 0)
+            }
         }
-    }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            (0, 0)
+        }
+    };
     for (stretch, max) in samples[done * STRETCH..]
         .chunks(STRETCH)
         .zip(&mut maxima[done..])
