@@ -87,6 +87,24 @@ fn close(what: &str, got: f64, want: f64, tolerance: f64, worst: &mut f64) {
     );
 }
 
+/// Measures `signal`, holds its integrated loudness to `nominal` (the spec's tolerance) and to
+/// the `ebur128` crate (ours), and returns the measurement. `errors`: the worst so far against
+/// each.
+fn integrated_case(
+    case: &str,
+    rate: f64,
+    signal: &[Vec<f32>],
+    nominal: f64,
+    errors: (&mut f64, &mut f64),
+) -> Loudness {
+    let l = measure(rate, signal, 1024);
+    let integrated = l.integrated_lufs.unwrap();
+    close(case, integrated, nominal, SPEC_LOUDNESS_LU, errors.0);
+    let (reference, _) = reference(rate, signal);
+    close(case, integrated, reference, REFERENCE_LOUDNESS_LU, errors.1);
+    l
+}
+
 #[test]
 fn tech_3341_integrated_momentary_and_short_term() {
     let (mut worst, mut against) = (0.0f64, 0.0f64);
@@ -94,26 +112,12 @@ fn tech_3341_integrated_momentary_and_short_term() {
         // Cases 1 and 2: steady tones.
         for level in [-23.0, -33.0] {
             let signal = tones(rate, &[(level, 20.0)]);
-            let l = measure(rate, &signal, 1024);
             let case = format!("{rate} Hz, {level} dBFS");
-            let integrated = l.integrated_lufs.unwrap();
-            close(&case, integrated, level, SPEC_LOUDNESS_LU, &mut worst);
+            let errors = (&mut worst, &mut against);
+            let l = integrated_case(&case, rate, &signal, level, errors);
             close(&case, l.momentary_lufs, level, SPEC_LOUDNESS_LU, &mut worst);
-            close(
-                &case,
-                l.short_term_lufs,
-                level,
-                SPEC_LOUDNESS_LU,
-                &mut worst,
-            );
-            let (reference, _) = reference(rate, &signal);
-            close(
-                &case,
-                integrated,
-                reference,
-                REFERENCE_LOUDNESS_LU,
-                &mut against,
-            );
+            let short_term = l.short_term_lufs;
+            close(&case, short_term, level, SPEC_LOUDNESS_LU, &mut worst);
         }
         // Cases 3 to 5: the gates keep the quiet parts out.
         let gated: [&[(f64, f64)]; 3] = [
@@ -128,18 +132,9 @@ fn tech_3341_integrated_momentary_and_short_term() {
             &[(-26.0, 20.0), (-20.0, 20.1), (-26.0, 20.0)],
         ];
         for (i, parts) in gated.iter().enumerate() {
-            let signal = tones(rate, parts);
-            let integrated = measure(rate, &signal, 1024).integrated_lufs.unwrap();
             let case = format!("{rate} Hz, case {}", i + 3);
-            close(&case, integrated, -23.0, SPEC_LOUDNESS_LU, &mut worst);
-            let (reference, _) = reference(rate, &signal);
-            close(
-                &case,
-                integrated,
-                reference,
-                REFERENCE_LOUDNESS_LU,
-                &mut against,
-            );
+            let signal = tones(rate, parts);
+            integrated_case(&case, rate, &signal, -23.0, (&mut worst, &mut against));
         }
         // Case 6: 5.0 channels (L, R, C, LFE silent, Ls, Rs), the surrounds weighted +1.5 dB.
         let mut five = vec![Vec::new(); 6];
@@ -147,17 +142,8 @@ fn tech_3341_integrated_momentary_and_short_term() {
             tone(&mut five[channel..=channel], rate, dbfs, 20.0);
         }
         five[3] = vec![0.0; five[0].len()];
-        let integrated = measure(rate, &five, 1024).integrated_lufs.unwrap();
         let case = format!("{rate} Hz, 5.0");
-        close(&case, integrated, -23.0, SPEC_LOUDNESS_LU, &mut worst);
-        let (reference, _) = reference(rate, &five);
-        close(
-            &case,
-            integrated,
-            reference,
-            REFERENCE_LOUDNESS_LU,
-            &mut against,
-        );
+        integrated_case(&case, rate, &five, -23.0, (&mut worst, &mut against));
         // Case 9: 1.34 s at -20 dBFS and 1.66 s at -30 dBFS in turn hold the short-term
         // loudness at -23 LUFS once a 3 s window is full.
         let mut parts = Vec::new();
