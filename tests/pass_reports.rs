@@ -5,8 +5,12 @@ mod support;
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+use stem_preflight::check::{check, CheckOptions};
 use stem_preflight::plugin::overview::DELIVERY_NOTE_FILE;
 use support::clap_host::{release_bundle, Driver, Plugin, Song};
+use support::dynamics::limit;
+use support::files::{write_wav, Store};
+use support::signals::song;
 
 const RATE: f64 = 48_000.0;
 const BLOCK: usize = 512;
@@ -361,4 +365,54 @@ fn passes_leave_reports_with_the_right_numbers() {
         4,
         "the armed and the offline export: {files:?}"
     );
+
+    // The plugin and the checker agree: one song limited 8 dB into -0.3 dBFS, exported by the
+    // plugin and checked as a file. (Clip counts agree on the clipped passes above too: both
+    // run the same ChannelAnalyzer, whatever the block size.)
+    let agree = folder("plugin-and-checker");
+    std::env::set_var("STEM_PREFLIGHT_REPORT_DIR", &agree);
+    let mix = limit(
+        &song(RATE, 20.0, 0.5, 11),
+        RATE,
+        8.0,
+        10f64.powf(-0.3 / 20.0),
+    );
+    play(&mut plugin, &mix, 0.0, false);
+    let (plugin_report, _) = report_in(&agree);
+    let files = folder("plugin-and-checker-files");
+    std::fs::create_dir_all(&files).unwrap();
+    let wav = files.join("Parity_Mix.wav");
+    write_wav(&wav, RATE as u32, &[mix.clone(), mix], Store::Float32);
+    let checked = check(&[wav], &CheckOptions::default(), &|_, _| {}).unwrap();
+    let checked = serde_json::to_value(&checked.files[0].measured).unwrap();
+    let number = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
+    for (plugin_key, checker_key, tolerance) in [
+        ("/sample_peak_dbfs", "/sample_peak_dbfs", 0.0),
+        ("/true_peak_dbtp", "/true_peak_dbtp", 1e-4),
+        ("/clips/sample", "/clips/sample", 0.0),
+        ("/clips/true_peak", "/clips/true_peak", 0.0),
+        ("/clips/flat_top", "/clips/flat_top", 0.0),
+        ("/limiter/ceiling_dbfs", "/limiter/ceiling_dbfs", 0.0),
+        (
+            "/loudness/integrated_lufs",
+            "/loudness/integrated_lufs",
+            1e-6,
+        ),
+        ("/loudness/range_lu", "/loudness/range_lu", 1e-6),
+        ("/loudness/plr_db", "/loudness/plr_db", 1e-4),
+    ] {
+        let (a, b) = (
+            number(&plugin_report.pointer(plugin_key).unwrap()),
+            number(&checked.pointer(checker_key).unwrap()),
+        );
+        assert!(
+            (a - b).abs() <= tolerance,
+            "{plugin_key}: plugin {a}, checker {b}\n{plugin_report:#}\n{checked:#}"
+        );
+    }
+    assert_eq!(
+        plugin_report["limiter"]["verdict"], checked["limiter"]["verdict"],
+        "{plugin_report:#}\n{checked:#}"
+    );
+    assert_ne!(plugin_report["limiter"]["verdict"], "none");
 }
