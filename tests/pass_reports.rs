@@ -402,8 +402,8 @@ fn passes_leave_reports_with_the_right_numbers() {
         ("/loudness/plr_db", "/loudness/plr_db", 1e-4),
     ] {
         let (a, b) = (
-            number(&plugin_report.pointer(plugin_key).unwrap()),
-            number(&checked.pointer(checker_key).unwrap()),
+            number(plugin_report.pointer(plugin_key).unwrap()),
+            number(checked.pointer(checker_key).unwrap()),
         );
         assert!(
             (a - b).abs() <= tolerance,
