@@ -33,8 +33,8 @@ use std::path::PathBuf;
 pub use files::{collect_files, UsageError};
 pub use mix_match::{NULL_FAIL_DB, NULL_PASS_DB};
 pub use outcome::{
-    CheckReport, ClipEventReport, ClipSummary, FileReport, FileRole, LimiterReport, LoudnessReport,
-    Measured, NullReport, OffsetReport, Summary, TailReport, SCHEMA_VERSION,
+    CheckReport, ClipEventReport, ClipSummary, FileReport, FileRole, LimiterReport, Measured,
+    NullReport, OffsetReport, Summary, TailReport, SCHEMA_VERSION,
 };
 
 /// What no gain of the stems explains, above which the mix went through something non-linear,
@@ -102,7 +102,7 @@ fn measured(m: &FileMeasurements, thresholds: HeadroomThresholds) -> Measured {
         noise_floor_dbfs: m.noise_floor_dbfs,
         non_finite_samples: m.non_finite_samples,
         first_sound_s: m.first_sound_frame.map(|f| f as f64 / rate),
-        loudness: LoudnessReport::of(&m.loudness, m.true_peak_dbtp),
+        loudness: m.loudness.figures(m.true_peak_dbtp),
     }
 }
 
@@ -208,6 +208,9 @@ pub fn check(
     let null = set_checks(&mut reports, &measurements, &mut set_findings, prepared);
     for (i, m) in &measurements {
         let report = &mut reports[*i];
+        if report.role == FileRole::Reference {
+            note_a_dense_mix(report, m, null.as_ref());
+        }
         // A limiter's ceiling is a round peak too; the limiter finding names it.
         if report.role == FileRole::Reference && m.limiter.verdict != LimiterVerdict::None {
             continue;
@@ -225,8 +228,6 @@ pub fn check(
                         format!("{label} peaks at exactly {ceiling:.1} dBFS, and no gain of the stems adds up to it: something non-linear on the master bus holds its peaks there, most likely a limiter or clipper. Bypass it before exporting stems and the reference mix."),
                     );
                 }
-                // The limiter is the cause of a dense mix too: one finding says so.
-                report.findings.retain(|f| f.check != Check::Loudness);
                 continue;
             }
         }
@@ -268,6 +269,21 @@ pub fn check(
         summary,
         result,
     })
+}
+
+/// Adds the dense-mix note after the limiter finding, unless a limiter (seen by the detector
+/// or by its ceiling) already names the cause: one cause, one finding.
+fn note_a_dense_mix(report: &mut FileReport, m: &FileMeasurements, null: Option<&NullReport>) {
+    let limited = m.limiter.verdict != LimiterVerdict::None || limiter_ceiling(m, null).is_some();
+    let Some(note) = judge::dense_mix_note(m).filter(|_| !limited) else {
+        return;
+    };
+    let after_limiter = report
+        .findings
+        .iter()
+        .position(|f| f.check == Check::Limiter)
+        .map_or(report.findings.len(), |at| at + 1);
+    report.findings.insert(after_limiter, note);
 }
 
 /// The ceiling of a limiter the peak detector could not see (it touched too few passages):

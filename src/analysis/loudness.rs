@@ -178,31 +178,49 @@ impl Loudness {
             .map(|integrated| f64::from(true_peak_dbtp) - integrated)
     }
 
-    /// "-13.8 LUFS integrated, LRA 7.0 LU, PLR 12.6 dB", as much as was measured.
-    pub fn describe(&self, true_peak_dbtp: f32) -> Option<String> {
-        describe(
-            self.integrated_lufs,
-            self.range_lu,
-            self.plr_db(true_peak_dbtp),
-        )
+    /// The figures a report gives, with the PLR from `true_peak_dbtp`.
+    pub fn figures(&self, true_peak_dbtp: f32) -> LoudnessFigures {
+        let finite = |v: f64| v.is_finite().then_some(v);
+        LoudnessFigures {
+            integrated_lufs: self.integrated_lufs,
+            range_lu: self.range_lu,
+            max_momentary_lufs: finite(self.max_momentary_lufs),
+            max_short_term_lufs: finite(self.max_short_term_lufs),
+            plr_db: self.plr_db(true_peak_dbtp),
+        }
     }
 }
 
-/// "-13.8 LUFS integrated, LRA 7.0 LU, PLR 12.6 dB" from the figures measured; `None` without
-/// an integrated loudness.
-pub fn describe(
-    integrated_lufs: Option<f64>,
-    range_lu: Option<f64>,
-    plr_db: Option<f64>,
-) -> Option<String> {
-    let mut text = format!("{:.1} LUFS integrated", integrated_lufs?);
-    if let Some(range) = range_lu {
-        text += &format!(", LRA {range:.1} LU");
+/// Loudness as the reports give it (the plugin's pass report and the checker's JSON alike);
+/// `None` (JSON `null`) where there was nothing to measure: silence, or too short for a 400 ms
+/// block or a 3 s window.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct LoudnessFigures {
+    /// Integrated loudness, LUFS.
+    pub integrated_lufs: Option<f64>,
+    /// Loudness range (EBU Tech 3342), LU.
+    pub range_lu: Option<f64>,
+    /// The loudest momentary (400 ms) value, LUFS.
+    pub max_momentary_lufs: Option<f64>,
+    /// The loudest short-term (3 s) value, LUFS.
+    pub max_short_term_lufs: Option<f64>,
+    /// Peak-to-loudness ratio: true peak minus integrated loudness, dB.
+    pub plr_db: Option<f64>,
+}
+
+impl LoudnessFigures {
+    /// "-13.8 LUFS integrated, LRA 7.0 LU, PLR 12.6 dB", as much as was measured; `None`
+    /// without an integrated loudness.
+    pub fn describe(&self) -> Option<String> {
+        let mut text = format!("{:.1} LUFS integrated", self.integrated_lufs?);
+        if let Some(range) = self.range_lu {
+            text += &format!(", LRA {range:.1} LU");
+        }
+        if let Some(plr) = self.plr_db {
+            text += &format!(", PLR {plr:.1} dB");
+        }
+        Some(text)
     }
-    if let Some(plr) = plr_db {
-        text += &format!(", PLR {plr:.1} dB");
-    }
-    Some(text)
 }
 
 /// The loudness meter. Allocates only in [`LoudnessMeter::new`]; `process`, `reset` and

@@ -142,21 +142,6 @@ fn content_findings(m: &FileMeasurements, label: &str, is_reference: bool) -> Ve
                 Finding::pass(Check::Limiter, "No sign of a limiter on the mix.")
             }
         });
-        // A limiter finding already names the cause of a dense mix.
-        let plr = m.loudness.plr_db(m.true_peak_dbtp);
-        let integrated = m.loudness.integrated_lufs;
-        if let (Some(plr), Some(integrated), LimiterVerdict::None) =
-            (plr, integrated, limiter.verdict)
-        {
-            if plr < DENSE_MIX_PLR_DB {
-                // One decimal, and never "-0.0".
-                let plr = (plr * 10.0).round() / 10.0 + 0.0;
-                out.push(Finding::note(
-                    Check::Loudness,
-                    format!("The mix is dense: {integrated:.1} LUFS integrated, its true peak only {plr:.1} dB above (PLR). Mastering has little room left; if compression or saturation on the master bus is there for loudness, consider sending a version without it."),
-                ));
-            }
-        }
     }
     if let Some(cutoff) = m.cutoff {
         out.push(Finding::warn(
@@ -181,6 +166,21 @@ fn content_findings(m: &FileMeasurements, label: &str, is_reference: bool) -> Ve
         }
     }
     out
+}
+
+/// The note for a dense reference mix (PLR under [`DENSE_MIX_PLR_DB`]). The caller adds it
+/// only when no limiter finding already names the cause.
+pub fn dense_mix_note(m: &FileMeasurements) -> Option<Finding> {
+    let integrated = m.loudness.integrated_lufs?;
+    let plr = m.loudness.plr_db(m.true_peak_dbtp)?;
+    (plr < DENSE_MIX_PLR_DB).then(|| {
+        // One decimal, and never "-0.0".
+        let plr = (plr * 10.0).round() / 10.0 + 0.0;
+        Finding::note(
+            Check::Loudness,
+            format!("The mix is dense: {integrated:.1} LUFS integrated, its true peak only {plr:.1} dB above (PLR). Mastering has little room left; if compression or saturation on the master bus is there for loudness, consider sending a version without it."),
+        )
+    })
 }
 
 /// The headroom verdict and the clipping baked into the file, each cause named once:

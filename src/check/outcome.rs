@@ -3,7 +3,7 @@
 use super::decode::AudioFormat;
 use super::finding::{Finding, Severity};
 use super::names;
-use crate::analysis::loudness::{self, Loudness};
+use crate::analysis::loudness::LoudnessFigures;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -58,42 +58,7 @@ pub struct Measured {
     /// First sound above -60 dBFS, seconds.
     pub first_sound_s: Option<f64>,
     /// Loudness (BS.1770-5, EBU R128).
-    pub loudness: LoudnessReport,
-}
-
-/// Loudness as the report gives it; `null` where there was nothing to measure (silence, or too
-/// short for a 400 ms block or a 3 s window).
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct LoudnessReport {
-    /// Integrated loudness, LUFS.
-    pub integrated_lufs: Option<f64>,
-    /// Loudness range (EBU Tech 3342), LU.
-    pub range_lu: Option<f64>,
-    /// The loudest momentary (400 ms) value, LUFS.
-    pub max_momentary_lufs: Option<f64>,
-    /// The loudest short-term (3 s) value, LUFS.
-    pub max_short_term_lufs: Option<f64>,
-    /// Peak-to-loudness ratio: true peak minus integrated loudness, dB.
-    pub plr_db: Option<f64>,
-}
-
-impl LoudnessReport {
-    /// The figures of `loudness`, with the PLR from `true_peak_dbtp`.
-    pub fn of(loudness: &Loudness, true_peak_dbtp: f32) -> Self {
-        let finite = |v: f64| v.is_finite().then_some(v);
-        Self {
-            integrated_lufs: loudness.integrated_lufs,
-            range_lu: loudness.range_lu,
-            max_momentary_lufs: finite(loudness.max_momentary_lufs),
-            max_short_term_lufs: finite(loudness.max_short_term_lufs),
-            plr_db: loudness.plr_db(true_peak_dbtp),
-        }
-    }
-
-    /// "-13.8 LUFS integrated, LRA 7.0 LU, PLR 12.6 dB", as much as was measured.
-    pub fn describe(&self) -> Option<String> {
-        loudness::describe(self.integrated_lufs, self.range_lu, self.plr_db)
-    }
+    pub loudness: LoudnessFigures,
 }
 
 /// Clip events by kind.

@@ -89,7 +89,7 @@ impl FinishedPass {
                 report.true_peak_dbtp(),
                 self.status().label(),
                 report.pass.duration_s(),
-                report.loudness.describe(report.true_peak_dbtp()).as_deref(),
+                report.loudness_figures().describe().as_deref(),
             ),
             attention: self
                 .findings()

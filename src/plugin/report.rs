@@ -6,7 +6,7 @@ use super::pass::PassTiming;
 use super::timeline::TimelinePosition;
 use crate::analysis::{
     gain_to_db, ClipCounts, HeadroomStatus, HeadroomThresholds, LimiterEvidence, LimiterVerdict,
-    Loudness, TailState,
+    Loudness, LoudnessFigures, TailState,
 };
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -48,11 +48,6 @@ pub struct PassMeasurements {
     pub loudness: Loudness,
 }
 
-/// JSON has no -∞: a value never measured is `null`.
-fn finite(value: f64) -> Option<f64> {
-    value.is_finite().then_some(value)
-}
-
 /// What a finished pass was, which decides what is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PassKind {
@@ -80,6 +75,11 @@ impl PassMeasurements {
 
     fn peak_db(&self, of: &[f32; MAX_CHANNELS]) -> f32 {
         gain_to_db(of[..self.channels].iter().fold(0.0, |m, &x| m.max(x)))
+    }
+
+    /// The pass's loudness as reports give it.
+    pub fn loudness_figures(&self) -> LoudnessFigures {
+        self.loudness.figures(self.true_peak_dbtp())
     }
 
     /// Sample peak over all channels, dBFS.
@@ -218,13 +218,7 @@ impl PassMeasurements {
                 "extend_by_s": self.tail.extend_by_s,
             },
             "non_finite_samples": self.non_finite_samples,
-            "loudness": {
-                "integrated_lufs": self.loudness.integrated_lufs,
-                "range_lu": self.loudness.range_lu,
-                "max_momentary_lufs": finite(self.loudness.max_momentary_lufs),
-                "max_short_term_lufs": finite(self.loudness.max_short_term_lufs),
-                "plr_db": self.loudness.plr_db(self.true_peak_dbtp()),
-            },
+            "loudness": self.loudness_figures(),
             "findings": self.findings(name, is_master, thresholds),
         })
     }
@@ -271,7 +265,7 @@ impl PassMeasurements {
         for clip in self.first_clips.iter().flatten() {
             out += &format!("  clip at {}\n", clip.position.describe());
         }
-        if let Some(loudness) = self.loudness.describe(self.true_peak_dbtp()) {
+        if let Some(loudness) = self.loudness_figures().describe() {
             out += &format!("Loudness: {loudness}\n");
         }
         let findings = self.findings(name, is_master, thresholds);
