@@ -8,6 +8,11 @@
 //! and energy, so memory stays fixed for a pass of any length and the integrated loudness
 //! (a mean of energies) is exact: only a block within 0.01 LU of the relative gate can fall on
 //! the wrong side of it.
+//!
+//! The loudest momentary and short-term values slide in sub-steps of about 1 ms instead: a
+//! 400 ms burst that falls between two 100 ms blocks would otherwise read up to 1.2 LU low
+//! (EBU Tech 3341 cases 10 and 13 ask a file meter for the true maximum wherever the burst
+//! starts).
 
 use super::k_weighting::{KState, KWeighting};
 
@@ -27,6 +32,12 @@ const RANGE_HIGH_PERCENTILE: f64 = 0.95;
 const MOMENTARY_STEPS: usize = 4;
 /// Steps in a short-term window (3 s).
 const SHORT_TERM_STEPS: usize = 30;
+/// Sub-steps in a step: the maximum momentary and short-term values move about 1 ms at a time.
+const SUB_STEPS: usize = 100;
+/// Sub-steps in a gating block.
+const MOMENTARY_SUB_STEPS: usize = MOMENTARY_STEPS * SUB_STEPS;
+/// Sub-steps in a short-term window.
+const SHORT_TERM_SUB_STEPS: usize = SHORT_TERM_STEPS * SUB_STEPS;
 /// Steps between the short-term windows the loudness range reads: EBU Tech 3342 (2016) asks
 /// for at least 10 per second. libebur128 and the `ebur128` crate take one per second (the
 /// 2011 edition): [`LoudnessMeter::with_range_hop`] reproduces that for comparison.
@@ -236,6 +247,12 @@ pub struct LoudnessMeter {
     in_step: usize,
     /// Weighted sum of squares of the current step.
     step_sum: f64,
+    /// The current sub-step within the step.
+    sub_step: usize,
+    /// Weighted sum of squares of the current sub-step.
+    sub_step_sum: f64,
+    /// The maxima's sliding windows, in sub-steps.
+    sliding: SlidingWindows,
     /// The last [`SHORT_TERM_STEPS`] steps' sums, a ring.
     steps: [f64; SHORT_TERM_STEPS],
     /// Steps completed.
@@ -246,8 +263,75 @@ pub struct LoudnessMeter {
     windows: Histogram,
     momentary: f64,
     short_term: f64,
-    max_momentary: f64,
-    max_short_term: f64,
+}
+
+/// The last 3 s of sub-step sums and the running sums of the momentary and short-term windows
+/// that end at the latest sub-step, with the largest each has reached.
+#[derive(Debug, Clone)]
+struct SlidingWindows {
+    /// Sub-step sums, a ring of [`SHORT_TERM_SUB_STEPS`].
+    ring: Box<[f64]>,
+    /// Sub-steps completed.
+    done: u64,
+    momentary_sum: f64,
+    short_term_sum: f64,
+    max_momentary_sum: f64,
+    max_short_term_sum: f64,
+}
+
+impl SlidingWindows {
+    fn new() -> Self {
+        Self {
+            ring: vec![0.0; SHORT_TERM_SUB_STEPS].into_boxed_slice(),
+            done: 0,
+            momentary_sum: 0.0,
+            short_term_sum: 0.0,
+            max_momentary_sum: f64::NEG_INFINITY,
+            max_short_term_sum: f64::NEG_INFINITY,
+        }
+    }
+
+    fn clear(&mut self) {
+        self.ring.fill(0.0);
+        self.done = 0;
+        self.momentary_sum = 0.0;
+        self.short_term_sum = 0.0;
+        self.max_momentary_sum = f64::NEG_INFINITY;
+        self.max_short_term_sum = f64::NEG_INFINITY;
+    }
+
+    fn slot(&self, back: usize) -> usize {
+        ((self.done - back as u64) % SHORT_TERM_SUB_STEPS as u64) as usize
+    }
+
+    /// Slides both windows on by one sub-step of weighted sum `sum`.
+    fn push(&mut self, sum: f64) {
+        let leaving_momentary = if self.done >= MOMENTARY_SUB_STEPS as u64 {
+            self.ring[self.slot(MOMENTARY_SUB_STEPS)]
+        } else {
+            0.0
+        };
+        let slot = self.slot(0);
+        // The ring holds 3 s, so the slot written is the one leaving the short-term window.
+        let leaving_short_term = self.ring[slot];
+        self.ring[slot] = sum;
+        self.done += 1;
+        self.momentary_sum += sum - leaving_momentary;
+        self.short_term_sum += sum - leaving_short_term;
+        if self.done >= MOMENTARY_SUB_STEPS as u64 {
+            self.max_momentary_sum = self.max_momentary_sum.max(self.momentary_sum);
+        }
+        if self.done >= SHORT_TERM_SUB_STEPS as u64 {
+            self.max_short_term_sum = self.max_short_term_sum.max(self.short_term_sum);
+        }
+    }
+
+    /// At a step's end both windows span whole steps: takes their exact sums from there, so
+    /// the running sums' rounding never outlives a step.
+    fn settle(&mut self, momentary_sum: f64, short_term_sum: f64) {
+        self.momentary_sum = momentary_sum;
+        self.short_term_sum = short_term_sum;
+    }
 }
 
 impl LoudnessMeter {
@@ -267,6 +351,9 @@ impl LoudnessMeter {
             step_len: ((sample_rate + 5.0) / 10.0).max(1.0) as usize,
             in_step: 0,
             step_sum: 0.0,
+            sub_step: 0,
+            sub_step_sum: 0.0,
+            sliding: SlidingWindows::new(),
             steps: [0.0; SHORT_TERM_STEPS],
             done: 0,
             range_hop: hop.max(1),
@@ -274,8 +361,6 @@ impl LoudnessMeter {
             windows: Histogram::new(),
             momentary: f64::NEG_INFINITY,
             short_term: f64::NEG_INFINITY,
-            max_momentary: f64::NEG_INFINITY,
-            max_short_term: f64::NEG_INFINITY,
         }
     }
 
@@ -284,14 +369,20 @@ impl LoudnessMeter {
         self.states.fill(KState::default());
         self.in_step = 0;
         self.step_sum = 0.0;
+        self.sub_step = 0;
+        self.sub_step_sum = 0.0;
+        self.sliding.clear();
         self.steps = [0.0; SHORT_TERM_STEPS];
         self.done = 0;
         self.blocks.clear();
         self.windows.clear();
         self.momentary = f64::NEG_INFINITY;
         self.short_term = f64::NEG_INFINITY;
-        self.max_momentary = f64::NEG_INFINITY;
-        self.max_short_term = f64::NEG_INFINITY;
+    }
+
+    /// Where the current sub-step ends, in samples from the step's start.
+    fn sub_step_end(&self) -> usize {
+        (self.sub_step + 1) * self.step_len / SUB_STEPS
     }
 
     /// Feeds one block, one slice per channel (all the same length; extra slices are
@@ -300,7 +391,7 @@ impl LoudnessMeter {
         let frames = channels.first().map_or(0, |c| c.as_ref().len());
         let mut at = 0;
         while at < frames {
-            let take = (self.step_len - self.in_step).min(frames - at);
+            let take = (self.sub_step_end() - self.in_step).min(frames - at);
             let stereo = channels.len() == 2
                 && self.states.len() == 2
                 && channels.iter().all(|c| c.as_ref().len() >= at + take);
@@ -315,7 +406,7 @@ impl LoudnessMeter {
                         &channels[1].as_ref()[at..at + take],
                     ],
                 );
-                self.step_sum += self.weights[0] * sums[0] + self.weights[1] * sums[1];
+                self.sub_step_sum += self.weights[0] * sums[0] + self.weights[1] * sums[1];
             } else {
                 for ((channel, state), &weight) in
                     channels.iter().zip(&mut self.states).zip(&self.weights)
@@ -323,17 +414,28 @@ impl LoudnessMeter {
                     let channel = channel.as_ref();
                     let end = (at + take).min(channel.len());
                     if weight != 0.0 && at < end {
-                        self.step_sum +=
+                        self.sub_step_sum +=
                             weight * self.filter.sum_of_squares(state, &channel[at..end]);
                     }
                 }
             }
             at += take;
             self.in_step += take;
+            // A step shorter than SUB_STEPS samples has empty sub-steps: they end here too.
+            while self.sub_step < SUB_STEPS && self.in_step == self.sub_step_end() {
+                self.finish_sub_step();
+            }
             if self.in_step == self.step_len {
                 self.finish_step();
             }
         }
+    }
+
+    fn finish_sub_step(&mut self) {
+        self.sliding.push(self.sub_step_sum);
+        self.step_sum += self.sub_step_sum;
+        self.sub_step_sum = 0.0;
+        self.sub_step += 1;
     }
 
     fn finish_step(&mut self) {
@@ -341,25 +443,26 @@ impl LoudnessMeter {
         self.done += 1;
         self.step_sum = 0.0;
         self.in_step = 0;
+        self.sub_step = 0;
+        // The sum of the last `n` steps (fewer at the start of a pass).
         let recent = |n: usize| -> f64 {
-            (0..n as u64)
+            (0..self.done.min(n as u64))
                 .map(|back| self.steps[((self.done - 1 - back) % SHORT_TERM_STEPS as u64) as usize])
                 .sum::<f64>()
-                / (n * self.step_len) as f64
         };
+        let (block_sum, window_sum) = (recent(MOMENTARY_STEPS), recent(SHORT_TERM_STEPS));
+        self.sliding.settle(block_sum, window_sum);
+        let block = block_sum / (MOMENTARY_STEPS * self.step_len) as f64;
+        let window = window_sum / (SHORT_TERM_STEPS * self.step_len) as f64;
         if self.done >= MOMENTARY_STEPS as u64 {
-            let block = recent(MOMENTARY_STEPS);
             self.blocks.add(block);
             self.momentary = lufs(block);
-            self.max_momentary = self.max_momentary.max(self.momentary);
         }
         if self.done >= SHORT_TERM_STEPS as u64 {
-            let window = recent(SHORT_TERM_STEPS);
             if (self.done - SHORT_TERM_STEPS as u64).is_multiple_of(self.range_hop) {
                 self.windows.add(window);
             }
             self.short_term = lufs(window);
-            self.max_short_term = self.max_short_term.max(self.short_term);
         }
     }
 
@@ -382,11 +485,12 @@ impl LoudnessMeter {
                 self.windows.ranked(from, rank(RANGE_HIGH_PERCENTILE))
                     - self.windows.ranked(from, rank(RANGE_LOW_PERCENTILE))
             });
+        let mean = |sum: f64, steps: usize| sum / (steps * self.step_len) as f64;
         Loudness {
             integrated_lufs: integrated,
             range_lu: range,
-            max_momentary_lufs: self.max_momentary,
-            max_short_term_lufs: self.max_short_term,
+            max_momentary_lufs: lufs(mean(self.sliding.max_momentary_sum, MOMENTARY_STEPS)),
+            max_short_term_lufs: lufs(mean(self.sliding.max_short_term_sum, SHORT_TERM_STEPS)),
             momentary_lufs: self.momentary,
             short_term_lufs: self.short_term,
         }
