@@ -3,6 +3,7 @@
 //! The numbers come from [`crate::analysis`], the same code the plugin runs. This module
 //! decides what the files are, measures them in parallel, and judges each file and the set.
 
+pub mod archive;
 pub mod decode;
 pub mod files;
 pub mod finding;
@@ -13,11 +14,13 @@ pub mod names;
 mod normalized;
 pub mod note;
 pub mod outcome;
+pub mod pack;
 mod parallel;
 pub mod report;
 mod set_checks;
 mod set_work;
 pub mod sniff;
+pub mod source;
 pub mod sum;
 
 use crate::analysis::{gain_to_db, HeadroomStatus, HeadroomThresholds, LimiterVerdict};
@@ -115,7 +118,7 @@ pub fn check(
 ) -> Result<CheckReport, UsageError> {
     let mut files = collect_files(paths)?;
     if let Some(reference) = &options.reference {
-        if !reference.is_file() {
+        if source::open(reference).is_err() {
             return Err(UsageError(format!(
                 "--reference {}: no such file",
                 reference.display()
@@ -138,6 +141,14 @@ pub fn check(
             offset: None,
             findings: vec![finding],
             result: Severity::Fail,
+        };
+        let kind = match kind {
+            Ok(kind) => kind,
+            Err(e) => {
+                let finding = Finding::fail(Check::Readable, format!("{e}."));
+                reports.push(report(FileRole::Unreadable, finding));
+                continue;
+            }
         };
         match kind {
             FileKind::Wav | FileKind::Aiff => to_measure.push(path),

@@ -7,47 +7,16 @@ mod support;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use support::checker::{check, run, scratch_folder};
 use support::dynamics::limit;
-use support::files::{mix, stems, write_aiff, write_wav, Store};
+use support::files::{mix, stems, write_aiff, write_song, write_wav, Store};
 use support::signals::song;
 
 const RATE: u32 = 48_000;
 
 /// A fresh folder under the target directory.
 fn folder(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("file_check")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("test folder");
-    dir
-}
-
-/// Runs the binary; returns its exit code, stdout and stderr.
-fn run(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_stem-preflight"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the binary runs");
-    (
-        output
-            .status
-            .code()
-            .expect("exited, not killed by a signal"),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
-/// `check --json` on a folder: exit code and the parsed report.
-fn check(dir: &Path, extra: &[&str]) -> (i32, Value) {
-    let mut args = vec!["check", "--json", dir.to_str().unwrap()];
-    args.extend_from_slice(extra);
-    let (code, stdout, stderr) = run(&args);
-    let report: Value = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("JSON report ({e}): {stdout}\nstderr: {stderr}"));
-    (code, report)
+    scratch_folder("file_check", name)
 }
 
 fn file<'a>(report: &'a Value, name: &str) -> &'a Value {
@@ -97,15 +66,7 @@ fn peak_dbfs(channels: &[Vec<f32>]) -> f64 {
 }
 
 fn write_set(dir: &Path, set: &[(&str, Vec<Vec<f32>>)], store: Store) {
-    for (name, audio) in set {
-        write_wav(
-            &dir.join(format!("Midnight_{name}.wav")),
-            RATE,
-            audio,
-            store,
-        );
-    }
-    write_wav(&dir.join("Midnight_Mix.wav"), RATE, &mix(set), store);
+    write_song(dir, "Midnight", RATE, set, store);
 }
 
 #[test]

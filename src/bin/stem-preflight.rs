@@ -6,12 +6,14 @@ use std::process::ExitCode;
 
 use stem_preflight::analysis::HeadroomThresholds;
 use stem_preflight::check::note::{delivery_note, NoteInfo};
+use stem_preflight::check::pack;
 use stem_preflight::check::report::{render, Colour};
 use stem_preflight::check::{check, CheckOptions, CheckReport};
 
 const USAGE: &str = "\
-Usage: stem-preflight check [OPTIONS] <FOLDER|FILE>...
-       stem-preflight note [OPTIONS] <FOLDER|FILE>...
+Usage: stem-preflight check [OPTIONS] <FOLDER|FILE|ZIP>...
+       stem-preflight note [OPTIONS] <FOLDER|FILE|ZIP>...
+       stem-preflight pack [OPTIONS] <FOLDER|FILE|ZIP>...
 
 Check exported stems before they go to mastering: format and bit depth, sample
 rates, names, lengths and start offsets, whether the stems add up to the mix,
@@ -21,6 +23,10 @@ truncation, normalization, cut tails, silence and DC offset.
 Commands:
   check    Check the files and print a verdict per file with the fix
   note     Check the files and write the delivery note for the mastering engineer
+  pack     Check the files and, when nothing fails, write one ZIP to send: the
+           audio files as they are and the delivery note
+
+A ZIP given as input is checked in place, without unpacking it.
 
 Options (check and note):
   -r, --reference FILE   The reference mix (default: the file whose name says
@@ -31,24 +37,27 @@ Options (check and note):
 Options (check):
       --json             Print the report as JSON (schema in the README)
 
-Options (note):
+Options (note and pack):
       --tempo BPM        Tempo
       --key KEY          Key, e.g. \"A minor\"
       --time-signature S Time signature, e.g. 4/4
       --song NAME        Song title (default: from the file names)
       --artist NAME      Artist
-  -o, --output FILE      Where to write (default: \"Delivery note.txt\" in the
-                         first folder given; \"-\" for standard output)
+  -o, --output FILE      Where to write. note: default \"Delivery note.txt\" in
+                         the first folder given, \"-\" for standard output;
+                         pack: default FOLDER_stems.zip beside the first folder
+      --force            pack: write the ZIP even when checks fail, the
+                         failures at the top of the note
 
   -h, --help             Print this help
   -V, --version          Print the version
 
 Exit status:
-  0  every check passed (note: the note was written)
-  1  warnings
-  2  failures
+  0  every check passed (note, pack: written)
+  1  warnings (note, pack: written)
+  2  failures (pack: not written, unless --force)
   3  usage error, or no readable audio file
-  4  the delivery note could not be written
+  4  the delivery note or the ZIP could not be written
 
 Colour only on a terminal and when NO_COLOR is unset.
 ";
@@ -60,6 +69,11 @@ enum Command {
     Note {
         info: NoteInfo,
         output: Option<PathBuf>,
+    },
+    Pack {
+        info: NoteInfo,
+        output: Option<PathBuf>,
+        force: bool,
     },
 }
 
@@ -81,6 +95,7 @@ fn parse() -> Result<Parsed, lexopt::Error> {
     let mut json = false;
     let mut info = NoteInfo::default();
     let mut output = None;
+    let mut force = false;
     let mut paths = Vec::new();
     let mut options = CheckOptions::default();
     let mut thresholds = HeadroomThresholds::default();
@@ -98,6 +113,7 @@ fn parse() -> Result<Parsed, lexopt::Error> {
             Long("target") => thresholds.target_dbfs = parser.value()?.parse()?,
             Long("warning") => thresholds.warning_dbfs = parser.value()?.parse()?,
             Long("json") => json = true,
+            Long("force") => force = true,
             Long("tempo") => info.tempo_bpm = Some(parser.value()?.parse()?),
             Long("key") => info.key = Some(parser.value()?.string()?),
             Long("time-signature") => info.time_signature = Some(parser.value()?.string()?),
@@ -115,8 +131,15 @@ fn parse() -> Result<Parsed, lexopt::Error> {
     let command = match command.as_deref() {
         Some("check") => Command::Check { json },
         Some("note") => Command::Note { info, output },
-        Some(other) => return Err(format!("unknown command '{other}' (try check or note)").into()),
-        None => return Err("a command is needed: check or note".into()),
+        Some("pack") => Command::Pack {
+            info,
+            output,
+            force,
+        },
+        Some(other) => {
+            return Err(format!("unknown command '{other}' (try check, note or pack)").into())
+        }
+        None => return Err("a command is needed: check, note or pack".into()),
     };
     if paths.is_empty() {
         return Err("give the folder or the files to check".into());
@@ -187,22 +210,20 @@ fn main() -> ExitCode {
             }
             ExitCode::from(report.exit_code() as u8)
         }
+        Command::Pack {
+            info,
+            output,
+            force,
+        } => run_pack(&report, &args.paths, info, output.as_deref(), *force),
         Command::Note { info, output } => {
             if report.exit_code() == 3 {
                 eprintln!("stem-preflight: no readable WAV or AIFF file among the inputs");
                 return ExitCode::from(3);
             }
             let note = delivery_note(&report, info);
-            let target = output.clone().unwrap_or_else(|| {
-                let folder = args
-                    .paths
-                    .iter()
-                    .find(|p| p.is_dir())
-                    .cloned()
-                    .or_else(|| args.paths[0].parent().map(PathBuf::from))
-                    .unwrap_or_default();
-                folder.join("Delivery note.txt")
-            });
+            let target = output
+                .clone()
+                .unwrap_or_else(|| first_folder(&args.paths).join("Delivery note.txt"));
             if target.as_os_str() == "-" {
                 let _ = std::io::stdout().write_all(note.as_bytes());
                 return ExitCode::SUCCESS;
@@ -221,6 +242,65 @@ fn main() -> ExitCode {
                     ExitCode::from(4)
                 }
             }
+        }
+    }
+}
+
+/// The first folder given, or the folder of the first file.
+fn first_folder(paths: &[PathBuf]) -> PathBuf {
+    paths
+        .iter()
+        .find(|p| p.is_dir())
+        .cloned()
+        .or_else(|| paths[0].parent().map(PathBuf::from))
+        .unwrap_or_default()
+}
+
+/// `pack`: the ZIP is written only when nothing fails, or when forced.
+fn run_pack(
+    report: &CheckReport,
+    paths: &[PathBuf],
+    info: &NoteInfo,
+    output: Option<&std::path::Path>,
+    force: bool,
+) -> ExitCode {
+    let code = report.exit_code();
+    if code == 3 {
+        eprintln!("stem-preflight: no readable WAV or AIFF file among the inputs");
+        return ExitCode::from(3);
+    }
+    let text = render(report, paths, Colour::Off);
+    let _ = std::io::stdout().write_all(text.as_bytes());
+    if code == 2 && !force {
+        eprintln!("stem-preflight: not packed: fix the failures above first (or pack anyway with --force)");
+        return ExitCode::from(2);
+    }
+    let note = pack::failures_first(report, &delivery_note(report, info));
+    let target = output.map(PathBuf::from).unwrap_or_else(|| {
+        let folder = first_folder(paths);
+        let absolute = folder.canonicalize().unwrap_or(folder);
+        let name = absolute
+            .file_name()
+            .map_or_else(|| "Stems".to_string(), |n| n.to_string_lossy().into_owned());
+        absolute
+            .parent()
+            .unwrap_or(&absolute)
+            .join(format!("{name}_stems.zip"))
+    });
+    let files = pack::audio_files(report);
+    match pack::pack(&files, &note, &target) {
+        Ok(()) => {
+            eprintln!(
+                "Wrote {} ({} audio files and {})",
+                target.display(),
+                files.len(),
+                pack::NOTE_NAME
+            );
+            ExitCode::from(code as u8)
+        }
+        Err(e) => {
+            eprintln!("stem-preflight: cannot write {}: {e}", target.display());
+            ExitCode::from(4)
         }
     }
 }

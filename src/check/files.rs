@@ -1,6 +1,8 @@
 //! Which files the checker looks at: folders expanded, each file's kind sniffed.
 
+use super::archive;
 use super::sniff::{self, FileKind};
+use super::source;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -14,13 +16,18 @@ impl std::fmt::Display for UsageError {
     }
 }
 
-/// Expands folders (one level, hidden files skipped) into files, sorted by name.
+/// Expands folders (one level, hidden files skipped) into files, sorted by name, and ZIP
+/// archives given on the command line into their entries (paths inside the archive's).
 pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, UsageError> {
     let mut files = Vec::new();
     for path in paths {
         let meta =
             std::fs::metadata(path).map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
-        if meta.is_dir() {
+        if meta.is_file() && head(path).is_ok_and(|h| archive::is_zip(&h)) {
+            let mut found = archive::entries(path).map_err(|e| UsageError(e.to_string()))?;
+            found.sort();
+            files.extend(found);
+        } else if meta.is_dir() {
             let entries = std::fs::read_dir(path)
                 .map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
             let mut found: Vec<PathBuf> = entries
@@ -39,26 +46,20 @@ pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, UsageError> {
     Ok(files)
 }
 
-/// What a file is, from its first bytes and its extension.
-pub fn sniff_file(path: &Path) -> FileKind {
-    let mut head = [0u8; 12];
-    let read = std::fs::File::open(path).and_then(|mut f| {
-        let mut n = 0;
-        while n < head.len() {
-            match f.read(&mut head[n..])? {
-                0 => break,
-                k => n += k,
-            }
-        }
-        Ok(n)
-    });
+/// The first 12 bytes of a file or archive entry (fewer if it is shorter).
+fn head(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut head = Vec::with_capacity(12);
+    source::open(path)?.take(12).read_to_end(&mut head)?;
+    Ok(head)
+}
+
+/// What a file is, from its first bytes and its extension; an error when it cannot be read
+/// at all (an archive entry compressed in a way that is not read, say).
+pub fn sniff_file(path: &Path) -> std::io::Result<FileKind> {
     let extension = path
         .extension()
         .map_or_else(String::new, |e| e.to_string_lossy().into_owned());
-    match read {
-        Ok(n) => sniff::sniff(&head[..n], &extension),
-        Err(_) => sniff::sniff(&[], &extension),
-    }
+    Ok(sniff::sniff(&head(path)?, &extension))
 }
 
 /// Named like a WAV or AIFF file, whatever it holds.

@@ -3,16 +3,17 @@
 
 use super::decode::{AudioReader, DecodeError};
 use super::measure::BLOCK_FRAMES;
+use super::source::{self, Source};
 use crate::analysis::level::{lane_dot, sum_of_squares};
 use crate::analysis::{align, Alignment};
-use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
 
-/// Opens a WAV or AIFF file for streaming. The buffer serves the header's small reads; the
-/// blocks of samples, larger than it, go straight from the file to the decoder.
-pub fn open(path: &Path) -> Result<AudioReader<BufReader<File>>, DecodeError> {
-    AudioReader::new(BufReader::with_capacity(1 << 13, File::open(path)?))
+/// Opens a WAV or AIFF file (or a ZIP archive's entry) for streaming. The buffer serves the
+/// header's small reads; the blocks of samples, larger than it, go straight from the file to
+/// the decoder.
+pub fn open(path: &Path) -> Result<AudioReader<BufReader<Source>>, DecodeError> {
+    AudioReader::new(BufReader::with_capacity(1 << 13, source::open(path)?))
 }
 
 /// Frames of the stem after its first sound used to align it.

@@ -8,6 +8,7 @@ use crate::analysis::{
     gain_to_db, ClipCounts, HeadroomStatus, HeadroomThresholds, LimiterEvidence, LimiterVerdict,
     Loudness, LoudnessFigures, TailState,
 };
+use crate::clock::CivilTime;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -295,26 +296,17 @@ pub fn default_folder() -> PathBuf {
     documents.join("Stem Preflight")
 }
 
-/// "2026-11-22 10.31.07" (UTC) from seconds since 1970: the civil-from-days algorithm, so no
-/// date crate is needed.
+/// "2026-11-22 10.31.07" (UTC) from seconds since 1970.
 pub fn file_date_time(unix_seconds: u64) -> String {
-    let days = (unix_seconds / 86_400) as i64;
-    let secs = unix_seconds % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}.{:02}.{:02}",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
+    let CivilTime {
+        year,
+        month,
+        day,
+        hour,
+        minute,
+        second,
+    } = CivilTime::of(unix_seconds);
+    format!("{year:04}-{month:02}-{day:02} {hour:02}.{minute:02}.{second:02}")
 }
 
 /// Writes `<folder>/<base>.json` and `.txt` through temporary files, so a reader never sees

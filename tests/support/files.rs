@@ -53,6 +53,14 @@ pub fn write_wav(path: &Path, rate: u32, channels: &[Vec<f32>], store: Store) {
     std::fs::write(path, f).expect("test file written");
 }
 
+/// Writes `set` as `<song>_<stem>.wav` and its exact sum as `<song>_Mix.wav`.
+pub fn write_song(dir: &Path, song: &str, rate: u32, set: &[(&str, Vec<Vec<f32>>)], store: Store) {
+    for (name, audio) in set {
+        write_wav(&dir.join(format!("{song}_{name}.wav")), rate, audio, store);
+    }
+    write_wav(&dir.join(format!("{song}_Mix.wav")), rate, &mix(set), store);
+}
+
 /// Writes planar `channels` as a big-endian integer AIFF file.
 pub fn write_aiff(path: &Path, rate: u32, channels: &[Vec<f32>], bits: u16) {
     let n = channels.len() as u16;

@@ -9,13 +9,14 @@ use std::path::Path;
 use std::process::Command;
 
 /// The test binaries whose ignored tests need other programs: `--all` runs their ignored tests.
-const EXTERNAL_TEST_BINARIES: [&str; 6] = [
+const EXTERNAL_TEST_BINARIES: [&str; 7] = [
     "ardour_export",
     "editor_window",
     "file_check",
     "limiter_detection",
     "loudness_truth",
     "real_deliveries",
+    "zip_delivery",
 ];
 
 /// A program (or file) the external tests use, and the Debian package that brings it.
@@ -44,6 +45,11 @@ const REQUIREMENTS: &[Requirement] = &[
         what: "ffmpeg",
         present: || on_path("ffmpeg"),
         package: "ffmpeg",
+    },
+    Requirement {
+        what: "zip",
+        present: || on_path("zip"),
+        package: "zip",
     },
     Requirement {
         what: "sox",
