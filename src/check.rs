@@ -19,6 +19,7 @@ mod parallel;
 pub mod report;
 mod set_checks;
 mod set_work;
+pub mod sheet;
 pub mod sniff;
 pub mod source;
 pub mod sum;
@@ -106,6 +107,8 @@ fn measured(m: &FileMeasurements, thresholds: HeadroomThresholds) -> Measured {
         non_finite_samples: m.non_finite_samples,
         first_sound_s: m.first_sound_frame.map(|f| f as f64 / rate),
         loudness: m.loudness.figures(m.true_peak_dbtp),
+        envelope: m.envelope.columns().collect(),
+        envelope_frames_per_column: m.envelope.frames_per_column(),
     }
 }
 

@@ -69,7 +69,8 @@ fn a_clean_set_packs_stored_with_its_note_and_the_zip_checks_the_same() {
             "Midnight_Drums.wav",
             "Midnight_Mix.wav",
             "Midnight_Vocals.wav",
-            "Delivery note.txt"
+            "Delivery note.txt",
+            "Delivery sheet.html"
         ]
     );
     for (name, stored, bytes) in &entries {
@@ -81,6 +82,8 @@ fn a_clean_set_packs_stored_with_its_note_and_the_zip_checks_the_same() {
     let note = String::from_utf8(entries[4].2.clone()).unwrap();
     assert!(note.contains("Tempo:           96 BPM"), "{note}");
     assert!(note.contains("Checks: all passed"), "{note}");
+    let sheet = String::from_utf8(entries[5].2.clone()).unwrap();
+    assert!(sheet.contains("<title>Delivery sheet</title>") && sheet.contains("96 BPM"));
     no_partial_files(&root);
 
     // The receiving side: the ZIP checked in place gives the folder's verdicts.
@@ -119,7 +122,7 @@ fn a_failing_set_is_refused_unless_forced_and_a_failed_write_leaves_nothing() {
     let (code, _, stderr) = run(&["pack", dir.to_str().unwrap(), "-o", out, "--force"]);
     assert_eq!(code, 2, "{stderr}");
     let entries = unzip(&target);
-    let (name, _, note) = entries.last().unwrap();
+    let (name, _, note) = &entries[entries.len() - 2];
     assert_eq!(name, "Delivery note.txt");
     let note = String::from_utf8(note.clone()).unwrap();
     assert!(note.starts_with("SENT WITH FAILURES"), "{note}");

@@ -8,6 +8,7 @@ use stem_preflight::analysis::HeadroomThresholds;
 use stem_preflight::check::note::{delivery_note, NoteInfo};
 use stem_preflight::check::pack;
 use stem_preflight::check::report::{render, Colour};
+use stem_preflight::check::sheet::sheet;
 use stem_preflight::check::{check, CheckOptions, CheckReport};
 
 const USAGE: &str = "\
@@ -36,6 +37,8 @@ Options (check and note):
 
 Options (check):
       --json             Print the report as JSON (schema in the README)
+      --html FILE        Also write the delivery sheet: one self-contained page
+                         with each file's waveform, clips, levels and findings
 
 Options (note and pack):
       --tempo BPM        Tempo
@@ -57,7 +60,7 @@ Exit status:
   1  warnings (note, pack: written)
   2  failures (pack: not written, unless --force)
   3  usage error, or no readable audio file
-  4  the delivery note or the ZIP could not be written
+  4  the delivery note, the sheet or the ZIP could not be written
 
 Colour only on a terminal and when NO_COLOR is unset.
 ";
@@ -65,6 +68,7 @@ Colour only on a terminal and when NO_COLOR is unset.
 enum Command {
     Check {
         json: bool,
+        html: Option<PathBuf>,
     },
     Note {
         info: NoteInfo,
@@ -93,6 +97,7 @@ fn parse() -> Result<Parsed, lexopt::Error> {
     let mut parser = lexopt::Parser::from_env();
     let mut command = None;
     let mut json = false;
+    let mut html = None;
     let mut info = NoteInfo::default();
     let mut output = None;
     let mut force = false;
@@ -113,6 +118,7 @@ fn parse() -> Result<Parsed, lexopt::Error> {
             Long("target") => thresholds.target_dbfs = parser.value()?.parse()?,
             Long("warning") => thresholds.warning_dbfs = parser.value()?.parse()?,
             Long("json") => json = true,
+            Long("html") => html = Some(PathBuf::from(parser.value()?)),
             Long("force") => force = true,
             Long("tempo") => info.tempo_bpm = Some(parser.value()?.parse()?),
             Long("key") => info.key = Some(parser.value()?.string()?),
@@ -129,7 +135,7 @@ fn parse() -> Result<Parsed, lexopt::Error> {
     }
     options.thresholds = thresholds;
     let command = match command.as_deref() {
-        Some("check") => Command::Check { json },
+        Some("check") => Command::Check { json, html },
         Some("note") => Command::Note { info, output },
         Some("pack") => Command::Pack {
             info,
@@ -188,7 +194,15 @@ fn main() -> ExitCode {
         Err(code) => return code,
     };
     match &args.command {
-        Command::Check { json } => {
+        Command::Check { json, html } => {
+            if let Some(target) = html {
+                let note = delivery_note(&report, &NoteInfo::default());
+                let page = sheet(&report, &note, args.options.thresholds);
+                if let Err(e) = write_atomically(target, page.as_bytes()) {
+                    eprintln!("stem-preflight: cannot write {}: {e}", target.display());
+                    return ExitCode::from(4);
+                }
+            }
             let text = if *json {
                 serde_json::to_string_pretty(&report)
                     .map(|s| s + "\n")
@@ -214,7 +228,14 @@ fn main() -> ExitCode {
             info,
             output,
             force,
-        } => run_pack(&report, &args.paths, info, output.as_deref(), *force),
+        } => run_pack(
+            &report,
+            &args.paths,
+            info,
+            output.as_deref(),
+            *force,
+            args.options.thresholds,
+        ),
         Command::Note { info, output } => {
             if report.exit_code() == 3 {
                 eprintln!("stem-preflight: no readable WAV or AIFF file among the inputs");
@@ -263,6 +284,7 @@ fn run_pack(
     info: &NoteInfo,
     output: Option<&std::path::Path>,
     force: bool,
+    thresholds: HeadroomThresholds,
 ) -> ExitCode {
     let code = report.exit_code();
     if code == 3 {
@@ -276,6 +298,7 @@ fn run_pack(
         return ExitCode::from(2);
     }
     let note = pack::failures_first(report, &delivery_note(report, info));
+    let sheet = sheet(report, &note, thresholds);
     let target = output.map(PathBuf::from).unwrap_or_else(|| {
         let folder = first_folder(paths);
         let absolute = folder.canonicalize().unwrap_or(folder);
@@ -288,13 +311,15 @@ fn run_pack(
             .join(format!("{name}_stems.zip"))
     });
     let files = pack::audio_files(report);
-    match pack::pack(&files, &note, &target) {
+    let documents = [(pack::NOTE_NAME, note), (pack::SHEET_NAME, sheet)];
+    match pack::pack(&files, &documents, &target) {
         Ok(()) => {
             eprintln!(
-                "Wrote {} ({} audio files and {})",
+                "Wrote {} ({} audio files, {} and {})",
                 target.display(),
                 files.len(),
-                pack::NOTE_NAME
+                pack::NOTE_NAME,
+                pack::SHEET_NAME
             );
             ExitCode::from(code as u8)
         }
@@ -307,7 +332,9 @@ fn run_pack(
 
 /// Writes next to the target and renames, so a failed write never leaves half a note.
 fn write_atomically(target: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    let temporary = target.with_extension("txt.partial");
+    let mut name = target.file_name().unwrap_or_default().to_os_string();
+    name.push(".partial");
+    let temporary = target.with_file_name(name);
     let result =
         std::fs::write(&temporary, bytes).and_then(|()| std::fs::rename(&temporary, target));
     if result.is_err() {

@@ -2,6 +2,7 @@
 //! code the plugin runs.
 
 use super::decode::{AudioFormat, AudioReader, DecodeError, Encoding};
+use crate::analysis::envelope::PeakEnvelope;
 use crate::analysis::level::lane_sum;
 use crate::analysis::{
     gain_to_db, ChannelAnalyzer, ClipEvent, ClipKind, CutoffDetector, LimiterDetector,
@@ -13,6 +14,8 @@ use std::io::{Read, Seek};
 pub const BLOCK_FRAMES: usize = 8192;
 /// Clip events kept per file (all are counted).
 const KEPT_CLIPS: usize = 200;
+/// Columns of the waveform overview: one per pixel of the delivery sheet's strip.
+pub const ENVELOPE_COLUMNS: usize = 800;
 /// A sample louder than this starts the "first sound" of a file.
 const SOUND_THRESHOLD: f32 = 0.001; // -60 dBFS
 
@@ -50,6 +53,8 @@ pub struct FileMeasurements {
     pub first_sound_frame: Option<u64>,
     /// Loudness (BS.1770-5, EBU R128).
     pub loudness: Loudness,
+    /// The waveform overview for the delivery sheet.
+    pub envelope: PeakEnvelope,
 }
 
 impl FileMeasurements {
@@ -118,6 +123,10 @@ pub fn measure<R: Read + Seek>(
     let mut limiter = LimiterDetector::new(rate);
     let mut loudness = LoudnessMeter::new(f64::from(format.sample_rate), n_channels);
     let mut tail = TailMeter::new(rate);
+    let mut envelope = PeakEnvelope::new(
+        ENVELOPE_COLUMNS,
+        format.frames.div_ceil(ENVELOPE_COLUMNS as u64),
+    );
     let mut cutoff = CutoffDetector::new(rate);
     let mut mono = Vec::with_capacity(BLOCK_FRAMES);
     let mut sums = vec![0.0f64; n_channels];
@@ -164,6 +173,7 @@ pub fn measure<R: Read + Seek>(
         limiter.process(&slices);
         loudness.process(&slices);
         tail.process(&slices);
+        envelope.process(&slices);
         mono.clear();
         mono.extend_from_slice(slices[0]);
         for channel in &slices[1..] {
@@ -208,5 +218,6 @@ pub fn measure<R: Read + Seek>(
         non_finite_samples: analyzers.iter().map(|a| a.non_finite_samples()).sum(),
         first_sound_frame,
         loudness: loudness.loudness(),
+        envelope,
     })
 }

@@ -3,6 +3,7 @@
 use super::decode::AudioFormat;
 use super::finding::{Finding, Severity};
 use super::names;
+use crate::analysis::envelope::Column;
 use crate::analysis::loudness::LoudnessFigures;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -59,6 +60,12 @@ pub struct Measured {
     pub first_sound_s: Option<f64>,
     /// Loudness (BS.1770-5, EBU R128).
     pub loudness: LoudnessFigures,
+    /// The waveform overview (lowest and highest sample per column), for the sheet only.
+    #[serde(skip)]
+    pub envelope: Vec<Column>,
+    /// Frames per column of the overview.
+    #[serde(skip)]
+    pub envelope_frames_per_column: u64,
 }
 
 /// Clip events by kind.

@@ -16,6 +16,8 @@ use zip::CompressionMethod;
 
 /// The note's name inside the archive.
 pub const NOTE_NAME: &str = "Delivery note.txt";
+/// The sheet's name inside the archive.
+pub const SHEET_NAME: &str = "Delivery sheet.html";
 
 /// The failures of a check, one line each, for the top of a note that goes out anyway.
 pub fn failures_first(report: &CheckReport, note: &str) -> String {
@@ -55,15 +57,16 @@ pub fn audio_files(report: &CheckReport) -> Vec<&Path> {
         .collect()
 }
 
-/// Writes `files` (each under its file name) and `note` into a new ZIP at `target`.
-pub fn pack(files: &[&Path], note: &str, target: &Path) -> io::Result<()> {
+/// Writes `files` (each under its file name) and `documents` (name, text: the note, the
+/// sheet) into a new ZIP at `target`.
+pub fn pack(files: &[&Path], documents: &[(&str, String)], target: &Path) -> io::Result<()> {
     let mut names: Vec<String> = Vec::with_capacity(files.len());
     for file in files {
         let name = file
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .ok_or_else(|| io::Error::other(format!("{}: no file name", file.display())))?;
-        if names.contains(&name) || name == NOTE_NAME {
+        if names.contains(&name) || documents.iter().any(|(d, _)| *d == name) {
             return Err(io::Error::other(format!(
                 "two files are named \"{name}\": rename one before packing"
             )));
@@ -71,8 +74,8 @@ pub fn pack(files: &[&Path], note: &str, target: &Path) -> io::Result<()> {
         names.push(name);
     }
     let partial = partial_path(target);
-    let written =
-        write_zip(files, &names, note, &partial).and_then(|()| std::fs::rename(&partial, target));
+    let written = write_zip(files, &names, documents, &partial)
+        .and_then(|()| std::fs::rename(&partial, target));
     if written.is_err() {
         let _ = std::fs::remove_file(&partial);
     }
@@ -102,7 +105,12 @@ fn zip_time(time: SystemTime) -> Option<zip::DateTime> {
     .ok()
 }
 
-fn write_zip(files: &[&Path], names: &[String], note: &str, to: &Path) -> io::Result<()> {
+fn write_zip(
+    files: &[&Path],
+    names: &[String],
+    documents: &[(&str, String)],
+    to: &Path,
+) -> io::Result<()> {
     let mut zip = zip::ZipWriter::new(BufWriter::new(File::create(to)?));
     let stored = SimpleFileOptions::default().compression_method(CompressionMethod::Stored);
     let stamped = |time: io::Result<SystemTime>| match time.ok().and_then(zip_time) {
@@ -122,8 +130,10 @@ fn write_zip(files: &[&Path], names: &[String], note: &str, to: &Path) -> io::Re
         )?;
         io::copy(&mut audio, &mut zip)?;
     }
-    zip.start_file(NOTE_NAME, stamped(Ok(SystemTime::now())))?;
-    zip.write_all(note.as_bytes())?;
+    for (name, text) in documents {
+        zip.start_file(*name, stamped(Ok(SystemTime::now())))?;
+        zip.write_all(text.as_bytes())?;
+    }
     let mut out = zip.finish()?;
     out.flush()?;
     out.get_ref().sync_all()

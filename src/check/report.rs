@@ -37,7 +37,8 @@ fn file_name(path: &Path) -> String {
     )
 }
 
-fn describe(file: &FileReport) -> String {
+/// A file's heading details: its role, format, length and levels.
+pub fn describe(file: &FileReport) -> String {
     let role = match file.role {
         FileRole::Reference => "reference mix",
         FileRole::Stem => "stem",

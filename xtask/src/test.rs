@@ -9,8 +9,9 @@ use std::path::Path;
 use std::process::Command;
 
 /// The test binaries whose ignored tests need other programs: `--all` runs their ignored tests.
-const EXTERNAL_TEST_BINARIES: [&str; 7] = [
+const EXTERNAL_TEST_BINARIES: [&str; 8] = [
     "ardour_export",
+    "delivery_sheet",
     "editor_window",
     "file_check",
     "limiter_detection",
@@ -45,6 +46,11 @@ const REQUIREMENTS: &[Requirement] = &[
         what: "ffmpeg",
         present: || on_path("ffmpeg"),
         package: "ffmpeg",
+    },
+    Requirement {
+        what: "chromium",
+        present: || on_path("chromium"),
+        package: "chromium",
     },
     Requirement {
         what: "zip",
