@@ -285,10 +285,17 @@ fn headroom_and_clipping(
         } else {
             "Lower the bus (or the plugin that overloads) and export again; clipping in a file cannot be undone."
         };
+        // Only the kinds found: "2 clipped runs", "4 flat tops", or both.
+        let counted: Vec<String> = [(sample_clips, "clipped run"), (flat_tops, "flat top")]
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, what)| format!("{n} {what}{}", if *n == 1 { "" } else { "s" }))
+            .collect();
         out.push(Finding::fail(
             Check::Clipping,
             format!(
-                "{label} has {sample_clips} clipped runs and {flat_tops} flat tops baked in: {}{more}. {fix}",
+                "{label} has {} baked in: {}{more}. {fix}",
+                counted.join(" and "),
                 listed.join(", ")
             ),
         ));

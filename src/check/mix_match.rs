@@ -9,7 +9,7 @@ use super::outcome::{FileReport, NullReport, OffsetReport};
 use super::parallel::parallel_map;
 use super::set_work;
 use super::sum::{self, null_test, stem_offset, SumInput, MAX_NULL_TEST_STEMS};
-use crate::analysis::{Alignment, LimiterVerdict};
+use crate::analysis::{Alignment, ClipKind, LimiterVerdict};
 use std::path::{Path, PathBuf};
 
 /// Null-test residual below which the stems add up to the mix, dB.
@@ -128,7 +128,11 @@ pub fn stems_against_mix(
             &names,
             &offsets,
             &normalized,
-            reference.measured.limiter.verdict != LimiterVerdict::None,
+            MixProcessing {
+                limited: reference.measured.limiter.verdict != LimiterVerdict::None,
+                clipped: reference.measured.count(ClipKind::Sample) > 0
+                    || reference.measured.count(ClipKind::FlatTop) > 0,
+            },
         ));
     }
     Some(NullReport {
@@ -248,13 +252,25 @@ fn offset_finding(
     Some((finding, Some(report)))
 }
 
+/// What the mix went through that the stems did not, as far as its own measurement tells.
+#[derive(Debug, Clone, Copy, Default)]
+struct MixProcessing {
+    /// A limiter on the mix (likely or certain).
+    limited: bool,
+    /// Clipped samples or flat tops in the mix.
+    clipped: bool,
+}
+
+/// A stem's level difference is named only from here: smaller rounds to "0.0 dB".
+const SMALLEST_NAMED_DB: f32 = 0.05;
+
 fn null_finding(
     raw: &sum::NullResult,
     aligned: Option<&sum::NullResult>,
     names: &[String],
     offsets: &[i64],
     normalized: &[Option<f32>],
-    mix_limited: bool,
+    mix: MixProcessing,
 ) -> Finding {
     let level = |db: f32| {
         if db < NULL_PASS_DB {
@@ -340,7 +356,7 @@ fn null_finding(
         }
     }
     if level(fit.fitted_residual_db) != Severity::Pass {
-        if mix_limited {
+        if mix.limited {
             why.push(
                 "the mix has a limiter the stems do not have: bypass it for the mix too".into(),
             );
@@ -351,13 +367,19 @@ fn null_finding(
         ));
     }
     let in_mix = |gain: &f32| gain.abs() >= NOT_IN_MIX_GAIN;
+    if why.is_empty() && mix.clipped {
+        // The stems add up past full scale where the mix was cut off: that difference is the
+        // residual, and the mix's clipping finding already gives the fix.
+        why.push("the mix is clipped where the stems add up to more than full scale (see its clipping finding)".into());
+    }
     if why.is_empty() {
         // Nothing else is wrong and the fitted gains explain the mix: level differences too
-        // small to name one by one add up to the whole residual. Name the largest.
+        // small to name one by one add up to the whole residual. Name the largest, if it is
+        // large enough to say.
         let largest = names
             .iter()
             .zip(&fit.gains)
-            .filter(|(_, g)| in_mix(g))
+            .filter(|(_, g)| in_mix(g) && db(**g).abs() >= SMALLEST_NAMED_DB)
             .max_by(|a, b| db(*a.1).abs().total_cmp(&db(*b.1).abs()));
         if let Some((name, &gain)) = largest {
             why.push(format!(
@@ -365,6 +387,9 @@ fn null_finding(
                 normalized::level_in_stem(name, gain)
             ));
         }
+    }
+    if why.is_empty() {
+        why.push("no stem's level, offset or polarity explains it, each differs from the mix by less than 0.1 dB: export the stems and the mix again from the same session state".into());
     }
     let text = format!(
         "The stems do not add up to the mix (residual {:.1} dB, pass below {NULL_PASS_DB:.0} dB): {}.",
@@ -391,7 +416,35 @@ mod tests {
 
     fn message(result: &sum::NullResult) -> String {
         let names = ["Bass".to_owned(), "Drums".to_owned()];
-        null_finding(result, None, &names, &[0, 0], &[None, None], false).message
+        null_finding(
+            result,
+            None,
+            &names,
+            &[0, 0],
+            &[None, None],
+            MixProcessing::default(),
+        )
+        .message
+    }
+
+    #[test]
+    fn a_clipped_mix_is_the_cause_not_a_level_difference_too_small_to_say() {
+        let result = null(-40.9, &[1.001, 0.9995], -62.0);
+        let names = ["Bass".to_owned(), "Drums".to_owned()];
+        let mix = MixProcessing {
+            clipped: true,
+            ..MixProcessing::default()
+        };
+        let text = null_finding(&result, None, &names, &[0, 0], &[None, None], mix).message;
+        assert!(
+            text.contains("the mix is clipped where the stems add up"),
+            "{text}"
+        );
+        assert!(!text.contains("0.0 dB"), "{text}");
+        // Without the clipping nothing is named that would read "0.0 dB".
+        let text = message(&result);
+        assert!(!text.contains("0.0 dB"), "{text}");
+        assert!(!text.ends_with(": ."), "{text}");
     }
 
     #[test]
