@@ -108,6 +108,27 @@ fn integrated_case(
     l
 }
 
+/// Two tones in turn, `repeats` times, fed 100 ms at a time: what `read` says after each step.
+fn alternating(
+    rate: f64,
+    pair: [(f64, f64); 2],
+    repeats: usize,
+    read: fn(&Loudness) -> f64,
+) -> Vec<f64> {
+    let parts: Vec<(f64, f64)> = (0..repeats).flat_map(|_| pair).collect();
+    let signal = tones(rate, &parts);
+    let mut meter = LoudnessMeter::new(rate, 2);
+    let step = (rate / 10.0).round() as usize;
+    (0..signal[0].len() - step)
+        .step_by(step)
+        .map(|at| {
+            let slices: Vec<&[f32]> = signal.iter().map(|c| &c[at..at + step]).collect();
+            meter.process(&slices);
+            read(&meter.loudness())
+        })
+        .collect()
+}
+
 #[test]
 fn tech_3341_integrated_momentary_and_short_term() {
     let (mut worst, mut against) = (0.0f64, 0.0f64);
@@ -149,26 +170,12 @@ fn tech_3341_integrated_momentary_and_short_term() {
         integrated_case(&case, rate, &five, -23.0, (&mut worst, &mut against));
         // Case 9: 1.34 s at -20 dBFS and 1.66 s at -30 dBFS in turn hold the short-term
         // loudness at -23 LUFS once a 3 s window is full.
-        let mut parts = Vec::new();
-        for _ in 0..10 {
-            parts.extend([(-20.0, 1.34), (-30.0, 1.66)]);
-        }
-        let signal = tones(rate, &parts);
-        let mut meter = LoudnessMeter::new(rate, 2);
-        let step = (rate / 10.0).round() as usize;
-        for (i, at) in (0..signal[0].len() - step).step_by(step).enumerate() {
-            let slices: Vec<&[f32]> = signal.iter().map(|c| &c[at..at + step]).collect();
-            meter.process(&slices);
-            if i >= 30 {
-                let short_term = meter.loudness().short_term_lufs;
-                close(
-                    &format!("{rate} Hz, case 9 at step {i}"),
-                    short_term,
-                    -23.0,
-                    SPEC_LOUDNESS_LU,
-                    &mut worst,
-                );
-            }
+        let readings = alternating(rate, [(-20.0, 1.34), (-30.0, 1.66)], 10, |l| {
+            l.short_term_lufs
+        });
+        for (i, short_term) in readings.into_iter().enumerate().skip(30) {
+            let what = format!("{rate} Hz, case 9 at step {i}");
+            close(&what, short_term, -23.0, SPEC_LOUDNESS_LU, &mut worst);
         }
     }
     println!(
@@ -232,21 +239,12 @@ fn tech_3341_maxima_wherever_the_burst_falls() {
         }
         // Case 12: 0.18 s at -20 dBFS and 0.22 s at -30 dBFS in turn hold the momentary
         // loudness at -23 LUFS once a 400 ms block is full.
-        let mut parts = Vec::new();
-        for _ in 0..25 {
-            parts.extend([(-20.0, 0.18), (-30.0, 0.22)]);
-        }
-        let signal = tones(rate, &parts);
-        let mut meter = LoudnessMeter::new(rate, 2);
-        let step = (rate / 10.0).round() as usize;
-        for (i, at) in (0..signal[0].len() - step).step_by(step).enumerate() {
-            let slices: Vec<&[f32]> = signal.iter().map(|c| &c[at..at + step]).collect();
-            meter.process(&slices);
-            if i >= 10 {
-                let what = format!("{rate} Hz, case 12 at step {i}");
-                let momentary = meter.loudness().momentary_lufs;
-                close(&what, momentary, -23.0, SPEC_LOUDNESS_LU, &mut worst);
-            }
+        let readings = alternating(rate, [(-20.0, 0.18), (-30.0, 0.22)], 25, |l| {
+            l.momentary_lufs
+        });
+        for (i, momentary) in readings.into_iter().enumerate().skip(10) {
+            let what = format!("{rate} Hz, case 12 at step {i}");
+            close(&what, momentary, -23.0, SPEC_LOUDNESS_LU, &mut worst);
         }
     }
     println!(
