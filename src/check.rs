@@ -4,6 +4,7 @@
 //! decides what the files are, measures them in parallel, and judges each file and the set.
 
 pub mod archive;
+pub mod atomic_file;
 pub mod decode;
 pub mod files;
 pub mod finding;

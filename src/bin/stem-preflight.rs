@@ -6,9 +6,9 @@ use std::process::ExitCode;
 
 use stem_preflight::analysis::HeadroomThresholds;
 use stem_preflight::check::note::{delivery_note, NoteInfo};
-use stem_preflight::check::pack;
 use stem_preflight::check::report::{render, Colour};
 use stem_preflight::check::sheet::sheet;
+use stem_preflight::check::{atomic_file, pack};
 use stem_preflight::check::{check, CheckOptions, CheckReport};
 
 const USAGE: &str = "\
@@ -198,7 +198,7 @@ fn main() -> ExitCode {
             if let Some(target) = html {
                 let note = delivery_note(&report, &NoteInfo::default());
                 let page = sheet(&report, &note, args.options.thresholds);
-                if let Err(e) = write_atomically(target, page.as_bytes()) {
+                if let Err(e) = atomic_file::write(target, page.as_bytes()) {
                     eprintln!("stem-preflight: cannot write {}: {e}", target.display());
                     return ExitCode::from(4);
                 }
@@ -249,7 +249,7 @@ fn main() -> ExitCode {
                 let _ = std::io::stdout().write_all(note.as_bytes());
                 return ExitCode::SUCCESS;
             }
-            match write_atomically(&target, note.as_bytes()) {
+            match atomic_file::write(&target, note.as_bytes()) {
                 Ok(()) => {
                     eprintln!("Wrote {}", target.display());
                     ExitCode::SUCCESS
@@ -328,17 +328,4 @@ fn run_pack(
             ExitCode::from(4)
         }
     }
-}
-
-/// Writes next to the target and renames, so a failed write never leaves half a note.
-fn write_atomically(target: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    let mut name = target.file_name().unwrap_or_default().to_os_string();
-    name.push(".partial");
-    let temporary = target.with_file_name(name);
-    let result =
-        std::fs::write(&temporary, bytes).and_then(|()| std::fs::rename(&temporary, target));
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    result
 }

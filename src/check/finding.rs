@@ -76,6 +76,16 @@ pub enum Check {
     Loudness,
 }
 
+impl Check {
+    /// The name the JSON output gives it ("headroom", "null-test").
+    pub fn name(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+}
+
 /// A check's result with the explanation and the fix.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Finding {

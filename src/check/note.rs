@@ -43,23 +43,7 @@ pub fn delivery_note(report: &CheckReport, info: &NoteInfo) -> String {
             ))
         })
         .collect();
-    let attention = report
-        .files
-        .iter()
-        .flat_map(|f| {
-            f.findings
-                .iter()
-                .filter(|x| x.severity > Severity::Pass)
-                .map(move |x| format!("{}: {}", f.file_name(), x.message))
-        })
-        .chain(
-            report
-                .set_findings
-                .iter()
-                .filter(|x| x.severity > Severity::Pass)
-                .map(|x| x.message.clone()),
-        )
-        .collect();
+    let attention = report.messages_at_least(Severity::Warn);
     DeliveryNote {
         info: NoteInfo {
             song,

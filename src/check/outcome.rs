@@ -224,6 +224,26 @@ pub struct CheckReport {
 }
 
 impl CheckReport {
+    /// Every finding at `least` or worse, in words: "Bass.wav: message" for a file's, the
+    /// message alone for the set's.
+    pub fn messages_at_least(&self, least: Severity) -> Vec<String> {
+        self.files
+            .iter()
+            .flat_map(|f| {
+                f.findings
+                    .iter()
+                    .filter(move |x| x.severity >= least)
+                    .map(move |x| format!("{}: {}", f.file_name(), x.message))
+            })
+            .chain(
+                self.set_findings
+                    .iter()
+                    .filter(|x| x.severity >= least)
+                    .map(|x| x.message.clone()),
+            )
+            .collect()
+    }
+
     /// The process exit code: 0 all pass, 1 warnings, 2 failures, 3 nothing readable.
     pub fn exit_code(&self) -> i32 {
         let readable = self.files.iter().any(|f| f.measured.is_some());

@@ -3,13 +3,14 @@
 //! the target and renamed into place, so a failed or interrupted write never leaves half an
 //! archive under the name.
 
+use super::atomic_file;
 use super::finding::Severity;
 use super::outcome::CheckReport;
 use super::source;
 use crate::clock::CivilTime;
 use std::fs::File;
 use std::io::{self, BufWriter, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 use zip::write::SimpleFileOptions;
 use zip::CompressionMethod;
@@ -22,21 +23,9 @@ pub const SHEET_NAME: &str = "Delivery sheet.html";
 /// The failures of a check, one line each, for the top of a note that goes out anyway.
 pub fn failures_first(report: &CheckReport, note: &str) -> String {
     let failures: Vec<String> = report
-        .files
+        .messages_at_least(Severity::Fail)
         .iter()
-        .flat_map(|f| {
-            f.findings
-                .iter()
-                .filter(|x| x.severity == Severity::Fail)
-                .map(move |x| format!("- {}: {}", f.file_name(), x.message))
-        })
-        .chain(
-            report
-                .set_findings
-                .iter()
-                .filter(|x| x.severity == Severity::Fail)
-                .map(|x| format!("- {}", x.message)),
-        )
+        .map(|m| format!("- {m}"))
         .collect();
     if failures.is_empty() {
         return note.to_string();
@@ -73,21 +62,9 @@ pub fn pack(files: &[&Path], documents: &[(&str, String)], target: &Path) -> io:
         }
         names.push(name);
     }
-    let partial = partial_path(target);
-    let written = write_zip(files, &names, documents, &partial)
-        .and_then(|()| std::fs::rename(&partial, target));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&partial);
-    }
-    written
-}
-
-/// Where the archive is written before it is renamed into place: the same folder, so the
-/// rename cannot cross file systems.
-fn partial_path(target: &Path) -> PathBuf {
-    let mut name = target.file_name().unwrap_or_default().to_os_string();
-    name.push(".partial");
-    target.with_file_name(name)
+    atomic_file::write_with(target, |partial| {
+        write_zip(files, &names, documents, partial)
+    })
 }
 
 /// A ZIP entry's time stamp (UTC): `None` for a time a ZIP cannot hold (before 1980).

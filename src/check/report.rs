@@ -81,10 +81,7 @@ pub fn render(report: &CheckReport, inputs: &[PathBuf], colour: Colour) -> Strin
                 out,
                 "      {}  {:<19} {}",
                 paint(colour, finding.severity, finding.severity.label()),
-                serde_json::to_value(finding.check)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default(),
+                finding.check.name(),
                 finding.message
             );
         }

@@ -3,7 +3,7 @@
 //! each file's waveform with the -6/-3/0 dBFS lines and its clips where they are, its peak and
 //! true peak against the target and warning levels, every finding, and the note.
 
-use super::finding::{Finding, Severity};
+use super::finding::Severity;
 use super::outcome::{CheckReport, FileReport, Measured};
 use super::report::describe;
 use crate::analysis::HeadroomThresholds;
@@ -50,14 +50,6 @@ fn chip(severity: Severity, text: &str) -> String {
         severity.label().to_ascii_lowercase(),
         escape(text)
     )
-}
-
-/// The name a check goes by in the JSON report ("headroom", "tail").
-fn check_name(finding: &Finding) -> String {
-    serde_json::to_value(finding.check)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }
 
 /// The page for `report`, with `note` (the delivery note's text) at its end.
@@ -112,7 +104,7 @@ fn file_section(page: &mut String, file: &FileReport, thresholds: HeadroomThresh
         chip(file.result, file.result.label())
     );
     for finding in file.findings.iter().filter(|f| f.severity > Severity::Pass) {
-        page.push_str(&chip(finding.severity, &check_name(finding)));
+        page.push_str(&chip(finding.severity, &finding.check.name()));
     }
     let _ = write!(
         page,
@@ -129,7 +121,7 @@ fn file_section(page: &mut String, file: &FileReport, thresholds: HeadroomThresh
             page,
             "<li>{} <b>{}</b> {}</li>",
             chip(finding.severity, finding.severity.label()),
-            escape(&check_name(finding)),
+            escape(&finding.check.name()),
             escape(&finding.message)
         );
     }
