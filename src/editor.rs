@@ -3,6 +3,7 @@
 mod ballistics;
 mod levels;
 mod meter_bar;
+mod pass_timeline;
 mod reports;
 mod verdict;
 mod widgets;
@@ -11,6 +12,7 @@ use egui::RichText;
 use nice_plug::context::gui::GuiContext;
 use nice_plug::editor::dpi::LogicalSize;
 use nice_plug::prelude::*;
+use nice_plug_egui::resizable_window::ResizableWindow;
 use nice_plug_egui::widgets::ParamSlider;
 use nice_plug_egui::{
     create_egui_editor, EguiEditor, EguiEditorState, NiceEguiApp, RepaintNotifier,
@@ -21,18 +23,19 @@ use std::time::Instant;
 
 use crate::analysis::gain_to_db;
 use crate::plugin::clip_notice::{ClipNotice, MAX_CHANNELS};
-use crate::plugin::params::{BusRole, StemPreflightParams};
+use crate::plugin::params::{BusRole, StemPreflightParams, EDITOR_SIZE};
+use crate::plugin::pass_strip::StripPicture;
 use crate::plugin::shared::MeterShared;
 use ballistics::PeakDisplay;
 
 /// The editor type the plugin exports.
 pub type StemEditor = EguiEditor<StemApp>;
 
-const WIDTH: f32 = 540.0;
 /// Environment variable with the editor's zoom (1 = 100 %), for screens whose scale the host
 /// does not pass on.
 pub const ZOOM_VAR: &str = "STEM_PREFLIGHT_EDITOR_ZOOM";
-const HEIGHT: f32 = 560.0;
+/// The smallest the window may be made, points: everything still fits, the middle scrolls.
+const MIN_SIZE: egui::Vec2 = egui::vec2(480.0, 420.0);
 
 /// Builds the editor. Called once per plugin instance.
 pub fn create(
@@ -45,10 +48,18 @@ pub fn create(
         .and_then(|z| z.trim().parse::<f32>().ok())
         .filter(|z| z.is_finite())
         .map_or(1.0, |z| z.clamp(0.5, 4.0));
+    // The saved size is not loaded yet (the host restores state after this); the window asks
+    // for it when it opens.
+    let (width, height) = EDITOR_SIZE;
+    let settings = nice_plug_egui::EguiNiceSettings {
+        resize_hint: ResizeHint::resizable()
+            .with_min_logical_size(LogicalSize::new(MIN_SIZE.x, MIN_SIZE.y)),
+        ..nice_plug_egui::EguiNiceSettings::default()
+    };
     create_egui_editor(
-        EguiEditorState::from_size(LogicalSize::new(f64::from(WIDTH), f64::from(HEIGHT)), zoom),
+        EguiEditorState::from_size(LogicalSize::new(f64::from(width), f64::from(height)), zoom),
         repaint.clone(),
-        nice_plug_egui::EguiNiceSettings::default(),
+        settings,
         StemApp::new(params, shared, repaint),
     )
 }
@@ -65,6 +76,10 @@ pub struct StemApp {
     true_peak: [PeakDisplay; MAX_CHANNELS],
     last_clip: Option<ClipNotice>,
     last_frame: Option<Instant>,
+    /// The pass timeline as last read whole.
+    strip: StripPicture,
+    /// The window has just opened: ask for the size the user left it at.
+    restore_size: bool,
 }
 
 impl NiceEguiApp for StemApp {
@@ -77,6 +92,7 @@ impl NiceEguiApp for StemApp {
         egui_ctx.set_visuals(egui::Visuals::dark());
         self.gui = Some(gui_context);
         self.last_frame = None;
+        self.restore_size = true;
         Ok(())
     }
 
@@ -111,6 +127,8 @@ impl StemApp {
             true_peak: [PeakDisplay::default(); MAX_CHANNELS],
             last_clip: None,
             last_frame: None,
+            strip: StripPicture::default(),
+            restore_size: true,
         }
     }
 
@@ -122,11 +140,20 @@ impl StemApp {
             .map_or(0.0, |last| now.duration_since(last).as_secs_f32().min(0.25));
         self.last_frame = Some(now);
         self.read_meters(dt_s);
+        self.follow_size(ui);
 
-        egui::Frame::central_panel(ui.style()).show(ui, |ui| {
-            ui.set_min_size(ui.available_size());
-            egui::ScrollArea::vertical().show(ui, |ui| self.sections(ui));
-        });
+        // Header and thresholds always in view; the middle scrolls when the window is small.
+        ResizableWindow::new("stem-preflight")
+            .min_size(MIN_SIZE)
+            .show(ui, |ui| {
+                egui::Panel::top("header").show(ui, |ui| self.header(ui));
+                egui::Panel::bottom("thresholds").show(ui, |ui| self.settings(ui));
+                egui::CentralPanel::default().show(ui, |ui| {
+                    egui::ScrollArea::vertical()
+                        .auto_shrink(false)
+                        .show(ui, |ui| self.sections(ui));
+                });
+            });
 
         // Keep animating while a bar or hold line is still falling.
         if self
@@ -140,20 +167,37 @@ impl StemApp {
     }
 
     fn sections(&mut self, ui: &mut egui::Ui) {
-        self.header(ui);
-        ui.separator();
         self.status(ui);
         self.limiter(ui);
         ui.separator();
         self.meters(ui);
-        ui.separator();
+        self.pass_timeline(ui);
         self.clips(ui);
-        ui.separator();
-        self.reports(ui);
         ui.separator();
         self.overview(ui);
         ui.separator();
-        self.settings(ui);
+        self.reports(ui);
+    }
+
+    /// Asks once for the size the user left the window at, then remembers each new size.
+    fn follow_size(&mut self, ui: &egui::Ui) {
+        let now = ui.ctx().content_rect().size();
+        let saved = self
+            .params
+            .editor_size
+            .read()
+            .map_or(EDITOR_SIZE, |size| *size);
+        let saved = egui::vec2(saved.0, saved.1).max(MIN_SIZE);
+        if std::mem::take(&mut self.restore_size) {
+            if (saved - now).length() > 1.0 {
+                ui.ctx()
+                    .send_viewport_cmd(egui::ViewportCommand::InnerSize(saved));
+            }
+        } else if (saved - now).length() > 1.0 {
+            if let Ok(mut size) = self.params.editor_size.write() {
+                *size = (now.x, now.y);
+            }
+        }
     }
 
     fn channel_count(&self) -> usize {
@@ -216,19 +260,16 @@ impl StemApp {
             return;
         };
         let setter = gui.param_setter();
-        egui::Grid::new("thresholds").show(ui, |ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.label("Target peak");
-            ui.add(ParamSlider::for_param(
-                &self.params.target_peak_dbfs,
-                &setter,
-            ));
-            ui.end_row();
+            ui.add(
+                ParamSlider::for_param(&self.params.target_peak_dbfs, &setter).with_width(110.0),
+            );
+            ui.add_space(8.0);
             ui.label("Warn above");
-            ui.add(ParamSlider::for_param(
-                &self.params.warning_peak_dbfs,
-                &setter,
-            ));
-            ui.end_row();
+            ui.add(
+                ParamSlider::for_param(&self.params.warning_peak_dbfs, &setter).with_width(110.0),
+            );
         });
     }
 }
@@ -406,6 +447,159 @@ mod tests {
             !texts.contains("LRA"),
             "a stem shows no loudness range: {texts}"
         );
+    }
+
+    /// Draws one frame in a window of `size` points and returns its output.
+    fn frame_of_size(app: &mut StemApp, size: egui::Vec2) -> egui::FullOutput {
+        let ctx = egui::Context::default();
+        let input = egui::RawInput {
+            screen_rect: Some(egui::Rect::from_min_size(egui::Pos2::ZERO, size)),
+            ..egui::RawInput::default()
+        };
+        ctx.run_ui(input, |ui| app.draw(ui))
+    }
+
+    /// Every shape of a frame, nested ones included.
+    fn shapes(output: &egui::FullOutput) -> Vec<egui::Shape> {
+        fn flatten(shape: &egui::Shape, into: &mut Vec<egui::Shape>) {
+            match shape {
+                egui::Shape::Vec(inner) => inner.iter().for_each(|s| flatten(s, into)),
+                other => into.push(other.clone()),
+            }
+        }
+        let mut all = Vec::new();
+        for clipped in &output.shapes {
+            flatten(&clipped.shape, &mut all);
+        }
+        all
+    }
+
+    #[test]
+    fn the_meters_read_on_a_db_scale_and_light_per_channel_on_a_clip() {
+        let (mut app, shared) = app();
+        shared.channels[1].clip_events.store(1, Ordering::Relaxed);
+        let output = frame_of_size(&mut app, egui::vec2(640.0, 660.0));
+        let all = shapes(&output);
+        let texts: Vec<String> = all
+            .iter()
+            .filter_map(|s| match s {
+                egui::Shape::Text(text) => Some(text.galley.text().to_owned()),
+                _ => None,
+            })
+            .collect();
+        for label in [
+            "-60", "-40", "-30", "-20", "-12", "-9", "-6", "-3", "0", "+3",
+        ] {
+            assert!(texts.iter().any(|t| t == label), "{label} in {texts:?}");
+        }
+        // The right channel's light is lit, the left one's is not.
+        let lights: Vec<egui::Color32> = all
+            .iter()
+            .filter_map(|s| match s {
+                egui::Shape::Circle(c)
+                    if c.radius == 7.0 && c.fill != egui::Color32::TRANSPARENT =>
+                {
+                    Some(c.fill)
+                }
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            lights,
+            [egui::Color32::from_gray(55), meter_bar::RED],
+            "{lights:?}"
+        );
+        output.drop_without_applying_deltas();
+    }
+
+    #[test]
+    fn the_timeline_marks_each_clip_where_it_happened() {
+        use crate::plugin::pass_strip::{StripPen, STRIP_COLUMNS};
+        let (mut app, shared) = app();
+        // 30 s at 48 kHz in blocks of 480, a clip at 2 s and an over at 10 s.
+        let mut pen = StripPen::new(48_000.0);
+        pen.restart(&shared.strip);
+        let start = TimelinePosition {
+            seconds: 60.0,
+            from_host: true,
+            bar_beat: None,
+        };
+        for block in 0..3000u64 {
+            pen.advance(&shared.strip, 480, start);
+            pen.raise(&shared.strip, 480, 0.5);
+            let at = |s: f64| TimelinePosition {
+                seconds: 60.0 + s,
+                from_host: true,
+                bar_beat: None,
+            };
+            if block == 200 {
+                pen.mark(&shared.strip, 96_000, ClipKind::Sample, at(2.0));
+            }
+            if block == 1000 {
+                pen.mark(&shared.strip, 480_000, ClipKind::TruePeak, at(10.0));
+            }
+        }
+        let output = frame_of_size(&mut app, egui::vec2(640.0, 660.0));
+        let all = shapes(&output);
+        let strip = all
+            .iter()
+            .find_map(|s| match s {
+                egui::Shape::Rect(r) if r.fill == pass_timeline::BACKGROUND => Some(r.rect),
+                _ => None,
+            })
+            .expect("the strip is drawn");
+        let markers: Vec<(f32, egui::Color32)> = all
+            .iter()
+            .filter_map(|s| match s {
+                egui::Shape::LineSegment { points, stroke }
+                    if points[0].x == points[1].x
+                        && (points[1].y - points[0].y).abs() == strip.height()
+                        && stroke.width == 2.0 =>
+                {
+                    Some((points[0].x, stroke.color))
+                }
+                _ => None,
+            })
+            .collect();
+        let expected_x = |seconds: f32| {
+            let column = (seconds / 0.1) as usize;
+            strip.left() + (column as f32 + 0.5) * strip.width() / STRIP_COLUMNS as f32
+        };
+        assert_eq!(markers.len(), 2, "{markers:?}");
+        assert!((markers[0].0 - expected_x(2.0)).abs() < 0.01, "{markers:?}");
+        assert_eq!(markers[0].1, meter_bar::RED);
+        assert!(
+            (markers[1].0 - expected_x(10.0)).abs() < 0.01,
+            "{markers:?}"
+        );
+        assert_eq!(markers[1].1, meter_bar::ORANGE);
+        let texts: Vec<String> = all
+            .iter()
+            .filter_map(|s| match s {
+                egui::Shape::Text(text) => Some(text.galley.text().to_owned()),
+                _ => None,
+            })
+            .collect();
+        // The span: from the pass's start to where 480 columns of 0.1 s end.
+        assert!(texts.iter().any(|t| t == "1:00.000"), "{texts:?}");
+        assert!(texts.iter().any(|t| t == "1:48.000"), "{texts:?}");
+        output.drop_without_applying_deltas();
+    }
+
+    #[test]
+    fn the_window_asks_for_the_size_it_was_left_at_and_remembers_a_new_one() {
+        let (mut app, _) = app();
+        *app.params.editor_size.write().unwrap() = (720.0, 700.0);
+        let output = frame_of_size(&mut app, egui::vec2(640.0, 660.0));
+        let commands = &output.viewport_output[&egui::ViewportId::ROOT].commands;
+        assert!(
+            commands.contains(&egui::ViewportCommand::InnerSize(egui::vec2(720.0, 700.0))),
+            "{commands:?}"
+        );
+        output.drop_without_applying_deltas();
+        // The user drags the corner: the next session opens at the new size.
+        frame_of_size(&mut app, egui::vec2(800.0, 500.0)).drop_without_applying_deltas();
+        assert_eq!(*app.params.editor_size.read().unwrap(), (800.0, 500.0));
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod overview;
 pub mod params;
 pub mod pass;
 mod pass_bookkeeping;
+pub mod pass_strip;
 pub mod process_time;
 pub mod report;
 pub mod report_writer;
@@ -27,6 +28,8 @@ use crate::editor;
 use clip_notice::{ClipNotice, MAX_CHANNELS};
 use params::StemPreflightParams;
 use pass::PassTracker;
+use pass_bookkeeping::ClipFiler;
+use pass_strip::StripPen;
 use report::REPORTED_CLIPS;
 use report_writer::ReportWriter;
 use shared::MeterShared;
@@ -58,6 +61,8 @@ pub struct StemPreflight {
     window_length: u32,
     /// Export passes.
     pass: PassTracker,
+    /// Where the pass timeline has got to; rebuilt in `activate`.
+    strip: StripPen,
     /// Whether the pass ends while the audio still sounds; built in `activate`.
     tail: Option<TailMeter>,
     /// Loudness of the pass; built in `activate`.
@@ -88,6 +93,7 @@ impl Default for StemPreflight {
             window_samples: 0,
             window_length: 960,
             pass: PassTracker::default(),
+            strip: StripPen::new(48_000.0),
             tail: None,
             loudness: None,
             pass_clips: [None; REPORTED_CLIPS],
@@ -165,6 +171,7 @@ impl Plugin for StemPreflight {
                 self.repaint.clone(),
             ));
         }
+        self.strip = StripPen::new(f64::from(buffer_config.sample_rate));
         self.pass
             .activated(buffer_config.process_mode == ProcessMode::Offline);
         // Whatever came before this activation is not part of what comes after it.
@@ -230,16 +237,34 @@ impl Plugin for StemPreflight {
                 *at = (*at + 1) % signal.len();
             }
         }
-        let anchor = BlockAnchor::from_transport(context.transport(), self.stream_samples);
-        self.follow_pass(frames as u32, anchor, context.transport());
+        let transport = context.transport();
+        let anchor = BlockAnchor::from_transport(transport, self.stream_samples);
+        self.follow_pass(frames as u32, anchor, transport);
         // A pass that ended or began here restarted the stream count: place this block anew.
-        let anchor = BlockAnchor::from_transport(context.transport(), self.stream_samples);
+        let anchor = BlockAnchor::from_transport(transport, self.stream_samples);
         self.anchors.push(anchor);
-        let anchors = &self.anchors;
+        // The timeline follows the song: it stops with the transport and keeps the last pass.
+        let drawing = self.pass.current().is_some()
+            || transport.playing
+            || !pass_bookkeeping::has_transport(transport);
+        if drawing {
+            self.strip.advance(
+                &self.shared.strip,
+                frames as u64,
+                self.anchors.position_of(self.stream_samples),
+            );
+        }
         let restart_window = self.window_samples + frames as u32 >= self.window_length;
         let shared = &*self.shared;
         let mut changed = false;
-        let pass_clips = &mut self.pass_clips;
+        let mut filer = ClipFiler {
+            shared,
+            anchors: &self.anchors,
+            pass_clips: &mut self.pass_clips,
+            strip: drawing.then_some(&self.strip),
+            stream_end: self.stream_samples + frames as u64,
+        };
+        let mut block_peak_all = 0.0f32;
 
         for ((channel, samples), analyzer) in buffer
             .as_slice_immutable()
@@ -255,17 +280,9 @@ impl Plugin for StemPreflight {
                 if event.kind == ClipKind::FlatTop {
                     flat_tops += 1;
                 }
-                let notice = ClipNotice {
-                    event,
-                    position: anchors.position_of(event.start_sample),
-                };
-                // Kept whether or not a pass is open yet: a render without a transport is
-                // recognised only after some blocks, and its pass then covers them.
-                if let Some(slot) = pass_clips.iter_mut().find(|slot| slot.is_none()) {
-                    *slot = Some(notice);
-                }
-                shared.post_clip(notice);
+                filer.file(event);
             });
+            block_peak_all = block_peak_all.max(block_peak);
             let true_peak = if restart_window {
                 analyzer.take_true_peak_window()
             } else {
@@ -313,6 +330,10 @@ impl Plugin for StemPreflight {
 
         if let Some(tail) = &mut self.tail {
             tail.process(buffer.as_slice_immutable());
+        }
+        if drawing {
+            self.strip
+                .raise(&self.shared.strip, frames as u64, block_peak_all);
         }
         self.stream_samples += frames as u64;
         self.window_samples = if restart_window {

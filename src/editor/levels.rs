@@ -20,22 +20,36 @@ impl StemApp {
         for channel in 0..count {
             let label = channel_name(channel, count)[..1].to_uppercase();
             let meter = &self.shared.channels[channel];
-            let max_sample = gain_to_db(meter.max_sample_peak.load(Ordering::Relaxed));
-            let max_true = gain_to_db(meter.max_true_peak.load(Ordering::Relaxed));
+            let clipped = meter.clip_events.load(Ordering::Relaxed) > 0;
             ui.horizontal(|ui| {
                 ui.label(RichText::new(label).monospace());
                 meter_bar::draw(
                     ui,
-                    ui.available_width() - 4.0,
                     &self.sample[channel],
                     &self.true_peak[channel],
-                    thresholds.target_dbfs,
-                    thresholds.warning_dbfs,
-                );
+                    (thresholds.target_dbfs, thresholds.warning_dbfs),
+                    clipped,
+                )
+                .on_hover_text(if clipped {
+                    "This channel clipped. The light stays on until Reset or the next pass."
+                } else {
+                    "Lights red when this channel clips, and stays on until Reset."
+                });
             });
+        }
+        ui.horizontal(|ui| {
+            // Under the bars, past the channel letters.
+            ui.label(RichText::new(" ").monospace());
+            meter_bar::draw_scale(ui);
+        });
+        for channel in 0..count {
+            let label = channel_name(channel, count)[..1].to_uppercase();
+            let meter = &self.shared.channels[channel];
+            let max_sample = gain_to_db(meter.max_sample_peak.load(Ordering::Relaxed));
+            let max_true = gain_to_db(meter.max_true_peak.load(Ordering::Relaxed));
             ui.label(
                 RichText::new(format!(
-                    "   now {} dBFS  {} dBTP     max {} dBFS  {} dBTP",
+                    "{label}  now {} dBFS  {} dBTP     max {} dBFS  {} dBTP",
                     format_db(self.sample[channel].level_db),
                     format_db(self.true_peak[channel].level_db),
                     format_db(max_sample),
@@ -44,17 +58,22 @@ impl StemApp {
                 .monospace(),
             );
         }
-        ui.label(RichText::new(self.loudness_line()).monospace());
-        if ui
-            .button("Reset")
-            .on_hover_text("Clear the maximum peaks, the clip count and the loudness")
-            .clicked()
-        {
-            self.shared.reset_requested.store(true, Ordering::Release);
-            self.last_clip = None;
-            self.sample = [PeakDisplay::default(); MAX_CHANNELS];
-            self.true_peak = [PeakDisplay::default(); MAX_CHANNELS];
-        }
+        ui.horizontal(|ui| {
+            ui.label(RichText::new(self.loudness_line()).monospace());
+            let reset = ui.button("Reset").on_hover_text(
+                "Clear the maximum peaks, the clip lights, the timeline and the loudness",
+            );
+            if reset.clicked() {
+                self.reset();
+            }
+        });
+    }
+
+    fn reset(&mut self) {
+        self.shared.reset_requested.store(true, Ordering::Release);
+        self.last_clip = None;
+        self.sample = [PeakDisplay::default(); MAX_CHANNELS];
+        self.true_peak = [PeakDisplay::default(); MAX_CHANNELS];
     }
 
     /// "   short-term -14.2 LUFS   integrated -13.8 LUFS   PLR 12.6 dB", and on the master

@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 
 use super::widgets::{format_db, light_colour, status_box};
 use super::StemApp;
-use crate::plugin::instance_row::Light;
+use crate::plugin::instance_row::{InstanceRow, Light};
 use crate::plugin::overview;
 use crate::plugin::report::{self, PassKind};
 use crate::plugin::shared::FailedReport;
@@ -134,41 +134,28 @@ impl StemApp {
         egui::CollapsingHeader::new(format!("All instances ({})", rows.len()))
             .default_open(true)
             .show(ui, |ui| {
-                egui::Grid::new("overview").striped(true).show(ui, |ui| {
-                    for heading in [
-                        "",
-                        "Name",
-                        "Peak",
-                        "True peak",
-                        "Clips",
-                        "Limiter",
-                        "Last pass",
-                    ] {
-                        ui.label(RichText::new(heading).strong());
-                    }
-                    ui.end_row();
-                    for row in rows.iter() {
-                        let (spot, _) =
-                            ui.allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
-                        ui.painter()
-                            .circle_filled(spot.center(), 5.0, light_colour(row.light));
-                        let mut name = row.name.clone();
-                        if row.master {
-                            name += " (mix)";
+                // One light, name and peak per row; the rest on hover.
+                egui::Grid::new("overview")
+                    .striped(true)
+                    .spacing(egui::vec2(10.0, 2.0))
+                    .show(ui, |ui| {
+                        for row in rows.iter() {
+                            let details = row_details(row);
+                            let (spot, light) = ui
+                                .allocate_exact_size(egui::vec2(12.0, 12.0), egui::Sense::hover());
+                            ui.painter()
+                                .circle_filled(spot.center(), 5.0, light_colour(row.light));
+                            light.on_hover_text(&details);
+                            let mut name = row.name.clone();
+                            if row.master {
+                                name += " (mix)";
+                            }
+                            ui.label(name).on_hover_text(&details);
+                            ui.label(format!("{} dBFS", format_db(row.sample_peak_dbfs)))
+                                .on_hover_text(&details);
+                            ui.end_row();
                         }
-                        ui.label(name).on_hover_text(if row.elsewhere {
-                            "In another plugin process of this host"
-                        } else {
-                            "In this host process"
-                        });
-                        ui.label(format!("{} dBFS", format_db(row.sample_peak_dbfs)));
-                        ui.label(format!("{} dBTP", format_db(row.true_peak_dbtp)));
-                        ui.label(row.clips.to_string());
-                        ui.label(&row.limiter);
-                        ui.label(row.last_pass.as_deref().unwrap_or("none yet"));
-                        ui.end_row();
-                    }
-                });
+                    });
             });
         let Some(note) = overview::last_note() else {
             return;
@@ -200,4 +187,20 @@ impl StemApp {
             }
         }
     }
+}
+
+/// What a row of the overview says on hover.
+fn row_details(row: &InstanceRow) -> String {
+    format!(
+        "True peak {} dBTP\nClips: {}\nLimiter: {}\nLast pass: {}\n{}",
+        format_db(row.true_peak_dbtp).trim(),
+        row.clips,
+        row.limiter,
+        row.last_pass.as_deref().unwrap_or("none yet"),
+        if row.elsewhere {
+            "In another plugin process of this host"
+        } else {
+            "In this host process"
+        }
+    )
 }

@@ -34,8 +34,9 @@ impl StemApp {
                 ),
             ),
         };
-        status_box(ui, colour, label, 20.0, |ui| {
-            ui.label(advice);
+        // Readable from across the room: the state large, the fix in words below it.
+        status_box(ui, colour, label, 30.0, |ui| {
+            ui.label(RichText::new(advice).size(16.0));
             let non_finite: u64 = self.shared.channels[..self.channel_count()]
                 .iter()
                 .map(|c| c.non_finite_samples.load(Ordering::Relaxed))
@@ -61,7 +62,7 @@ impl StemApp {
         let found = evidence.verdict >= LimiterVerdict::Likely;
         if found && master {
             let colour = Color32::from_rgb(240, 140, 20);
-            status_box(ui, colour, "Limiter on the master", 16.0, |ui| {
+            status_box(ui, colour, "Limiter on the master", 22.0, |ui| {
                 ui.label(evidence.explanation());
             });
         } else if found {

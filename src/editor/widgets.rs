@@ -31,12 +31,18 @@ pub fn status_box(
         .inner_margin(8.0)
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
-            ui.label(
-                RichText::new(heading)
-                    .size(heading_size)
-                    .strong()
-                    .color(colour),
-            );
+            ui.horizontal(|ui| {
+                let (spot, _) =
+                    ui.allocate_exact_size(egui::Vec2::splat(heading_size), egui::Sense::hover());
+                ui.painter()
+                    .circle_filled(spot.center(), heading_size * 0.42, colour);
+                ui.label(
+                    RichText::new(heading)
+                        .size(heading_size)
+                        .strong()
+                        .color(colour),
+                );
+            });
             body(ui);
         });
 }

@@ -18,6 +18,9 @@ pub enum BusRole {
     Master,
 }
 
+/// The editor's size when it is first opened, points.
+pub const EDITOR_SIZE: (f32, f32) = (640.0, 660.0);
+
 /// The parameters. The `#[id]` strings are saved in every project: never rename them.
 #[derive(Params)]
 pub struct StemPreflightParams {
@@ -39,6 +42,10 @@ pub struct StemPreflightParams {
     #[persist = "export_armed"]
     pub export_armed: Arc<AtomicBool>,
 
+    /// The editor's size in points (before zoom), as the user last left it.
+    #[persist = "editor_size"]
+    pub editor_size: Arc<RwLock<(f32, f32)>>,
+
     /// Peaks at or below this are ready for mastering, dBFS.
     #[id = "target_peak"]
     pub target_peak_dbfs: FloatParam,
@@ -59,6 +66,7 @@ impl Default for StemPreflightParams {
             report_folder: Arc::new(RwLock::new(String::new())),
             report_min_s: Arc::new(RwLock::new(super::report::MIN_EXPORT_S)),
             export_armed: Arc::new(AtomicBool::new(false)),
+            editor_size: Arc::new(RwLock::new(EDITOR_SIZE)),
             // The seed guides: stems peak around -6 dBFS, never above -3 dBFS.
             target_peak_dbfs: FloatParam::new(
                 "Target peak",

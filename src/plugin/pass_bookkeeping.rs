@@ -7,12 +7,52 @@ use std::time::Instant;
 
 use super::clip_notice::{ClipNotice, MAX_CHANNELS};
 use super::pass::{BlockFacts, PassChange, PassTiming};
+use super::pass_strip::StripPen;
 use super::process_time;
 use super::report::{PassMeasurements, REPORTED_CLIPS};
 use super::report_writer::ReportWriter;
-use super::timeline::BlockAnchor;
+use super::shared::MeterShared;
+use super::timeline::{BlockAnchor, RecentAnchors};
 use super::StemPreflight;
-use crate::analysis::{ClipCounts, ClipKind, LimiterDetector, Loudness, LoudnessMeter, TailMeter};
+use crate::analysis::{
+    ClipCounts, ClipEvent, ClipKind, LimiterDetector, Loudness, LoudnessMeter, TailMeter,
+};
+
+/// Whether the host sends a transport at all: one that does not leaves every position empty.
+pub(super) fn has_transport(transport: &Transport) -> bool {
+    transport.playing || transport.pos_seconds().is_some() || transport.pos_beats().is_some()
+}
+
+/// Where a clip event goes: the pass's first clips (for its report), the editor's queue, and
+/// the pass timeline when it is being drawn. Never allocates.
+pub(super) struct ClipFiler<'a> {
+    pub shared: &'a MeterShared,
+    pub anchors: &'a RecentAnchors,
+    pub pass_clips: &'a mut [Option<ClipNotice>; REPORTED_CLIPS],
+    pub strip: Option<&'a StripPen>,
+    /// The stream count just after the last sample drawn on the strip.
+    pub stream_end: u64,
+}
+
+impl ClipFiler<'_> {
+    pub fn file(&mut self, event: ClipEvent) {
+        let notice = ClipNotice {
+            event,
+            position: self.anchors.position_of(event.start_sample),
+        };
+        // Kept whether or not a pass is open yet: a render without a transport is recognised
+        // only after some blocks, and its pass then covers them.
+        if let Some(slot) = self.pass_clips.iter_mut().find(|slot| slot.is_none()) {
+            *slot = Some(notice);
+        }
+        self.shared.post_clip(notice);
+        if let Some(pen) = self.strip {
+            let back = self.stream_end.saturating_sub(event.start_sample);
+            let frame = pen.frames().saturating_sub(back);
+            pen.mark(&self.shared.strip, frame, event.kind, notice.position);
+        }
+    }
+}
 
 impl StemPreflight {
     /// Clears the measurements: at the start of a pass and on the editor's Reset. Never
@@ -36,6 +76,7 @@ impl StemPreflight {
         self.stream_samples = 0;
         self.window_samples = 0;
         self.shared.clear();
+        self.strip.restart(&self.shared.strip);
         self.repaint.request_repaint();
     }
 
@@ -45,8 +86,13 @@ impl StemPreflight {
     /// allocates.
     pub(super) fn finish_pass_measurements(&mut self) {
         let shared = &*self.shared;
-        let anchors = &self.anchors;
-        let pass_clips = &mut self.pass_clips;
+        let mut filer = ClipFiler {
+            shared,
+            anchors: &self.anchors,
+            pass_clips: &mut self.pass_clips,
+            strip: Some(&self.strip),
+            stream_end: self.stream_samples,
+        };
         for (channel, analyzer) in self.analyzers.iter_mut().enumerate() {
             let meter = &shared.channels[channel];
             analyzer.finish(|event| {
@@ -54,14 +100,7 @@ impl StemPreflight {
                 if event.kind == ClipKind::FlatTop {
                     meter.flat_top_events.fetch_add(1, Ordering::Relaxed);
                 }
-                let notice = ClipNotice {
-                    event,
-                    position: anchors.position_of(event.start_sample),
-                };
-                if let Some(slot) = pass_clips.iter_mut().find(|slot| slot.is_none()) {
-                    *slot = Some(notice);
-                }
-                shared.post_clip(notice);
+                filer.file(event);
             });
             meter
                 .max_true_peak
@@ -85,12 +124,8 @@ impl StemPreflight {
     /// at the start of one, clears the measurements so they cover exactly the pass. Never
     /// allocates.
     pub(super) fn follow_pass(&mut self, frames: u32, anchor: BlockAnchor, transport: &Transport) {
-        // A host that sends no transport leaves every position empty.
-        let has_transport = transport.playing
-            || transport.pos_seconds().is_some()
-            || transport.pos_beats().is_some();
         let facts = BlockFacts {
-            playing: has_transport.then_some(transport.playing),
+            playing: has_transport(transport).then_some(transport.playing),
             anchor,
             frames,
             arrived: Instant::now(),

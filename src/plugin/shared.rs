@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use super::clip_notice::{ClipNotice, MAX_CHANNELS};
 use super::finished_pass::FinishedPass;
 use super::loudness_shared::LoudnessShared;
+use super::pass_strip::PassStrip;
 use crate::analysis::{LimiterEvidence, LimiterVerdict};
 
 /// A pass that has had no block for this long no longer holds up the delivery note: the host
@@ -56,6 +57,8 @@ pub struct MeterShared {
     pub limiter: LimiterShared,
     /// The pass's loudness.
     pub loudness: LoudnessShared,
+    /// The pass timeline: peaks and clips over the current or last pass.
+    pub strip: PassStrip,
     /// What became of the last pass report. Only the background and GUI threads lock it.
     pub reports: std::sync::Mutex<ReportLog>,
     /// A pass is open (audio thread).
@@ -84,6 +87,7 @@ impl Default for MeterShared {
             dropped_clip_notices: AtomicU64::new(0),
             limiter: LimiterShared::default(),
             loudness: LoudnessShared::default(),
+            strip: PassStrip::default(),
             reports: std::sync::Mutex::new(ReportLog::default()),
             pass_open: AtomicBool::new(false),
             pass_block_ms: AtomicU64::new(0),

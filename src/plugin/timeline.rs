@@ -3,7 +3,7 @@
 use nice_plug::prelude::Transport;
 
 /// A position on the host's timeline.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct TimelinePosition {
     /// Seconds from the project start (or from the start of playback when the host gave no
     /// position; see `from_host`).

@@ -1,0 +1,215 @@
+//! The pass timeline: the peak over the current or last pass on the meters' dB scale, the
+//! -6/-3/0 dBFS lines, and a marker at each clip (red) or over (orange). Hovering a marker
+//! says where it was.
+
+use egui::{Align2, Color32, FontId, Pos2, Rect, RichText, Sense, Shape, Stroke, Ui, Vec2};
+
+use super::meter_bar::{level_colour, scale_label, scale_position, ORANGE, RED};
+use super::StemApp;
+use crate::analysis::gain_to_db;
+use crate::clock::clock;
+use crate::plugin::pass_strip::{StripColumn, StripPicture, STRIP_COLUMNS};
+
+/// The strip's background: dark blue, told apart from the meters' grey.
+pub const BACKGROUND: Color32 = Color32::from_rgb(18, 22, 34);
+const HEIGHT: f32 = 72.0;
+/// Room right of the strip for the line labels.
+const LABEL_SPACE: f32 = 22.0;
+/// How near the pointer must be to a marker, in points.
+const HOVER_REACH: f32 = 3.0;
+
+impl StemApp {
+    pub(super) fn pass_timeline(&mut self, ui: &mut Ui) {
+        if let Some(picture) = self.shared.strip.read() {
+            self.strip = picture;
+        }
+        let thresholds = self.params.thresholds();
+        let strip = &self.strip;
+        ui.label(RichText::new("Pass timeline: peak, clips (red), overs (orange)").weak());
+        let width = (ui.available_width() - LABEL_SPACE).max(100.0);
+        let (rect, response) = ui.allocate_exact_size(Vec2::new(width, HEIGHT), Sense::hover());
+        let painter = ui.painter_at(rect.expand2(Vec2::new(LABEL_SPACE, 0.0)));
+        painter.rect_filled(rect, 2.0, BACKGROUND);
+        let y_of = |db: f32| rect.bottom() - scale_position(db) * rect.height();
+        let column_width = rect.width() / STRIP_COLUMNS as f32;
+        let x_of = |index: usize| rect.left() + index as f32 * column_width;
+
+        for (index, column) in strip.columns.iter().enumerate() {
+            let db = gain_to_db(column.peak);
+            let bar = Rect::from_min_max(
+                Pos2::new(x_of(index), y_of(db)),
+                Pos2::new(x_of(index + 1), rect.bottom()),
+            );
+            painter.rect_filled(
+                bar,
+                0.0,
+                level_colour(db, thresholds.target_dbfs, thresholds.warning_dbfs),
+            );
+        }
+        for db in [-6.0, -3.0, 0.0] {
+            let y = y_of(db);
+            let colour = if db == 0.0 {
+                RED
+            } else {
+                Color32::from_gray(150)
+            };
+            painter.hline(rect.x_range(), y, Stroke::new(1.0, colour));
+            painter.text(
+                Pos2::new(rect.right() + 3.0, y),
+                Align2::LEFT_CENTER,
+                scale_label(db),
+                FontId::proportional(11.0),
+                Color32::from_gray(190),
+            );
+        }
+        for (index, column) in strip.columns.iter().enumerate() {
+            if let Some(colour) = marker_colour(column) {
+                let x = x_of(index) + column_width / 2.0;
+                painter.vline(x, rect.y_range(), Stroke::new(2.0, colour));
+                painter.add(Shape::convex_polygon(
+                    vec![
+                        Pos2::new(x - 5.0, rect.top()),
+                        Pos2::new(x + 5.0, rect.top()),
+                        Pos2::new(x, rect.top() + 7.0),
+                    ],
+                    colour,
+                    Stroke::NONE,
+                ));
+            }
+        }
+        let hovered = response.hover_pos().and_then(|pointer| {
+            strip
+                .columns
+                .iter()
+                .enumerate()
+                .find_map(|(index, column)| {
+                    let x = x_of(index) + column_width / 2.0;
+                    ((x - pointer.x).abs() <= HOVER_REACH.max(column_width / 2.0))
+                        .then(|| marker_text(column))
+                        .flatten()
+                })
+        });
+        if let Some(text) = hovered {
+            response.on_hover_text_at_pointer(text);
+        }
+
+        ui.horizontal(|ui| {
+            ui.set_width(width);
+            let (from, to) = span(strip);
+            ui.label(RichText::new(from).small());
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                ui.label(RichText::new(to).small());
+            });
+        });
+    }
+}
+
+/// Red for a clip or a flat top, orange for an over alone, nothing for a clean column.
+pub fn marker_colour(column: &StripColumn) -> Option<Color32> {
+    let marks = column.marks;
+    if marks.clips + marks.flat_tops > 0 {
+        Some(RED)
+    } else if marks.overs > 0 {
+        Some(ORANGE)
+    } else {
+        None
+    }
+}
+
+/// "Clip at 1:23.250 (bar 42, beat 3.00)", or for a column with several, "3 clips and 1 over
+/// from 1:23.250 (bar 42, beat 3.00)".
+pub fn marker_text(column: &StripColumn) -> Option<String> {
+    let at = column.first_mark?.describe();
+    let marks = column.marks;
+    let counted: Vec<String> = [
+        (marks.clips, "clip", "clips"),
+        (marks.overs, "true-peak over", "true-peak overs"),
+        (
+            marks.flat_tops,
+            "flat top (clipped before this plugin)",
+            "flat tops (clipped before this plugin)",
+        ),
+    ]
+    .into_iter()
+    .filter(|(n, ..)| *n > 0)
+    .map(|(n, one, many)| {
+        if n == 1 {
+            format!("1 {one}")
+        } else {
+            format!("{n} {many}")
+        }
+    })
+    .collect();
+    let total = marks.clips + marks.overs + marks.flat_tops;
+    Some(if total == 1 {
+        let what = counted[0].trim_start_matches("1 ");
+        let mut what = what.to_owned();
+        if let Some(first) = what.get_mut(..1) {
+            first.make_ascii_uppercase();
+        }
+        format!("{what} at {at}")
+    } else {
+        format!("{} from {at}", counted.join(" and "))
+    })
+}
+
+/// Where the strip begins and where its last column ends on the host's timeline.
+fn span(strip: &StripPicture) -> (String, String) {
+    if strip.columns.is_empty() {
+        return ("No pass yet".to_owned(), String::new());
+    }
+    let start = strip.start.seconds;
+    let end = start + STRIP_COLUMNS as f64 * strip.column_s;
+    let suffix = if strip.start.from_host {
+        ""
+    } else {
+        " after playback started"
+    };
+    (clock(start), format!("{}{suffix}", clock(end)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugin::pass_strip::Marks;
+    use crate::plugin::timeline::{BarBeat, TimelinePosition};
+
+    fn column(clips: u32, overs: u32, flat_tops: u32) -> StripColumn {
+        StripColumn {
+            peak: 1.0,
+            marks: Marks {
+                clips,
+                overs,
+                flat_tops,
+            },
+            first_mark: Some(TimelinePosition {
+                seconds: 83.25,
+                from_host: true,
+                bar_beat: Some(BarBeat { bar: 42, beat: 3.0 }),
+            }),
+        }
+    }
+
+    #[test]
+    fn a_marker_says_what_it_was_and_where() {
+        assert_eq!(
+            marker_text(&column(1, 0, 0)).unwrap(),
+            "Clip at 1:23.250 (bar 42, beat 3.00)"
+        );
+        assert_eq!(
+            marker_text(&column(0, 1, 0)).unwrap(),
+            "True-peak over at 1:23.250 (bar 42, beat 3.00)"
+        );
+        assert_eq!(
+            marker_text(&column(3, 1, 0)).unwrap(),
+            "3 clips and 1 true-peak over from 1:23.250 (bar 42, beat 3.00)"
+        );
+        assert_eq!(
+            marker_text(&column(0, 0, 2)).unwrap(),
+            "2 flat tops (clipped before this plugin) from 1:23.250 (bar 42, beat 3.00)"
+        );
+        assert_eq!(marker_text(&StripColumn::default()), None);
+        assert_eq!(marker_colour(&column(0, 1, 0)), Some(ORANGE));
+        assert_eq!(marker_colour(&column(0, 1, 1)), Some(RED));
+    }
+}
