@@ -68,7 +68,7 @@ impl Display {
                 "1",
                 "-screen",
                 "0",
-                "1600x1400x24",
+                "2800x2400x24",
                 "-nolisten",
                 "tcp",
             ])
@@ -189,16 +189,22 @@ fn parse_ppm(bytes: &[u8]) -> Screen {
 }
 
 /// The text OCR reads in the window (the top-left `width`x`height` of the screenshot), lower
-/// case with all white space removed (OCR is unreliable about spaces). Dark-themed small text is
-/// made OCR-friendly first: brightest channel, inverted, enlarged three times.
-fn ocr(png: &Path, (width, height): (usize, usize)) -> String {
+/// case with all white space removed (OCR is unreliable about spaces). Dark-themed text is made
+/// OCR-friendly first: brightest channel, inverted; read whole, enlarged three times for the
+/// small text, and the top `heading_height` rows as they are for the large status heading (one
+/// block of text must have one size of letters).
+fn ocr(png: &Path, (width, height): (usize, usize), heading_height: usize) -> String {
+    ocr_at(png, (width, height), "300%") + &ocr_at(png, (width, heading_height), "100%")
+}
+
+fn ocr_at(png: &Path, (width, height): (usize, usize), scale: &str) -> String {
     let prepared = png.with_extension("ocr.png");
     let status = Command::new("convert")
         .arg(png)
         .args(["-crop", &format!("{width}x{height}+0+0"), "+repage"])
         // The brightest channel, so red and orange text stays as dark as white text.
         .args(["-channel", "RGB", "-separate", "-evaluate-sequence", "Max"])
-        .args(["-negate", "-resize", "300%"])
+        .args(["-negate", "-resize", scale])
         .arg(&prepared)
         .status()
         .expect("convert runs");
@@ -224,15 +230,39 @@ fn squeeze(text: &str) -> String {
 }
 
 /// One editor window showing a state.
+#[derive(Clone, Copy)]
 struct Shot<'a> {
-    file: &'a str,
+    /// The screenshot's name: "<name>.png" at 100 %, "<name>-200.png" at 200 %.
+    name: &'a str,
     signal: &'a str,
     zoom: f32,
     /// The status box's colour, and the ones it must not have.
     colour: [u8; 3],
-    /// Words OCR must find (case and spaces do not matter).
+    /// Words OCR must find (case and spaces do not matter), besides [`ALWAYS_READ`].
     words: &'a [&'a str],
+    /// Seconds into the pass where the timeline must show a clip marker.
+    markers_s: &'a [f64],
 }
+
+impl Shot<'_> {
+    fn file(&self) -> String {
+        if self.zoom > 1.0 {
+            format!("{}-200.png", self.name)
+        } else {
+            format!("{}.png", self.name)
+        }
+    }
+}
+
+/// Read in every state: the bottom-most control, so nothing is cut off.
+const ALWAYS_READ: [&str; 1] = ["warn above"];
+/// The meters' scale labels -60 -40 -30 -20 -12 -9, as digits in a row: OCR loses thin minus
+/// signs, and reads the small labels reliably only at 200 %.
+const SCALE_DIGITS: &str = "60403020129";
+/// The pass timeline's background and columns (the editor's `pass_timeline`).
+const STRIP_BACKGROUND: [u8; 3] = [18, 22, 34];
+const STRIP_COLUMNS: f64 = 480.0;
+const FIRST_COLUMN_S: f64 = 0.1;
 
 fn launch(program: &Path, display: &Display, signal: &str, zoom: f32, runtime: &Path) -> Child {
     Command::new(program)
@@ -251,7 +281,7 @@ fn launch(program: &Path, display: &Display, signal: &str, zoom: f32, runtime: &
 
 /// Waits until the window shows `shot`'s state, saves the screenshot, and returns the screen.
 fn capture(display: &Display, shot: &Shot, out: &Path) -> Screen {
-    let png = out.join(shot.file);
+    let png = out.join(shot.file());
     let z = shot.zoom as usize;
     // The status box sits under the header, across the window.
     let status_area = (0, 30 * z, 520 * z, 125 * z);
@@ -269,20 +299,73 @@ fn capture(display: &Display, shot: &Shot, out: &Path) -> Screen {
             .map(|c| screen.count(*c, status_area))
             .max()
             .unwrap();
+        let mut markers = Vec::new();
         if coloured >= 400 * z * z && foreign < 40 {
-            last_text = ocr(&png, screen.window_extent());
-            if shot.words.iter().all(|w| last_text.contains(&squeeze(w))) {
+            last_text = ocr(&png, screen.window_extent(), 140 * z);
+            if !shot.markers_s.is_empty() {
+                markers = timeline_markers(&screen);
+            }
+            let digits: String = last_text.chars().filter(char::is_ascii_digit).collect();
+            let read = shot
+                .words
+                .iter()
+                .chain(&ALWAYS_READ)
+                .all(|w| last_text.contains(&squeeze(w)))
+                && (shot.zoom < 2.0 || digits.contains(SCALE_DIGITS));
+            let marked = shot.markers_s.iter().all(|&s| {
+                markers
+                    .iter()
+                    .any(|&m| (m - s).abs() <= 2.0 * FIRST_COLUMN_S)
+            });
+            if read && marked {
                 return screen;
             }
         }
         assert!(
             Instant::now() < deadline,
-            "{}: status colour {:?} in {coloured} pixels (others up to {foreign}); text read: {last_text:?}",
-            shot.file,
+            "{}: status colour {:?} in {coloured} pixels (others up to {foreign}); text read: {last_text:?}; markers at {markers:?} s",
+            shot.file(),
             shot.colour
         );
         std::thread::sleep(Duration::from_millis(500));
     }
+}
+
+/// Where the pass timeline shows clip markers, in seconds from the start of the pass: the strip
+/// is found by its background, a marker by red in its top rows, above the 0 dBFS line, where
+/// only markers are drawn.
+fn timeline_markers(screen: &Screen) -> Vec<f64> {
+    let near = |p: [u8; 3], c: [u8; 3]| p.iter().zip(c).all(|(&a, b)| a.abs_diff(b) <= 3);
+    let (mut left, mut right, mut top) = (usize::MAX, 0, usize::MAX);
+    for y in 0..screen.height {
+        for x in 0..screen.width {
+            if near(screen.pixel(x, y), STRIP_BACKGROUND) {
+                left = left.min(x);
+                right = right.max(x + 1);
+                top = top.min(y);
+            }
+        }
+    }
+    if right <= left {
+        return Vec::new();
+    }
+    let row = top + 3;
+    let width = (right - left) as f64;
+    let mut markers = Vec::new();
+    let mut run: Option<usize> = None;
+    for x in left..=right {
+        let red = x < right && screen.count(CLIPPED, (x, row, x + 1, row + 1)) == 1;
+        match (red, run) {
+            (true, None) => run = Some(x),
+            (false, Some(start)) => {
+                let centre = (start + x - 1) as f64 / 2.0 + 0.5 - left as f64;
+                markers.push(centre / width * STRIP_COLUMNS * FIRST_COLUMN_S);
+                run = None;
+            }
+            _ => {}
+        }
+    }
+    markers
 }
 
 fn stop(mut child: Child) {
@@ -302,61 +385,72 @@ fn the_editor_shows_each_state_in_a_real_window() {
     std::fs::create_dir_all(&out).unwrap();
     let display = Display::start();
 
-    let shots = [
+    // Every state at 100 % and 200 %. The clipped signal has a clip 2 s into each 8 s loop.
+    let states = [
         Shot {
-            file: "ready.png",
+            name: "ready",
             signal: "ready,name=Bass",
             zoom: 1.0,
             colour: READY,
             words: &["ready", "headroom"],
+            markers_s: &[],
         },
         Shot {
-            file: "too-hot.png",
+            name: "acceptable",
+            signal: "acceptable,name=Keys",
+            zoom: 1.0,
+            colour: ACCEPTABLE,
+            words: &["acceptable"],
+            markers_s: &[],
+        },
+        Shot {
+            name: "too-hot",
             signal: "too-hot,name=Drums",
             zoom: 1.0,
             colour: TOO_HOT,
             words: &["too hot", "lower the drums bus by 4.0 db"],
+            markers_s: &[],
         },
         Shot {
-            file: "too-hot-200.png",
-            signal: "too-hot,name=Drums",
-            zoom: 2.0,
-            colour: TOO_HOT,
-            words: &["too hot", "lower the drums bus by 4.0 db"],
-        },
-        Shot {
-            file: "clipped.png",
+            name: "clipped",
             signal: "clipped,name=Vocals",
             zoom: 1.0,
             colour: CLIPPED,
             words: &["clipped", "lower the vocals bus", "last:", "(bar"],
+            markers_s: &[2.0, 10.0],
         },
         Shot {
-            file: "limiter.png",
+            name: "limiter",
             signal: "limited,name=Mix",
             zoom: 1.0,
             colour: TOO_HOT,
             words: &["peaks pinned at -1.0 dbfs", "limiter"],
+            markers_s: &[],
         },
     ];
+    let shots = states
+        .iter()
+        .flat_map(|shot| [1.0, 2.0].map(|zoom| Shot { zoom, ..*shot }));
     let mut extents = Vec::new();
-    for (i, shot) in shots.iter().enumerate() {
+    for (i, shot) in shots.enumerate() {
         let runtime = out.join(format!("runtime-{i}"));
         let child = launch(&program, &display, shot.signal, shot.zoom, &runtime);
-        let screen = capture(&display, shot, &out);
+        let screen = capture(&display, &shot, &out);
         stop(child);
         // Not blank: the window covers a real area and has many colours.
         let (w, h) = screen.window_extent();
-        assert!(w > 300 && h > 300, "{}: window {w}x{h}", shot.file);
+        assert!(w > 300 && h > 300, "{}: window {w}x{h}", shot.file());
         extents.push((shot.zoom, w, h));
     }
     // 200 % is twice the size in pixels, not the same window with bigger text cut off.
-    let (w1, h1) = (extents[1].1 as f32, extents[1].2 as f32);
-    let (w2, h2) = (extents[2].1 as f32, extents[2].2 as f32);
-    assert!(
-        (w2 / w1 - 2.0).abs() < 0.1 && (h2 / h1 - 2.0).abs() < 0.1,
-        "{w1}x{h1} vs {w2}x{h2}"
-    );
+    for pair in extents.chunks(2) {
+        let (w1, h1) = (pair[0].1 as f32, pair[0].2 as f32);
+        let (w2, h2) = (pair[1].1 as f32, pair[1].2 as f32);
+        assert!(
+            (w2 / w1 - 2.0).abs() < 0.1 && (h2 / h1 - 2.0).abs() < 0.1,
+            "{w1}x{h1} vs {w2}x{h2}"
+        );
+    }
 
     // Three instances in three processes: the top window lists all of them.
     let runtime = out.join("runtime-overview");
@@ -376,11 +470,12 @@ fn the_editor_shows_each_state_in_a_real_window() {
     capture(
         &display,
         &Shot {
-            file: "overview.png",
+            name: "overview",
             signal: "",
             zoom: 1.0,
             colour: TOO_HOT,
             words: &["all instances (3)", "bass", "vocals", "drums"],
+            markers_s: &[],
         },
         &out,
     );

@@ -148,5 +148,28 @@ fn child_session() {
         at += n;
         song_seconds += n as f64 / rate;
     }
+    // One unbroken pass of 150 s: the pass timeline outgrows its columns and merges them twice.
+    let mut song_seconds = 0.0;
+    while song_seconds < 150.0 {
+        let n = 8192;
+        let mut input: Vec<Vec<f32>> = (0..2)
+            .map(|c| {
+                (0..n)
+                    .map(|i| source[(at + i + c * 1000) % source.len()] * 1.1)
+                    .collect()
+            })
+            .collect();
+        let mut output = vec![vec![0.0f32; n]; 2];
+        let song = Song {
+            seconds: song_seconds,
+            tempo_bpm: 120.0,
+            time_signature: (4, 4),
+            playing: true,
+        };
+        driver.process(&mut processor, &mut input, &mut output, Some(song));
+        plugin.run_main_thread();
+        at += n;
+        song_seconds += n as f64 / rate;
+    }
     plugin.stop(processor);
 }

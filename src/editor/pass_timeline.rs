@@ -4,7 +4,7 @@
 
 use egui::{Align2, Color32, FontId, Pos2, Rect, RichText, Sense, Shape, Stroke, Ui, Vec2};
 
-use super::meter_bar::{level_colour, scale_label, scale_position, ORANGE, RED};
+use super::meter_bar::{level_colour, scale_label, ORANGE, RED};
 use super::StemApp;
 use crate::analysis::gain_to_db;
 use crate::clock::clock;
@@ -12,7 +12,11 @@ use crate::plugin::pass_strip::{StripColumn, StripPicture, STRIP_COLUMNS};
 
 /// The strip's background: dark blue, told apart from the meters' grey.
 pub const BACKGROUND: Color32 = Color32::from_rgb(18, 22, 34);
-const HEIGHT: f32 = 72.0;
+const HEIGHT: f32 = 100.0;
+/// The strip's vertical range, dBFS: linear in dB, so -6, -3 and 0 are evenly spaced and far
+/// enough apart to label; the strip is about the loud parts.
+const BOTTOM_DB: f32 = -20.0;
+const TOP_DB: f32 = 1.0;
 /// Room right of the strip for the line labels.
 const LABEL_SPACE: f32 = 22.0;
 /// How near the pointer must be to a marker, in points.
@@ -30,16 +34,31 @@ impl StemApp {
         let (rect, response) = ui.allocate_exact_size(Vec2::new(width, HEIGHT), Sense::hover());
         let painter = ui.painter_at(rect.expand2(Vec2::new(LABEL_SPACE, 0.0)));
         painter.rect_filled(rect, 2.0, BACKGROUND);
-        let y_of = |db: f32| rect.bottom() - scale_position(db) * rect.height();
+        let y_of = |db: f32| {
+            let t = ((db - BOTTOM_DB) / (TOP_DB - BOTTOM_DB)).clamp(0.0, 1.0);
+            rect.bottom() - t * rect.height()
+        };
         let column_width = rect.width() / STRIP_COLUMNS as f32;
         let x_of = |index: usize| rect.left() + index as f32 * column_width;
 
-        for (index, column) in strip.columns.iter().enumerate() {
-            let db = gain_to_db(column.peak);
-            let bar = Rect::from_min_max(
-                Pos2::new(x_of(index), y_of(db)),
-                Pos2::new(x_of(index + 1), rect.bottom()),
-            );
+        // One bar per screen pixel, the highest of the columns it covers: columns narrower than
+        // a pixel would otherwise blur into stripes.
+        let pixel = 1.0 / ui.ctx().pixels_per_point();
+        let pixels = (rect.width() / pixel).floor() as usize;
+        for p in 0..pixels {
+            let from = p * STRIP_COLUMNS / pixels;
+            let to = ((p + 1) * STRIP_COLUMNS / pixels).max(from + 1);
+            let Some(peak) = strip
+                .columns
+                .get(from..to.min(strip.columns.len()))
+                .and_then(|cs| cs.iter().map(|c| c.peak).reduce(f32::max))
+            else {
+                break;
+            };
+            let db = gain_to_db(peak);
+            let x = rect.left() + p as f32 * pixel;
+            let bar =
+                Rect::from_min_max(Pos2::new(x, y_of(db)), Pos2::new(x + pixel, rect.bottom()));
             painter.rect_filled(
                 bar,
                 0.0,
@@ -58,7 +77,7 @@ impl StemApp {
                 Pos2::new(rect.right() + 3.0, y),
                 Align2::LEFT_CENTER,
                 scale_label(db),
-                FontId::proportional(11.0),
+                FontId::proportional(10.0),
                 Color32::from_gray(190),
             );
         }

@@ -21,6 +21,8 @@ pub fn parse_setting(value: &str) -> Option<(TestSignal, Option<String>)> {
 pub enum TestSignal {
     /// A 1 kHz sine at -12 dBFS.
     Ready,
+    /// A 1 kHz sine at -4.5 dBFS: between the default target and warning.
+    Acceptable,
     /// A 1 kHz sine at -2 dBFS.
     TooHot,
     /// A 1 kHz sine at -6 dBFS with three samples at full scale, once per loop.
@@ -30,10 +32,12 @@ pub enum TestSignal {
 }
 
 impl TestSignal {
-    /// From the environment variable's value ("ready", "too-hot", "clipped", "limited").
+    /// From the environment variable's value ("ready", "acceptable", "too-hot", "clipped",
+    /// "limited").
     pub fn parse(name: &str) -> Option<Self> {
         match name.trim() {
             "ready" => Some(Self::Ready),
+            "acceptable" => Some(Self::Acceptable),
             "too-hot" => Some(Self::TooHot),
             "clipped" => Some(Self::Clipped),
             "limited" => Some(Self::Limited),
@@ -51,6 +55,7 @@ impl TestSignal {
         };
         match self {
             Self::Ready => sine(0.25),
+            Self::Acceptable => sine(0.5957),
             Self::TooHot => sine(0.794),
             Self::Clipped => {
                 let mut x = sine(0.5);
@@ -121,6 +126,7 @@ mod tests {
     fn the_signals_have_the_levels_they_promise() {
         let peak = |x: &[f32]| gain_to_db(x.iter().fold(0.0f32, |m, v| m.max(v.abs())));
         assert!((peak(&TestSignal::Ready.render(48_000.0)) - -12.04).abs() < 0.01);
+        assert!((peak(&TestSignal::Acceptable.render(48_000.0)) - -4.5).abs() < 0.01);
         assert!((peak(&TestSignal::TooHot.render(48_000.0)) - -2.0).abs() < 0.01);
         assert_eq!(peak(&TestSignal::Clipped.render(48_000.0)), 0.0);
         let limited = TestSignal::Limited.render(48_000.0);
