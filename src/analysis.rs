@@ -25,7 +25,7 @@ pub use clip::{ClipCounts, ClipDetector, ClipEvent, ClipKind};
 pub use cutoff::{CutoffDetector, SpectralCutoff};
 pub use headroom::{HeadroomStatus, HeadroomThresholds};
 pub use level::{db_to_gain, gain_to_db};
-pub use limiter::{LimiterDetector, LimiterEvidence, LimiterVerdict};
+pub use limiter::{LimiterDetector, LimiterEvidence, LimiterVerdict, Passage};
 pub use loudness::{Loudness, LoudnessFigures, LoudnessMeter};
 pub use sample_peak::SamplePeak;
 pub use tail::{TailMeter, TailState};

@@ -110,6 +110,7 @@ fn measured(m: &FileMeasurements, thresholds: HeadroomThresholds) -> Measured {
         loudness: m.loudness.figures(m.true_peak_dbtp),
         envelope: m.envelope.columns().collect(),
         envelope_frames_per_column: m.envelope.frames_per_column(),
+        passages: m.passages.clone(),
     }
 }
 

@@ -7,10 +7,13 @@
 //! Needs xvfb, x11-apps (xwd), imagemagick, libgl1-mesa-dri and tesseract-ocr (`.ci/run`
 //! installs them).
 
+mod support;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use support::screen::Screen;
 
 /// Status colours (the editor's `light_colour`).
 const READY: [u8; 3] = [60, 190, 90];
@@ -97,104 +100,29 @@ impl Drop for Display {
     }
 }
 
-/// The whole screen as RGB, also saved as a PNG.
-struct Screen {
-    width: usize,
-    height: usize,
-    rgb: Vec<u8>,
-}
-
-impl Screen {
-    fn grab(display: &Display, png: &Path) -> Self {
-        let status = Command::new("sh")
-            .arg("-c")
-            .arg(format!(
-                "xwd -root -silent -display {} | convert xwd:- png:'{}'",
-                display.name,
-                png.display()
-            ))
-            .status()
-            .expect("xwd and convert run");
-        assert!(status.success(), "screenshot failed");
-        let ppm = Command::new("convert")
-            .arg(png)
-            .arg("ppm:-")
-            .output()
-            .expect("convert runs")
-            .stdout;
-        parse_ppm(&ppm)
-    }
-
-    fn pixel(&self, x: usize, y: usize) -> [u8; 3] {
-        let i = (y * self.width + x) * 3;
-        [self.rgb[i], self.rgb[i + 1], self.rgb[i + 2]]
-    }
-
-    /// Pixels within `tolerance` (per channel) of `colour` in the rectangle.
-    fn count(&self, colour: [u8; 3], (x0, y0, x1, y1): (usize, usize, usize, usize)) -> usize {
-        let mut n = 0;
-        for y in y0..y1.min(self.height) {
-            for x in x0..x1.min(self.width) {
-                let p = self.pixel(x, y);
-                if p.iter().zip(colour).all(|(&a, b)| a.abs_diff(b) <= 24) {
-                    n += 1;
-                }
-            }
-        }
-        n
-    }
-
-    /// Width and height of the part that is not black (the window at the top left).
-    fn window_extent(&self) -> (usize, usize) {
-        let (mut w, mut h) = (0, 0);
-        for y in 0..self.height {
-            for x in 0..self.width {
-                if self.pixel(x, y) != [0, 0, 0] {
-                    w = w.max(x + 1);
-                    h = h.max(y + 1);
-                }
-            }
-        }
-        (w, h)
-    }
-}
-
-fn parse_ppm(bytes: &[u8]) -> Screen {
-    // "P6\n[# comment\n]<w> <h>\n<max>\n" then RGB bytes.
-    let mut fields = Vec::new();
-    let mut at = 0;
-    while fields.len() < 4 {
-        while bytes[at].is_ascii_whitespace() {
-            at += 1;
-        }
-        if bytes[at] == b'#' {
-            // A comment runs to the end of its line.
-            while bytes[at] != b'\n' {
-                at += 1;
-            }
-            continue;
-        }
-        let start = at;
-        while !bytes[at].is_ascii_whitespace() {
-            at += 1;
-        }
-        fields.push(String::from_utf8_lossy(&bytes[start..at]).into_owned());
-    }
-    assert_eq!(fields[0], "P6");
-    let width: usize = fields[1].parse().unwrap();
-    let height: usize = fields[2].parse().unwrap();
-    let rgb = bytes[at + 1..].to_vec();
-    assert_eq!(rgb.len(), width * height * 3);
-    Screen { width, height, rgb }
+/// Grabs the whole screen, saves it as a PNG and reads it back.
+fn grab(display: &Display, png: &Path) -> Screen {
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "xwd -root -silent -display {} | convert xwd:- png:'{}'",
+            display.name,
+            png.display()
+        ))
+        .status()
+        .expect("xwd and convert run");
+    assert!(status.success(), "screenshot failed");
+    Screen::from_png(png)
 }
 
 /// The text OCR reads in the window (the top-left `width`x`height` of the screenshot), lower
 /// case with all white space removed (OCR is unreliable about spaces). Dark-themed text is made
-/// OCR-friendly first: brightest channel, inverted; read whole, enlarged three times for the
-/// small text, and the top `heading_height` rows as they are for the large status heading (one
-/// block of text must have one size of letters).
-fn ocr(png: &Path, (width, height): (usize, usize), heading_height: usize) -> String {
-    ocr_at(png, (width, height), "300%") + &ocr_at(png, (width, heading_height), "100%")
+/// OCR-friendly first: brightest channel, inverted; read whole, enlarged to three times the size
+/// of a 100 % window for the small text, and the top `heading_height` rows as they are for the
+/// large status heading (one block of text must have one size of letters).
+fn ocr(png: &Path, (width, height): (usize, usize), heading_height: usize, zoom: f32) -> String {
+    let enlarged = format!("{:.0}%", 300.0 / zoom);
+    ocr_at(png, (width, height), &enlarged) + &ocr_at(png, (width, heading_height), "100%")
 }
 
 fn ocr_at(png: &Path, (width, height): (usize, usize), scale: &str) -> String {
@@ -292,7 +220,7 @@ fn capture(display: &Display, shot: &Shot, out: &Path) -> Screen {
     let deadline = Instant::now() + PATIENCE;
     let mut last_text = String::new();
     loop {
-        let screen = Screen::grab(display, &png);
+        let screen = grab(display, &png);
         let coloured = screen.count(shot.colour, status_area);
         let foreign = others
             .iter()
@@ -301,7 +229,7 @@ fn capture(display: &Display, shot: &Shot, out: &Path) -> Screen {
             .unwrap();
         let mut markers = Vec::new();
         if coloured >= 400 * z * z && foreign < 40 {
-            last_text = ocr(&png, screen.window_extent(), 140 * z);
+            last_text = ocr(&png, screen.window_extent(), 140 * z, shot.zoom);
             if !shot.markers_s.is_empty() {
                 markers = timeline_markers(&screen);
             }

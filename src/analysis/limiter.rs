@@ -144,6 +144,19 @@ impl LimiterEvidence {
     }
 }
 
+/// Passages of one peak and loudness (histogram cell centres).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Passage {
+    /// Peak, dBFS.
+    pub peak_dbfs: f32,
+    /// Loudness (RMS over the passage), dBFS.
+    pub loudness_dbfs: f32,
+    /// How many passages.
+    pub count: u32,
+    /// Among the loud passages the evidence rests on.
+    pub loud: bool,
+}
+
 /// Streaming limiter detector for one bus (all channels together).
 #[derive(Debug, Clone)]
 pub struct LimiterDetector {
@@ -294,17 +307,45 @@ impl LimiterDetector {
         self.window_square_sum = 0.0;
     }
 
-    /// The evidence so far. Never allocates; reads the whole histogram, so call it a few times
-    /// a second, not per block.
-    pub fn evidence(&self) -> LimiterEvidence {
-        let window_s = WINDOW_MS / 1000.0;
-        // Loudness per window, all non-silent windows.
+    /// Passages by loudness bin (all non-silent ones), and the first bin of the loud ones.
+    fn loudness_counts(&self) -> ([u32; 128], usize) {
         let mut rms_counts = [0u32; 128];
         for peak_row in self.histogram.chunks(self.rms_bins) {
             for (count, &c) in rms_counts.iter_mut().zip(peak_row) {
                 *count += c;
             }
         }
+        let counts = &rms_counts[..self.rms_bins];
+        let total: u32 = counts.iter().sum();
+        let loud_reference = percentile_bin(counts, total, 0.9);
+        let loud_from = loud_reference.saturating_sub((LOUD_RANGE_DB / RMS_BIN_DB) as usize);
+        (rms_counts, loud_from)
+    }
+
+    /// Every kind of passage seen so far, by peak (0.1 dB steps) and loudness (1 dB steps):
+    /// the picture behind the evidence. A limiter shows as a flat row of loud passages at the
+    /// ceiling; free peaks rise with the loudness. Allocates: not for the audio thread.
+    pub fn passages(&self) -> Vec<Passage> {
+        let (_, loud_from) = self.loudness_counts();
+        let mut passages = Vec::new();
+        for (peak_bin, row) in self.histogram.chunks(self.rms_bins).enumerate() {
+            for (rms_bin, &count) in row.iter().enumerate().filter(|(_, &c)| c > 0) {
+                passages.push(Passage {
+                    peak_dbfs: PEAK_RANGE_DB.0 + (peak_bin as f32 + 0.5) * PEAK_BIN_DB,
+                    loudness_dbfs: RMS_RANGE_DB.0 + (rms_bin as f32 + 0.5) * RMS_BIN_DB,
+                    count,
+                    loud: rms_bin >= loud_from,
+                });
+            }
+        }
+        passages
+    }
+
+    /// The evidence so far. Never allocates; reads the whole histogram, so call it a few times
+    /// a second, not per block.
+    pub fn evidence(&self) -> LimiterEvidence {
+        let window_s = WINDOW_MS / 1000.0;
+        let (rms_counts, loud_from) = self.loudness_counts();
         let rms_counts = &rms_counts[..self.rms_bins];
         let total: u32 = rms_counts.iter().sum();
         let none = |loud_windows: u32| LimiterEvidence {
@@ -320,8 +361,6 @@ impl LimiterDetector {
         if total == 0 {
             return none(0);
         }
-        let loud_reference = percentile_bin(rms_counts, total, 0.9);
-        let loud_from = loud_reference.saturating_sub((LOUD_RANGE_DB / RMS_BIN_DB) as usize);
 
         // Peaks of the loud windows.
         let mut loud_windows = 0u32;

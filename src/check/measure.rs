@@ -6,7 +6,7 @@ use crate::analysis::envelope::PeakEnvelope;
 use crate::analysis::level::lane_sum;
 use crate::analysis::{
     gain_to_db, ChannelAnalyzer, ClipEvent, ClipKind, CutoffDetector, LimiterDetector,
-    LimiterEvidence, Loudness, LoudnessMeter, SpectralCutoff, TailMeter, TailState,
+    LimiterEvidence, Loudness, LoudnessMeter, Passage, SpectralCutoff, TailMeter, TailState,
 };
 use std::io::{Read, Seek};
 
@@ -36,6 +36,8 @@ pub struct FileMeasurements {
     pub clip_counts: [u64; 3],
     /// Limiter evidence over all channels.
     pub limiter: LimiterEvidence,
+    /// The passages behind that evidence, for the delivery sheet's picture.
+    pub passages: Vec<Passage>,
     /// Mean of each channel (DC) over the blocks where it sounds, linear.
     pub dc_offset: Vec<f32>,
     /// Integer files: bits that carry signal. Float files: 16 or 24 when every sample lies on
@@ -206,6 +208,7 @@ pub fn measure<R: Read + Seek>(
         clip_events,
         clip_counts,
         limiter: limiter.evidence(),
+        passages: limiter.passages(),
         dc_offset: sums
             .iter()
             .zip(&sounding_frames)

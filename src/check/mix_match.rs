@@ -144,6 +144,7 @@ pub fn stems_against_mix(
             .map(|((i, _), &g)| (reports[*i].file_name(), g))
             .collect(),
         fitted_residual_db: fit.fitted_residual_db,
+        timeline: raw.timeline.clone(),
     })
 }
 
@@ -411,6 +412,7 @@ mod tests {
             residual_db,
             gains: gains.to_vec(),
             fitted_residual_db,
+            timeline: Vec::new(),
         }
     }
 

@@ -3,8 +3,10 @@
 use super::decode::AudioFormat;
 use super::finding::{Finding, Severity};
 use super::names;
+use super::sum::NullColumn;
 use crate::analysis::envelope::Column;
 use crate::analysis::loudness::LoudnessFigures;
+use crate::analysis::Passage;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -66,6 +68,9 @@ pub struct Measured {
     /// Frames per column of the overview.
     #[serde(skip)]
     pub envelope_frames_per_column: u64,
+    /// The limiter detector's passages (peak against loudness), for the sheet only.
+    #[serde(skip)]
+    pub passages: Vec<Passage>,
 }
 
 /// Clip events by kind.
@@ -187,6 +192,9 @@ pub struct NullReport {
     /// What no gain of the stems explains, dB relative to the reference: very low when the mix
     /// is the stems' sum times some gain, higher when it went through something non-linear.
     pub fitted_residual_db: f32,
+    /// The residual as delivered (no offsets undone) over the song, for the sheet only.
+    #[serde(skip)]
+    pub timeline: Vec<NullColumn>,
 }
 
 /// Counts by result.

@@ -174,6 +174,7 @@ mod tests {
             residual_db: -80.0,
             gains: vec![1.0],
             fitted_residual_db: -80.0,
+            timeline: Vec::new(),
         };
         let mut prepared = Prepared {
             alignments: vec![PreparedAlignment {

@@ -1,11 +1,13 @@
 //! The delivery sheet: one self-contained HTML page for the set (inline SVG and CSS, no
 //! scripts, nothing from the network) that shows at a glance what the report says in words:
 //! each file's waveform with the -6/-3/0 dBFS lines and its clips where they are, its peak and
-//! true peak against the target and warning levels, every finding, and the note.
+//! true peak against the target and warning levels, the limiter evidence as a picture, the
+//! null test's residual over the song, every finding, and the note.
 
-use super::finding::Severity;
-use super::outcome::{CheckReport, FileReport, Measured};
+use super::finding::{Check, Severity};
+use super::outcome::{CheckReport, FileReport, FileRole, Measured, NullReport};
 use super::report::describe;
+use super::sum::NULL_COLUMNS;
 use crate::analysis::HeadroomThresholds;
 use std::fmt::Write;
 
@@ -21,6 +23,13 @@ const BAR_FLOOR_DB: f64 = -60.0;
 const BAR_TOP_DB: f64 = 3.0;
 /// The lines drawn on every strip, dBFS.
 const STRIP_LINES_DB: [f64; 3] = [-6.0, -3.0, 0.0];
+/// Height of the limiter picture and of the null test's timeline.
+const PLOT_HEIGHT: f64 = 150.0;
+/// The null test's timeline runs from here to 0 dBFS.
+const NULL_FLOOR_DB: f64 = -72.0;
+/// The limiter picture's peaks run from here to [`PASSAGE_TOP_DB`].
+const PASSAGE_FLOOR_DB: f64 = -24.0;
+const PASSAGE_TOP_DB: f64 = 1.0;
 
 const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#1d1d1f;background:#fafafa}\
 h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:0}\
@@ -32,7 +41,9 @@ svg{display:block;width:100%;max-width:800px;height:auto;margin:6px 0}\
 .wave{fill:none;stroke:#37474f;stroke-width:1}.db{stroke:#999;stroke-dasharray:4 3;stroke-width:.6}\
 .db0{stroke:#c62828}.clip{stroke:#c62828;stroke-width:2}.over{stroke:#ef6c00;stroke-width:2}\
 .bar-bg{fill:#eceff1}.bar-sp{fill:#546e7a}.bar-tp{fill:#90a4ae}.target{stroke:#2e7d32;stroke-width:2}\
-.warning{stroke:#ef6c00;stroke-width:2}ul{margin:4px 0;padding-left:18px}li{margin:2px 0}\
+.warning{stroke:#ef6c00;stroke-width:2}.passage{fill:#37474f;fill-opacity:.7}.quiet{fill:#b0bec5}\
+.ceiling{stroke:#c62828;stroke-width:1.5;stroke-dasharray:6 3}.axis{fill:#555;font-size:11px}\
+.mix{fill:#cfd8dc}.residual{fill:#8e24aa}ul{margin:4px 0;padding-left:18px}li{margin:2px 0}\
 pre{background:#fff;border:1px solid #ddd;border-radius:8px;padding:12px;white-space:pre-wrap}\
 footer{color:#777;font-size:12px;margin-top:16px}";
 
@@ -68,7 +79,7 @@ pub fn sheet(report: &CheckReport, note: &str, thresholds: HeadroomThresholds) -
         report.summary.warn,
         report.summary.fail
     );
-    if !report.set_findings.is_empty() {
+    if !report.set_findings.is_empty() || report.null_test.is_some() {
         page += "<section class=\"file\" id=\"set\"><h2>The set</h2><ul>";
         for finding in &report.set_findings {
             let _ = write!(
@@ -78,7 +89,11 @@ pub fn sheet(report: &CheckReport, note: &str, thresholds: HeadroomThresholds) -
                 escape(&finding.message)
             );
         }
-        page += "</ul></section>";
+        page += "</ul>";
+        if let Some(null) = &report.null_test {
+            null_timeline(&mut page, null);
+        }
+        page += "</section>";
     }
     for file in &report.files {
         file_section(&mut page, file, thresholds);
@@ -114,6 +129,15 @@ fn file_section(page: &mut String, file: &FileReport, thresholds: HeadroomThresh
     if let Some(measured) = &file.measured {
         strip(page, measured);
         level_bars(page, measured, thresholds);
+        // The mix always (its limiter matters most), any other file when the report names a
+        // limiter on it; the ceiling only where the report names one.
+        let limiter_found = file
+            .findings
+            .iter()
+            .any(|f| f.check == Check::Limiter && f.severity > Severity::Pass);
+        if file.role == FileRole::Reference || limiter_found {
+            passages(page, measured, limiter_found);
+        }
     }
     page.push_str("<ul>");
     for finding in &file.findings {
@@ -164,7 +188,10 @@ fn strip(page: &mut String, m: &Measured) {
         );
     }
     page.push_str("\"/>");
-    for event in &m.clip_events {
+    // Overs first, so a clip at the same place is drawn over its over, red on top.
+    let (overs, clips): (Vec<_>, Vec<_>) =
+        m.clip_events.iter().partition(|e| e.kind == "true-peak");
+    for event in overs.into_iter().chain(clips) {
         let x = event.start_sample as f64 / frames * WIDTH;
         let class = if event.kind == "true-peak" {
             "over"
@@ -212,4 +239,128 @@ fn level_bars(page: &mut String, m: &Measured, thresholds: HeadroomThresholds) {
         );
     }
     page.push_str("</svg>");
+}
+
+/// The limiter evidence: every kind of 400 ms passage as a dot, its peak against its loudness.
+/// Free peaks rise with the loudness; a limiter flattens the loud ones into a row at its
+/// ceiling, drawn as a dashed line.
+fn passages(page: &mut String, m: &Measured, limiter_found: bool) {
+    let loud: Vec<_> = m.passages.iter().filter(|p| p.loud).collect();
+    let (Some(low), Some(high)) = (
+        loud.iter().map(|p| p.loudness_dbfs).reduce(f32::min),
+        loud.iter().map(|p| p.loudness_dbfs).reduce(f32::max),
+    ) else {
+        return;
+    };
+    let (from, to) = (f64::from(low) - 3.0, f64::from(high) + 2.0);
+    let x = |db: f64| (db - from) / (to - from) * (WIDTH - 60.0) + 50.0;
+    let y = |db: f64| {
+        let t = (db.clamp(PASSAGE_FLOOR_DB, PASSAGE_TOP_DB) - PASSAGE_FLOOR_DB)
+            / (PASSAGE_TOP_DB - PASSAGE_FLOOR_DB);
+        (PLOT_HEIGHT - 20.0) * (1.0 - t) + 4.0
+    };
+    let ceiling = m.limiter.ceiling_dbfs.filter(|_| limiter_found);
+    let _ = write!(
+        page,
+        "<svg class=\"limiter\" data-found=\"{limiter_found}\" data-ceiling=\"{}\" viewBox=\"0 0 {WIDTH} {PLOT_HEIGHT}\" \
+         role=\"img\" aria-label=\"peaks of loud passages against their loudness\">\
+         <rect width=\"{WIDTH}\" height=\"{PLOT_HEIGHT}\" fill=\"#fff\"/>",
+        ceiling.map_or_else(String::new, |c| format!("{c:.2}")),
+    );
+    for db in [-18.0, -12.0, -6.0, 0.0] {
+        let at = y(db);
+        let _ = write!(
+            page,
+            "<line class=\"db\" x1=\"50\" x2=\"{WIDTH}\" y1=\"{at:.1}\" y2=\"{at:.1}\"/>\
+             <text class=\"axis\" x=\"44\" y=\"{:.1}\" text-anchor=\"end\">{db}</text>",
+            at + 4.0
+        );
+    }
+    let _ = write!(
+        page,
+        "<text class=\"axis\" x=\"50\" y=\"{:.1}\">peak of each 400 ms passage (dBFS) against its loudness: {from:.0} to {to:.0} dBFS RMS \u{2192}</text>",
+        PLOT_HEIGHT - 4.0
+    );
+    for passage in &m.passages {
+        let class = if passage.loud {
+            "passage"
+        } else {
+            "passage quiet"
+        };
+        let radius = (1.5 + f64::from(passage.count).sqrt()).min(6.0);
+        let loudness = f64::from(passage.loudness_dbfs);
+        if loudness < from {
+            continue;
+        }
+        let _ = write!(
+            page,
+            "<circle class=\"{class}\" data-peak=\"{:.2}\" data-loudness=\"{loudness:.1}\" data-count=\"{}\" \
+             cx=\"{:.1}\" cy=\"{:.1}\" r=\"{radius:.1}\"/>",
+            passage.peak_dbfs,
+            passage.count,
+            x(loudness),
+            y(f64::from(passage.peak_dbfs)),
+        );
+    }
+    if let Some(ceiling) = ceiling {
+        let at = y(f64::from(ceiling));
+        let _ = write!(
+            page,
+            "<line class=\"ceiling\" x1=\"50\" x2=\"{WIDTH}\" y1=\"{at:.1}\" y2=\"{at:.1}\">\
+             <title>ceiling {ceiling:.1} dBFS</title></line>\
+             <text class=\"axis\" x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">limiter ceiling {ceiling:.1} dBFS</text>",
+            WIDTH - 4.0,
+            at - 5.0
+        );
+    }
+    page.push_str("</svg>");
+}
+
+/// The null test over the song: the mix's level in grey, what the stems leave unexplained in
+/// purple. A stem missing for a section, or drifting, shows as purple rising towards the grey
+/// there.
+fn null_timeline(page: &mut String, null: &NullReport) {
+    if null.timeline.is_empty() {
+        return;
+    }
+    let column = WIDTH / NULL_COLUMNS as f64;
+    let y = |db: f64| {
+        let t = (db.clamp(NULL_FLOOR_DB, 0.0) - NULL_FLOOR_DB) / -NULL_FLOOR_DB;
+        (PLOT_HEIGHT - 18.0) * (1.0 - t)
+    };
+    let _ = write!(
+        page,
+        "<svg class=\"null\" viewBox=\"0 0 {WIDTH} {PLOT_HEIGHT}\" role=\"img\" \
+         aria-label=\"null test over the song\"><rect width=\"{WIDTH}\" height=\"{PLOT_HEIGHT}\" fill=\"#fff\"/>"
+    );
+    let bottom = y(NULL_FLOOR_DB);
+    for (i, stretch) in null.timeline.iter().enumerate() {
+        let (Some(mix), Some(residual)) = (stretch.mix_dbfs, stretch.residual_dbfs) else {
+            continue;
+        };
+        let left = i as f64 * column;
+        for (class, db) in [("mix", mix), ("residual", residual)] {
+            let top = y(f64::from(db));
+            let _ = write!(
+                page,
+                "<rect class=\"{class}\" data-i=\"{i}\" data-db=\"{db:.1}\" x=\"{left:.1}\" y=\"{top:.1}\" \
+                 width=\"{column:.2}\" height=\"{:.1}\"/>",
+                (bottom - top).max(0.0)
+            );
+        }
+    }
+    for db in [-60.0, -40.0, -20.0] {
+        let at = y(db);
+        let _ = write!(
+            page,
+            "<line class=\"db\" x1=\"0\" x2=\"{WIDTH}\" y1=\"{at:.1}\" y2=\"{at:.1}\"/>\
+             <text class=\"axis\" x=\"4\" y=\"{:.1}\">{db} dBFS</text>",
+            at - 2.0
+        );
+    }
+    let _ = write!(
+        page,
+        "<text class=\"axis\" x=\"4\" y=\"{:.1}\">null test over the song: the mix (grey) and what the stems leave unexplained (purple)</text></svg>",
+        PLOT_HEIGHT - 3.0
+    );
 }

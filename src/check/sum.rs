@@ -79,6 +79,19 @@ pub struct NullResult {
     pub gains: Vec<f32>,
     /// Residual after fitting those gains, dB against the reference: what no stem explains.
     pub fitted_residual_db: f32,
+    /// The residual and the reference over the song, [`NULL_COLUMNS`] stretches.
+    pub timeline: Vec<NullColumn>,
+}
+
+/// Stretches of the song in the null test's timeline.
+pub const NULL_COLUMNS: usize = 400;
+
+/// One stretch of the null test's timeline: levels as RMS over all channels, dBFS; `None` for
+/// a stretch shorter than a block (a short song).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NullColumn {
+    pub mix_dbfs: Option<f32>,
+    pub residual_dbfs: Option<f32>,
 }
 
 /// Fits the Gram matrix only on every n-th block: the gains need a sample, not every frame.
@@ -130,6 +143,7 @@ pub fn null_result(
         fit_energy,
         mut gram,
         cross,
+        timeline,
     } = sums;
     for i in 0..k {
         for j in 0..i {
@@ -145,7 +159,27 @@ pub fn null_result(
         residual_db: to_db(relative(residual, energy)),
         gains: gains.iter().map(|&g| g as f32).collect(),
         fitted_residual_db: to_db(relative(fit_energy - explained, fit_energy)),
+        timeline: timeline
+            .iter()
+            .map(|stretch| {
+                let level = |sum: f64| {
+                    (stretch.samples > 0.0).then(|| to_db(sum / stretch.samples).max(-200.0))
+                };
+                NullColumn {
+                    mix_dbfs: level(stretch.energy),
+                    residual_dbfs: level(stretch.residual),
+                }
+            })
+            .collect(),
     })
+}
+
+/// One stretch's sums of squares and samples.
+#[derive(Debug, Clone, Copy, Default)]
+struct Stretch {
+    residual: f64,
+    energy: f64,
+    samples: f64,
 }
 
 /// Running sums of a null test over part of the song.
@@ -160,6 +194,8 @@ pub struct Sums {
     gram: Vec<f64>,
     /// ⟨stem i, reference⟩ over the fitted blocks.
     cross: Vec<f64>,
+    /// The residual and the reference by stretch of the song.
+    timeline: Vec<Stretch>,
 }
 
 impl Sums {
@@ -170,6 +206,7 @@ impl Sums {
             fit_energy: 0.0,
             gram: vec![0.0; k * k],
             cross: vec![0.0; k],
+            timeline: vec![Stretch::default(); NULL_COLUMNS],
         }
     }
 
@@ -185,6 +222,11 @@ impl Sums {
             .iter_mut()
             .zip(&other.cross)
             .for_each(|(a, b)| *a += b);
+        for (a, b) in self.timeline.iter_mut().zip(&other.timeline) {
+            a.residual += b.residual;
+            a.energy += b.energy;
+            a.samples += b.samples;
+        }
     }
 }
 
@@ -196,6 +238,7 @@ pub fn null_sums(
 ) -> Result<Sums, DecodeError> {
     let mut reference_reader = open(reference)?;
     reference_reader.seek_to_frame(range.start)?;
+    let song_frames = reference_reader.format().frames.max(1);
     let n_channels = usize::from(reference_reader.format().channels);
     let k = stems.len();
     let mut readers = Vec::with_capacity(k);
@@ -218,6 +261,7 @@ pub fn null_sums(
     let mut total = vec![0.0f32; BLOCK_FRAMES];
     let mut block_index = 0u64;
     let mut left = range.end - range.start;
+    let mut block_start = range.start;
     loop {
         let want = left.min(BLOCK_FRAMES as u64) as usize;
         let frames = reference_reader.read_planar(&mut reference_block, want)?;
@@ -247,6 +291,7 @@ pub fn null_sums(
             }
         }
         let fit = block_index.is_multiple_of(FIT_STRIDE);
+        let pieces = stretch_pieces(block_start, frames, song_frames);
         for (c, reference_channel) in reference_block.iter_mut().enumerate() {
             for r in reference_channel.iter_mut() {
                 if !r.is_finite() {
@@ -268,8 +313,18 @@ pub fn null_sums(
             for (t, r) in left_over.iter_mut().zip(reference_channel) {
                 *t -= r;
             }
-            let energy = sum_of_squares(reference_channel);
-            sums.residual += sum_of_squares(left_over);
+            // By stretch of the song, so the timeline is exact; the totals add the pieces.
+            let mut energy = 0.0;
+            for (stretch, piece) in pieces.clone() {
+                let stretch = &mut sums.timeline[stretch];
+                let piece_energy = sum_of_squares(&reference_channel[piece.clone()]);
+                let piece_residual = sum_of_squares(&left_over[piece.clone()]);
+                stretch.residual += piece_residual;
+                stretch.energy += piece_energy;
+                stretch.samples += piece.len() as f64;
+                sums.residual += piece_residual;
+                energy += piece_energy;
+            }
             sums.energy += energy;
             if fit {
                 sums.fit_energy += energy;
@@ -283,8 +338,39 @@ pub fn null_sums(
             }
         }
         block_index += 1;
+        block_start += frames as u64;
     }
     Ok(sums)
+}
+
+/// The parts of the block of `frames` frames at `block_start` that fall in each of the song's
+/// [`NULL_COLUMNS`] stretches: (stretch, frames within the block).
+fn stretch_pieces(
+    block_start: u64,
+    frames: usize,
+    song_frames: u64,
+) -> impl Iterator<Item = (usize, std::ops::Range<usize>)> + Clone {
+    let columns = NULL_COLUMNS as u128;
+    let stretch_of = move |frame: u64| {
+        ((u128::from(frame) * columns / u128::from(song_frames)) as usize).min(NULL_COLUMNS - 1)
+    };
+    let mut at = 0usize;
+    std::iter::from_fn(move || {
+        if at >= frames {
+            return None;
+        }
+        let stretch = stretch_of(block_start + at as u64);
+        // The first frame of the next stretch: ceil((stretch + 1) · song / columns).
+        let next = ((stretch as u128 + 1) * u128::from(song_frames)).div_ceil(columns) as u64;
+        let end = if stretch + 1 == NULL_COLUMNS {
+            frames
+        } else {
+            (next.saturating_sub(block_start) as usize).clamp(at + 1, frames)
+        };
+        let piece = (stretch, at..end);
+        at = end;
+        Some(piece)
+    })
 }
 
 /// Solves G g = b by Gaussian elimination with partial pivoting; singular directions (a
@@ -327,4 +413,39 @@ fn solve(gram: &mut [f64], b: &mut [f64], k: usize) -> Vec<f64> {
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_block_is_cut_exactly_at_the_stretches_of_the_song() {
+        for song_frames in [1u64, 399, 400, 401, 768_000, 10_000_019] {
+            let mut seen = 0u64;
+            let mut last_stretch = 0;
+            let block = 4096;
+            while seen < song_frames {
+                let frames = block.min((song_frames - seen) as usize);
+                let mut at = 0;
+                for (stretch, piece) in stretch_pieces(seen, frames, song_frames) {
+                    assert_eq!(piece.start, at, "{song_frames}: contiguous");
+                    assert!(stretch >= last_stretch);
+                    for frame in [piece.start, piece.end - 1] {
+                        let of = (u128::from(seen + frame as u64) * NULL_COLUMNS as u128
+                            / u128::from(song_frames)) as usize;
+                        assert_eq!(of, stretch, "{song_frames}: frame {}", seen + frame as u64);
+                    }
+                    last_stretch = stretch;
+                    at = piece.end;
+                }
+                assert_eq!(at, frames);
+                seen += frames as u64;
+            }
+            assert_eq!(
+                last_stretch,
+                (NULL_COLUMNS - 1).min(song_frames as usize - 1)
+            );
+        }
+    }
 }

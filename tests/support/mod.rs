@@ -8,4 +8,5 @@ pub mod delivery;
 pub mod dynamics;
 pub mod external;
 pub mod files;
+pub mod screen;
 pub mod signals;
