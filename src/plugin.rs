@@ -2,6 +2,7 @@
 
 pub mod clip_notice;
 pub mod delivery;
+pub mod delivery_sheet;
 pub mod finished_pass;
 pub mod instance_row;
 pub mod loudness_shared;
@@ -419,6 +420,7 @@ mod tests {
             noted: false,
             began_unix_ms: 0,
             ended_unix_ms: 0,
+            timeline: Default::default(),
         };
         let line = |kind, saved| pass(kind).outcome_line(saved);
         assert_eq!(

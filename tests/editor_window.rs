@@ -184,9 +184,11 @@ impl Shot<'_> {
 
 /// Read in every state: the bottom-most control, so nothing is cut off.
 const ALWAYS_READ: [&str; 1] = ["warn above"];
-/// The meters' scale labels -60 -40 -30 -20 -12 -9, as digits in a row: OCR loses thin minus
-/// signs, and reads the small labels reliably only at 200 %.
-const SCALE_DIGITS: &str = "60403020129";
+/// The meters' scale labels -60 -40 -30 -20 -12 -9 -6 -3, as digits in a row: OCR loses the
+/// thin minus signs.
+const SCALE_DIGITS: &str = "6040302012963";
+/// The meters' above-full-scale zone, as drawn over the bar's background.
+const OVER_ZONE: [u8; 3] = [73, 31, 31];
 /// The pass timeline's background and columns (the editor's `pass_timeline`).
 const STRIP_BACKGROUND: [u8; 3] = [18, 22, 34];
 const STRIP_COLUMNS: f64 = 480.0;
@@ -233,13 +235,14 @@ fn capture(display: &Display, shot: &Shot, out: &Path) -> Screen {
             if !shot.markers_s.is_empty() {
                 markers = timeline_markers(&screen);
             }
-            let digits: String = last_text.chars().filter(char::is_ascii_digit).collect();
+            let scale = scale_digits(&png, &screen, z);
             let read = shot
                 .words
                 .iter()
                 .chain(&ALWAYS_READ)
                 .all(|w| last_text.contains(&squeeze(w)))
-                && (shot.zoom < 2.0 || digits.contains(SCALE_DIGITS));
+                && scale.contains(SCALE_DIGITS);
+            last_text += &format!(" [scale: {scale}]");
             let marked = shot.markers_s.iter().all(|&s| {
                 markers
                     .iter()
@@ -257,6 +260,63 @@ fn capture(display: &Display, shot: &Shot, out: &Path) -> Screen {
         );
         std::thread::sleep(Duration::from_millis(500));
     }
+}
+
+/// The digits OCR reads on the meters' scale: the row under the last bar, found as the bottom
+/// of the bars' above-full-scale zone (a run of its colour: red text's edges can take it too),
+/// read as one line.
+fn scale_digits(png: &Path, screen: &Screen, zoom: usize) -> String {
+    let exactly = |x: usize, y: usize| {
+        let p = screen.pixel(x, y);
+        p.iter().zip(OVER_ZONE).all(|(&a, b)| a.abs_diff(b) <= 2)
+    };
+    let zone_row = |y: usize| {
+        let mut run = 0;
+        (0..(640 * zoom).min(screen.width)).any(|x| {
+            run = if exactly(x, y) { run + 1 } else { 0 };
+            run >= 20
+        })
+    };
+    let Some(bottom) = (0..(500 * zoom).min(screen.height))
+        .rev()
+        .find(|&y| zone_row(y))
+    else {
+        return String::new();
+    };
+    let prepared = png.with_extension("scale.png");
+    let status = Command::new("convert")
+        .arg(png)
+        .args([
+            "-crop",
+            &format!("{}x{}+0+{}", 640 * zoom, 22 * zoom, bottom + 1),
+            "+repage",
+        ])
+        .args(["-channel", "RGB", "-separate", "-evaluate-sequence", "Max"])
+        .args(["-negate", "-resize", &format!("{}%", 300 / zoom)])
+        .args([
+            "-threshold",
+            "60%",
+            "-bordercolor",
+            "white",
+            "-border",
+            "20",
+        ])
+        .arg(&prepared)
+        .status()
+        .expect("convert runs");
+    assert!(status.success());
+    let out = Command::new("tesseract")
+        .arg(&prepared)
+        .arg("stdout")
+        .args(["--psm", "7"])
+        .stderr(Stdio::null())
+        .output()
+        .expect("tesseract runs");
+    let _ = std::fs::remove_file(&prepared);
+    String::from_utf8_lossy(&out.stdout)
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect()
 }
 
 /// Where the pass timeline shows clip markers, in seconds from the start of the pass: the strip

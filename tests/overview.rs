@@ -203,6 +203,61 @@ const BUSES: [Bus; 10] = [
     },
 ];
 
+/// The sheet written with the note: one row per bus with its verdict and its pass timeline,
+/// the Vocals clip marked where it happened, the note at the end.
+fn delivery_sheet_beside_the_note(reports: &Path, note: &str) {
+    let sheet = std::fs::read_to_string(reports.join("Delivery sheet.html"))
+        .expect("a delivery sheet beside the note");
+    for banned in ["<script", "http://", "https://", "url("] {
+        assert!(!sheet.contains(banned), "{banned} in the sheet");
+    }
+    let section = |name: &str| {
+        let start = sheet
+            .find(&format!("data-file=\"{name}\""))
+            .unwrap_or_else(|| panic!("{name} on the sheet"));
+        &sheet[start..sheet[start..].find("</section>").unwrap() + start]
+    };
+    for bus in &BUSES {
+        let name = if bus.master {
+            format!("{} (reference mix)", bus.name)
+        } else {
+            bus.name.to_owned()
+        };
+        let result = match bus.name {
+            "Vocals" => "fail",
+            "Drums" => "warn",
+            _ => "pass",
+        };
+        let row = section(&name);
+        assert!(
+            row.contains(&format!("data-result=\"{result}\"")),
+            "{name}: {row}"
+        );
+        assert_eq!(row.matches("class=\"wave\"").count(), 1, "{name}");
+        let markers = row.matches("class=\"clip\"").count();
+        assert_eq!(markers > 0, bus.clip_at.is_some(), "{name}: {row}");
+    }
+    // The Vocals clip, 2 s into the 11 s pass: at its time, and there on the strip.
+    let vocals = section("Vocals");
+    let value = |attribute: &str| -> f64 {
+        let at = vocals.find("class=\"clip\"").unwrap();
+        let rest = &vocals[at..];
+        let start = rest.find(&format!("{attribute}=\"")).unwrap() + attribute.len() + 2;
+        rest[start..start + rest[start..].find('"').unwrap()]
+            .parse()
+            .unwrap()
+    };
+    assert!((value("data-time") - 2.0).abs() <= 0.1, "{vocals}");
+    assert!((value("x1") - 2.0 / 11.0 * 800.0).abs() <= 8.0, "{vocals}");
+    assert!(vocals.contains("0:02.0"), "{vocals}");
+    let escaped_note = note
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;");
+    assert!(sheet.contains(&escaped_note));
+}
+
 #[test]
 fn instances_see_each_other_and_an_export_leaves_one_delivery_note() {
     let (_serial, runtime, reports) = isolated("overview");
@@ -373,6 +428,7 @@ fn instances_see_each_other_and_an_export_leaves_one_delivery_note() {
         note.find("  Mix (reference mix)") > note.find("  Vocals:"),
         "the mix comes last"
     );
+    delivery_sheet_beside_the_note(&reports, &note);
 
     // A second process with two instances: each side sees the other through the status files.
     let mut child = spawn_child(

@@ -20,6 +20,9 @@ pub const NULL_FAIL_DB: f32 = -40.0;
 const NOT_IN_MIX_GAIN: f32 = 0.1;
 /// Stem gains this close together (dB) are one gain of the whole mix.
 const COMMON_GAIN_DB: f32 = 0.1;
+/// Under a limiter the stems' fitted gains spread (it pulls down the loud ones most): within
+/// this many dB of each other they are still the master's one gain.
+const LIMITED_COMMON_GAIN_DB: f32 = 1.5;
 /// A proposed offset counts when moving the stem lowers the fitted null residual this much, dB.
 const OFFSET_EVIDENCE_DB: f32 = 3.0;
 
@@ -324,19 +327,34 @@ fn null_finding(
         .filter(|g| g.abs() >= NOT_IN_MIX_GAIN)
         .collect();
     let db = |g: f32| 20.0 * g.abs().log10();
-    let common_gain = present.first().copied().filter(|&first| {
-        present.len() >= 2
-            && db(first).abs() > COMMON_GAIN_DB
-            && present
-                .iter()
-                .all(|&g| (db(g) - db(first)).abs() < COMMON_GAIN_DB)
-    });
-    if let Some(gain) = common_gain {
-        why.push(format!(
+    let spread = if mix.limited {
+        LIMITED_COMMON_GAIN_DB
+    } else {
+        COMMON_GAIN_DB
+    };
+    let (low, high) = present
+        .iter()
+        .map(|&g| db(g))
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), d| {
+            (l.min(d), h.max(d))
+        });
+    let common_gain = (present.len() >= 2 && high - low < spread)
+        .then_some((low + high) / 2.0)
+        .filter(|mean| mean.abs() > COMMON_GAIN_DB);
+    match common_gain {
+        // One cause: the master's gain into its limiter. What no stem holds is the limiter's
+        // doing too, so it is not named apart.
+        Some(gain_db) if mix.limited => why.push(format!(
+            "the mix is {:.1} dB {} than the sum of the stems and limited: a gain and a limiter on the master bus that the stems do not go through; bypass them for the mix too",
+            gain_db.abs(),
+            if gain_db > 0.0 { "louder" } else { "quieter" }
+        )),
+        Some(gain_db) => why.push(format!(
             "the mix is {:.1} dB {} than the sum of the stems: its master fader or a plugin on the master bus changed its level",
-            db(gain).abs(),
-            if gain.abs() > 1.0 { "louder" } else { "quieter" }
-        ));
+            gain_db.abs(),
+            if gain_db > 0.0 { "louder" } else { "quieter" }
+        )),
+        None => {}
     }
     let stem_gains = fit.gains.iter().filter(|_| common_gain.is_none());
     for ((name, &gain), round) in names.iter().zip(stem_gains).zip(normalized) {
@@ -356,7 +374,8 @@ fn null_finding(
             });
         }
     }
-    if level(fit.fitted_residual_db) != Severity::Pass {
+    let master_explains = common_gain.is_some() && mix.limited;
+    if level(fit.fitted_residual_db) != Severity::Pass && !master_explains {
         if mix.limited {
             why.push(
                 "the mix has a limiter the stems do not have: bypass it for the mix too".into(),
@@ -459,6 +478,48 @@ mod tests {
         );
         assert!(!text.contains("Drums"), "{text}");
         assert!(!text.ends_with(": ."), "{text}");
+    }
+
+    #[test]
+    fn gain_into_a_limiter_on_the_master_is_one_cause() {
+        // 8 dB into a limiter: the stems' fitted gains spread by 0.6 dB, and what the limiter
+        // took off is in no stem.
+        let result = null(-4.5, &[2.455, 2.317, 2.483], -28.4);
+        let names = ["Bass".to_owned(), "Drums".to_owned(), "Vocals".to_owned()];
+        let limited = MixProcessing {
+            limited: true,
+            ..MixProcessing::default()
+        };
+        let text = null_finding(
+            &result,
+            None,
+            &names,
+            &[0, 0, 0],
+            &[None, None, None],
+            limited,
+        )
+        .message;
+        assert!(
+            text.contains("the mix is 7.6 dB louder than the sum of the stems and limited"),
+            "{text}"
+        );
+        for other in ["quieter in its stem", "in no stem", "Bass", "Drums"] {
+            assert!(!text.contains(other), "{other} in {text}");
+        }
+        // Without a limiter the same spread is three stems at three levels.
+        let text = null_finding(
+            &result,
+            None,
+            &names,
+            &[0, 0, 0],
+            &[None, None, None],
+            MixProcessing::default(),
+        )
+        .message;
+        assert!(
+            text.contains("Bass is 7.8 dB quieter in its stem"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -131,9 +131,9 @@ pub fn draw(
 /// The dB scale under the bars: a tick and a label at each of [`SCALE_LABELS`].
 pub fn draw_scale(ui: &mut Ui) {
     let width = (ui.available_width() - LIGHT_SPACE).max(60.0);
-    let (rect, _) = ui.allocate_exact_size(Vec2::new(width, 19.0), Sense::hover());
+    let (rect, _) = ui.allocate_exact_size(Vec2::new(width, 20.0), Sense::hover());
     let painter = ui.painter_at(rect.expand2(Vec2::new(12.0, 0.0)));
-    let colour = Color32::from_gray(190);
+    let colour = Color32::from_gray(215);
     for db in SCALE_LABELS {
         let x = x_of(rect, db);
         painter.vline(x, rect.top()..=rect.top() + 4.0, Stroke::new(1.0, colour));
@@ -148,7 +148,7 @@ pub fn draw_scale(ui: &mut Ui) {
             Pos2::new(x, rect.top() + 4.0),
             align,
             scale_label(db),
-            FontId::proportional(13.0),
+            FontId::proportional(14.0),
             colour,
         );
     }

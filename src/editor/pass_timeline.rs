@@ -104,7 +104,7 @@ impl StemApp {
                 .find_map(|(index, column)| {
                     let x = x_of(index) + column_width / 2.0;
                     ((x - pointer.x).abs() <= HOVER_REACH.max(column_width / 2.0))
-                        .then(|| marker_text(column))
+                        .then(|| column.marks_text())
                         .flatten()
                 })
         });
@@ -133,43 +133,6 @@ pub fn marker_colour(column: &StripColumn) -> Option<Color32> {
     } else {
         None
     }
-}
-
-/// "Clip at 1:23.250 (bar 42, beat 3.00)", or for a column with several, "3 clips and 1 over
-/// from 1:23.250 (bar 42, beat 3.00)".
-pub fn marker_text(column: &StripColumn) -> Option<String> {
-    let at = column.first_mark?.describe();
-    let marks = column.marks;
-    let counted: Vec<String> = [
-        (marks.clips, "clip", "clips"),
-        (marks.overs, "true-peak over", "true-peak overs"),
-        (
-            marks.flat_tops,
-            "flat top (clipped before this plugin)",
-            "flat tops (clipped before this plugin)",
-        ),
-    ]
-    .into_iter()
-    .filter(|(n, ..)| *n > 0)
-    .map(|(n, one, many)| {
-        if n == 1 {
-            format!("1 {one}")
-        } else {
-            format!("{n} {many}")
-        }
-    })
-    .collect();
-    let total = marks.clips + marks.overs + marks.flat_tops;
-    Some(if total == 1 {
-        let what = counted[0].trim_start_matches("1 ");
-        let mut what = what.to_owned();
-        if let Some(first) = what.get_mut(..1) {
-            first.make_ascii_uppercase();
-        }
-        format!("{what} at {at}")
-    } else {
-        format!("{} from {at}", counted.join(" and "))
-    })
 }
 
 /// Where the strip begins and where its last column ends on the host's timeline.
@@ -210,24 +173,7 @@ mod tests {
     }
 
     #[test]
-    fn a_marker_says_what_it_was_and_where() {
-        assert_eq!(
-            marker_text(&column(1, 0, 0)).unwrap(),
-            "Clip at 1:23.250 (bar 42, beat 3.00)"
-        );
-        assert_eq!(
-            marker_text(&column(0, 1, 0)).unwrap(),
-            "True-peak over at 1:23.250 (bar 42, beat 3.00)"
-        );
-        assert_eq!(
-            marker_text(&column(3, 1, 0)).unwrap(),
-            "3 clips and 1 true-peak over from 1:23.250 (bar 42, beat 3.00)"
-        );
-        assert_eq!(
-            marker_text(&column(0, 0, 2)).unwrap(),
-            "2 flat tops (clipped before this plugin) from 1:23.250 (bar 42, beat 3.00)"
-        );
-        assert_eq!(marker_text(&StripColumn::default()), None);
+    fn a_marker_is_red_for_a_clip_orange_for_an_over_alone() {
         assert_eq!(marker_colour(&column(0, 1, 0)), Some(ORANGE));
         assert_eq!(marker_colour(&column(0, 1, 1)), Some(RED));
     }

@@ -12,6 +12,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::delivery_note::{DeliveryNote, NoteInfo};
+use crate::severity::Severity;
+use crate::sheet::Marker;
 
 /// Passes whose wall-clock spans come this close belong to the same export.
 const SAME_EXPORT_SLACK_MS: u64 = 1_000;
@@ -49,6 +51,28 @@ pub struct NoteEntry {
     pub ended_unix_ms: u64,
     /// The process the instance runs in.
     pub pid: u32,
+    /// What the delivery sheet shows of it.
+    #[serde(default)]
+    pub sheet: SheetStem,
+}
+
+/// One instance's row on the delivery sheet, kept as numbers so it travels through status
+/// files: levels as linear gains (JSON has no infinity for a silent pass).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SheetStem {
+    /// The worst of what the pass calls for.
+    pub result: Option<Severity>,
+    /// "Ready", "Too hot"…
+    pub status: String,
+    pub sample_peak: f32,
+    pub true_peak: f32,
+    pub target_dbfs: f32,
+    pub warning_dbfs: f32,
+    /// The pass timeline: the highest sample magnitude of each column, oldest first.
+    pub peaks: Vec<f32>,
+    /// The share of the strip one column takes.
+    pub column_share: f64,
+    pub markers: Vec<Marker>,
 }
 
 impl NoteEntry {
@@ -150,6 +174,7 @@ mod tests {
             began_unix_ms: began,
             ended_unix_ms: ended,
             pid,
+            sheet: SheetStem::default(),
         }
     }
 

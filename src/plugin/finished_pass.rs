@@ -2,10 +2,13 @@
 
 use std::path::PathBuf;
 
-use super::delivery::NoteEntry;
+use super::delivery::{NoteEntry, SheetStem};
+use super::pass_strip::StripPicture;
 use super::report::{PassKind, PassMeasurements};
-use crate::analysis::{HeadroomStatus, HeadroomThresholds};
+use crate::analysis::{db_to_gain, HeadroomStatus, HeadroomThresholds};
 use crate::delivery_note::stem_line;
+use crate::severity::Severity;
+use crate::sheet::Marker;
 
 /// A finished pass as the overview and the delivery note need it.
 #[derive(Debug, Clone)]
@@ -28,6 +31,8 @@ pub struct FinishedPass {
     pub began_unix_ms: u64,
     /// Wall-clock time of the pass's last block, Unix milliseconds.
     pub ended_unix_ms: u64,
+    /// The pass timeline when the pass ended.
+    pub timeline: StripPicture,
 }
 
 impl FinishedPass {
@@ -103,6 +108,50 @@ impl FinishedPass {
             began_unix_ms: self.began_unix_ms,
             ended_unix_ms: self.ended_unix_ms,
             pid: std::process::id(),
+            sheet: self.sheet_stem(),
+        }
+    }
+
+    /// The pass on the delivery sheet: its status, levels, timeline and clips.
+    fn sheet_stem(&self) -> SheetStem {
+        let status = self.status();
+        let findings = !self.findings().is_empty();
+        let result = match status {
+            HeadroomStatus::Clipped { .. } => Severity::Fail,
+            HeadroomStatus::TooHot { .. } => Severity::Warn,
+            _ if findings => Severity::Warn,
+            _ => Severity::Pass,
+        };
+        let timeline = &self.timeline;
+        // The strip's columns cover the pass: a column's share of the sheet's strip is its
+        // share of the pass.
+        let drawn_s = timeline.columns.len() as f64 * timeline.column_s;
+        let pass_s = self.report.pass.duration_s().max(drawn_s).max(1e-9);
+        let column_share = timeline.column_s / pass_s;
+        SheetStem {
+            result: Some(result),
+            status: status.label().to_owned(),
+            sample_peak: db_to_gain(self.report.sample_peak_dbfs()),
+            true_peak: db_to_gain(self.report.true_peak_dbtp()),
+            target_dbfs: self.thresholds.target_dbfs,
+            warning_dbfs: self.thresholds.warning_dbfs,
+            peaks: timeline.columns.iter().map(|c| c.peak).collect(),
+            column_share,
+            markers: timeline
+                .columns
+                .iter()
+                .enumerate()
+                .filter_map(|(i, column)| {
+                    let title = column.marks_text()?;
+                    let marks = column.marks;
+                    Some(Marker {
+                        at_share: (i as f64 + 0.5) * column_share,
+                        over: marks.clips + marks.flat_tops == 0,
+                        time_s: (i as f64 + 0.5) * timeline.column_s,
+                        title,
+                    })
+                })
+                .collect(),
         }
     }
 }

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use super::delivery::{self, NoteDecision, NoteEntry, RemoteInstance};
+use super::delivery_sheet::{self, SHEET_FILE};
 use super::finished_pass::FinishedPass;
 use super::instance_row::InstanceRow;
 use super::params::StemPreflightParams;
@@ -68,6 +69,8 @@ struct PendingNote {
 /// A delivery note to write once the registry is unlocked: writing may block on a slow disk.
 struct NoteToWrite {
     text: String,
+    /// The delivery sheet's HTML.
+    sheet: String,
     folders: Vec<PathBuf>,
 }
 
@@ -76,6 +79,8 @@ struct NoteToWrite {
 pub struct NoteOutcome {
     /// The note.
     pub text: String,
+    /// The delivery sheet's HTML, written next to the note.
+    pub sheet: String,
     /// The report folders of the instances in the export.
     pub folders: Vec<PathBuf>,
     /// The path written, or why a folder could not be written.
@@ -83,17 +88,20 @@ pub struct NoteOutcome {
 }
 
 impl NoteToWrite {
-    /// Writes the note into every folder; the first failure wins. Call without the registry.
+    /// Writes the note and the sheet into every folder; the first failure wins. Call without
+    /// the registry.
     fn write(self) -> NoteOutcome {
         let mut written = Err("no report folder".to_owned());
         for (i, folder) in self.folders.iter().enumerate() {
-            let result = report::write_file(folder, DELIVERY_NOTE_FILE, &self.text);
+            let result = report::write_file(folder, DELIVERY_NOTE_FILE, &self.text)
+                .and_then(|note| report::write_file(folder, SHEET_FILE, &self.sheet).map(|_| note));
             if i == 0 || written.is_ok() {
                 written = result;
             }
         }
         NoteOutcome {
             text: self.text,
+            sheet: self.sheet,
             folders: self.folders,
             written,
         }
@@ -221,6 +229,7 @@ pub fn last_note() -> Option<NoteOutcome> {
 pub fn retry_note() {
     let note = registry().last_note.as_ref().map(|note| NoteToWrite {
         text: note.text.clone(),
+        sheet: note.sheet.clone(),
         folders: note.folders.clone(),
     });
     if let Some(note) = note {
@@ -341,8 +350,10 @@ fn resolve_pending_note(registry: &mut Registry, closing: bool) -> Option<NoteTo
             folders.sort();
             folders.dedup();
             registry.pending_note = None;
+            let text = delivery::render(&entries).render();
             Some(NoteToWrite {
-                text: delivery::render(&entries).render(),
+                sheet: delivery_sheet::sheet(&entries, &text),
+                text,
                 folders,
             })
         }

@@ -115,6 +115,43 @@ pub struct StripColumn {
 }
 
 impl StripColumn {
+    /// "Clip at 1:23.250 (bar 42, beat 3.00)", or for a column with several, "3 clips and 1 over
+    /// from 1:23.250 (bar 42, beat 3.00)".
+    pub fn marks_text(&self) -> Option<String> {
+        let at = self.first_mark?.describe();
+        let marks = self.marks;
+        let counted: Vec<String> = [
+            (marks.clips, "clip", "clips"),
+            (marks.overs, "true-peak over", "true-peak overs"),
+            (
+                marks.flat_tops,
+                "flat top (clipped before this plugin)",
+                "flat tops (clipped before this plugin)",
+            ),
+        ]
+        .into_iter()
+        .filter(|(n, ..)| *n > 0)
+        .map(|(n, one, many)| {
+            if n == 1 {
+                format!("1 {one}")
+            } else {
+                format!("{n} {many}")
+            }
+        })
+        .collect();
+        let total = marks.clips + marks.overs + marks.flat_tops;
+        Some(if total == 1 {
+            let what = counted[0].trim_start_matches("1 ");
+            let mut what = what.to_owned();
+            if let Some(first) = what.get_mut(..1) {
+                first.make_ascii_uppercase();
+            }
+            format!("{what} at {at}")
+        } else {
+            format!("{} from {at}", counted.join(" and "))
+        })
+    }
+
     fn merge(self, later: Self) -> Self {
         Self {
             peak: self.peak.max(later.peak),
@@ -489,5 +526,39 @@ mod tests {
         assert_eq!(strip.read(), None);
         strip.end_rewrite();
         assert!(strip.read().is_some());
+    }
+
+    #[test]
+    fn a_marker_says_what_it_was_and_where() {
+        let column = |clips, overs, flat_tops| StripColumn {
+            peak: 1.0,
+            marks: Marks {
+                clips,
+                overs,
+                flat_tops,
+            },
+            first_mark: Some(TimelinePosition {
+                seconds: 83.25,
+                from_host: true,
+                bar_beat: Some(BarBeat { bar: 42, beat: 3.0 }),
+            }),
+        };
+        assert_eq!(
+            column(1, 0, 0).marks_text().unwrap(),
+            "Clip at 1:23.250 (bar 42, beat 3.00)"
+        );
+        assert_eq!(
+            column(0, 1, 0).marks_text().unwrap(),
+            "True-peak over at 1:23.250 (bar 42, beat 3.00)"
+        );
+        assert_eq!(
+            column(3, 1, 0).marks_text().unwrap(),
+            "3 clips and 1 true-peak over from 1:23.250 (bar 42, beat 3.00)"
+        );
+        assert_eq!(
+            column(0, 0, 2).marks_text().unwrap(),
+            "2 flat tops (clipped before this plugin) from 1:23.250 (bar 42, beat 3.00)"
+        );
+        assert_eq!(StripColumn::default().marks_text(), None);
     }
 }
