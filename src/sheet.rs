@@ -28,7 +28,7 @@ pub struct Page {
 }
 
 /// One finding in words.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Line {
     pub severity: Severity,
     /// The check's name ("clipping"); empty when the words say it all.

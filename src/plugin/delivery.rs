@@ -12,8 +12,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::delivery_note::{DeliveryNote, NoteInfo};
-use crate::severity::Severity;
-use crate::sheet::Marker;
+use crate::sheet::{Line, Marker};
 
 /// Passes whose wall-clock spans come this close belong to the same export.
 const SAME_EXPORT_SLACK_MS: u64 = 1_000;
@@ -60,10 +59,10 @@ pub struct NoteEntry {
 /// files: levels as linear gains (JSON has no infinity for a silent pass).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SheetStem {
-    /// The worst of what the pass calls for.
-    pub result: Option<Severity>,
     /// "Ready", "Too hot"…
     pub status: String,
+    /// What the pass calls for, with what each is about and how bad it is.
+    pub findings: Vec<Line>,
     pub sample_peak: f32,
     pub true_peak: f32,
     pub target_dbfs: f32,

@@ -34,23 +34,17 @@ pub fn sheet(entries: &[NoteEntry], note: &str) -> String {
 
 fn row(entry: &NoteEntry) -> Row {
     let sheet = &entry.sheet;
-    let result = sheet.result.unwrap_or(Severity::Pass);
+    let result = sheet
+        .findings
+        .iter()
+        .map(|f| f.severity)
+        .fold(Severity::Pass, Severity::max);
     let name = if entry.master {
         format!("{} (reference mix)", entry.name)
     } else {
         entry.name.clone()
     };
-    // The attention lines start with the stem's name; the row says whose they are.
-    let prefix = format!("{}: ", entry.name);
-    let mut findings: Vec<Line> = entry
-        .attention
-        .iter()
-        .map(|line| Line {
-            severity: result.max(Severity::Warn),
-            check: String::new(),
-            message: line.strip_prefix(&prefix).unwrap_or(line).to_owned(),
-        })
-        .collect();
+    let mut findings = sheet.findings.clone();
     if findings.is_empty() {
         findings.push(Line {
             severity: Severity::Pass,
@@ -61,9 +55,10 @@ fn row(entry: &NoteEntry) -> Row {
     Row {
         name,
         result: Some(result),
-        chips: (result > Severity::Pass)
-            .then(|| (result, sheet.status.clone()))
-            .into_iter()
+        chips: findings
+            .iter()
+            .filter(|f| f.severity > Severity::Pass)
+            .map(|f| (f.severity, f.check.clone()))
             .collect(),
         describe: entry.stem_line.clone(),
         waveform: Some(Waveform {

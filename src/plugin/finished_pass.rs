@@ -7,8 +7,7 @@ use super::pass_strip::StripPicture;
 use super::report::{PassKind, PassMeasurements};
 use crate::analysis::{db_to_gain, HeadroomStatus, HeadroomThresholds};
 use crate::delivery_note::stem_line;
-use crate::severity::Severity;
-use crate::sheet::Marker;
+use crate::sheet::{Line, Marker};
 
 /// A finished pass as the overview and the delivery note need it.
 #[derive(Debug, Clone)]
@@ -114,14 +113,6 @@ impl FinishedPass {
 
     /// The pass on the delivery sheet: its status, levels, timeline and clips.
     fn sheet_stem(&self) -> SheetStem {
-        let status = self.status();
-        let findings = !self.findings().is_empty();
-        let result = match status {
-            HeadroomStatus::Clipped { .. } => Severity::Fail,
-            HeadroomStatus::TooHot { .. } => Severity::Warn,
-            _ if findings => Severity::Warn,
-            _ => Severity::Pass,
-        };
         let timeline = &self.timeline;
         // The strip's columns cover the pass: a column's share of the sheet's strip is its
         // share of the pass.
@@ -129,8 +120,17 @@ impl FinishedPass {
         let pass_s = self.report.pass.duration_s().max(drawn_s).max(1e-9);
         let column_share = timeline.column_s / pass_s;
         SheetStem {
-            result: Some(result),
-            status: status.label().to_owned(),
+            status: self.status().label().to_owned(),
+            findings: self
+                .report
+                .judged(&self.name, self.master, self.thresholds)
+                .into_iter()
+                .map(|finding| Line {
+                    severity: finding.severity,
+                    check: finding.check.to_owned(),
+                    message: finding.text,
+                })
+                .collect(),
             sample_peak: db_to_gain(self.report.sample_peak_dbfs()),
             true_peak: db_to_gain(self.report.true_peak_dbtp()),
             target_dbfs: self.thresholds.target_dbfs,

@@ -9,6 +9,7 @@ use crate::analysis::{
     Loudness, LoudnessFigures, TailState,
 };
 use crate::clock::CivilTime;
+use crate::severity::Severity;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,6 +23,16 @@ pub const REPORTED_CLIPS: usize = 8;
 pub const MIN_EXPORT_S: f32 = 10.0;
 /// A pass quieter than this everywhere is silent.
 const SILENT_DBFS: f32 = -90.0;
+
+/// One finding of a pass.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PassFinding {
+    /// What it is about: "clipping", "headroom", "tail"…
+    pub check: &'static str,
+    pub severity: Severity,
+    /// In words, with the fix.
+    pub text: String,
+}
 
 /// Everything the audio thread hands over at the end of a pass. Plain data, no heap: it
 /// travels to the instance's report writer over a bounded queue without allocating.
@@ -104,41 +115,83 @@ impl PassMeasurements {
         is_master: bool,
         thresholds: HeadroomThresholds,
     ) -> Vec<String> {
+        self.judged(name, is_master, thresholds)
+            .into_iter()
+            .map(|finding| finding.text)
+            .collect()
+    }
+
+    /// The warnings for this pass with what each is about and how bad it is.
+    pub fn judged(
+        &self,
+        name: &str,
+        is_master: bool,
+        thresholds: HeadroomThresholds,
+    ) -> Vec<PassFinding> {
         let mut out = Vec::new();
+        let mut push = |check, severity, text| {
+            out.push(PassFinding {
+                check,
+                severity,
+                text,
+            })
+        };
         let (sample, true_peak) = (self.sample_peak_dbfs(), self.true_peak_dbtp());
         if sample < SILENT_DBFS {
-            out.push(format!("{name} was silent for the whole pass: check the routing, mutes and solos, or leave this stem out."));
+            push("silence", Severity::Warn, format!("{name} was silent for the whole pass: check the routing, mutes and solos, or leave this stem out."));
             return out;
         }
         let status = HeadroomStatus::assess(sample, true_peak, self.clipped(), thresholds);
-        if !matches!(status, HeadroomStatus::Ready | HeadroomStatus::Acceptable) {
-            out.push(status.advice(name, sample, true_peak, thresholds));
+        match status {
+            HeadroomStatus::Ready | HeadroomStatus::Acceptable => {}
+            HeadroomStatus::Clipped { .. } => push(
+                "clipping",
+                Severity::Fail,
+                status.advice(name, sample, true_peak, thresholds),
+            ),
+            HeadroomStatus::TooHot { .. } => push(
+                "headroom",
+                Severity::Warn,
+                status.advice(name, sample, true_peak, thresholds),
+            ),
         }
         if !self.pass.start.from_host {
-            out.push("The host gave no song position, so the start of the export could not be checked: make sure every stem is exported from the song's start.".to_owned());
+            push("start", Severity::Warn, "The host gave no song position, so the start of the export could not be checked: make sure every stem is exported from the song's start.".to_owned());
         } else if !self.pass.from_project_start {
-            out.push(format!(
-                "The pass started at {}, not at the project start: export every stem from the song's start so they line up.",
-                self.pass.start.describe()
-            ));
+            push(
+                "start",
+                Severity::Warn,
+                format!(
+                    "The pass started at {}, not at the project start: export every stem from the song's start so they line up.",
+                    self.pass.start.describe()
+                ),
+            );
         }
         if self.tail.cut {
             let extend = self.tail.extend_hint();
-            out.push(format!(
-                "The export stopped while the signal was still sounding at {:.0} dBFS: extend the range {extend}.",
-                self.tail.end_level_dbfs
-            ));
+            push(
+                "tail",
+                Severity::Warn,
+                format!(
+                    "The export stopped while the signal was still sounding at {:.0} dBFS: extend the range {extend}.",
+                    self.tail.end_level_dbfs
+                ),
+            );
         }
         if self.limiter.verdict != LimiterVerdict::None {
-            let note = if is_master {
-                ""
+            let (severity, note) = if is_master {
+                (Severity::Warn, "")
             } else {
-                " (on a stem bus this may be intended)"
+                (Severity::Note, " (on a stem bus this may be intended)")
             };
-            out.push(format!("{}{note}", self.limiter.explanation()));
+            push(
+                "limiter",
+                severity,
+                format!("{}{note}", self.limiter.explanation()),
+            );
         }
         if self.non_finite_samples > 0 {
-            out.push(format!("{} samples were NaN or infinite: a plugin on this bus blew up. Find and fix it before exporting.", self.non_finite_samples));
+            push("invalid samples", Severity::Fail, format!("{} samples were NaN or infinite: a plugin on this bus blew up. Find and fix it before exporting.", self.non_finite_samples));
         }
         out
     }

@@ -45,7 +45,12 @@ pub fn waveform(page: &mut String, w: &Waveform) {
             );
         }
     }
-    page.push_str("<path class=\"wave\" d=\"");
+    // Each column a vertical stroke as wide as the column: a short pass's few columns touch.
+    let _ = write!(
+        page,
+        "<path class=\"wave\" style=\"stroke-width:{:.2}\" d=\"",
+        (w.column_share * WIDTH).max(1.0)
+    );
     for (i, column) in w.columns.iter().enumerate() {
         let x = (i as f64 + 0.5) * w.column_share * WIDTH;
         let (low, high) = (y(f64::from(column.min)), y(f64::from(column.max)));
