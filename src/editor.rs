@@ -474,19 +474,24 @@ mod tests {
         all
     }
 
+    /// The text of every text shape.
+    fn texts_of(shapes: &[egui::Shape]) -> Vec<String> {
+        shapes
+            .iter()
+            .filter_map(|s| match s {
+                egui::Shape::Text(text) => Some(text.galley.text().to_owned()),
+                _ => None,
+            })
+            .collect()
+    }
+
     #[test]
     fn the_meters_read_on_a_db_scale_and_light_per_channel_on_a_clip() {
         let (mut app, shared) = app();
         shared.channels[1].clip_events.store(1, Ordering::Relaxed);
         let output = frame_of_size(&mut app, egui::vec2(640.0, 660.0));
         let all = shapes(&output);
-        let texts: Vec<String> = all
-            .iter()
-            .filter_map(|s| match s {
-                egui::Shape::Text(text) => Some(text.galley.text().to_owned()),
-                _ => None,
-            })
-            .collect();
+        let texts = texts_of(&all);
         for label in [
             "-60", "-40", "-30", "-20", "-12", "-9", "-6", "-3", "0", "+3",
         ] {
@@ -573,13 +578,7 @@ mod tests {
             "{markers:?}"
         );
         assert_eq!(markers[1].1, meter_bar::ORANGE);
-        let texts: Vec<String> = all
-            .iter()
-            .filter_map(|s| match s {
-                egui::Shape::Text(text) => Some(text.galley.text().to_owned()),
-                _ => None,
-            })
-            .collect();
+        let texts = texts_of(&all);
         // The span: from the pass's start to where 480 columns of 0.1 s end.
         assert!(texts.iter().any(|t| t == "1:00.000"), "{texts:?}");
         assert!(texts.iter().any(|t| t == "1:48.000"), "{texts:?}");

@@ -126,28 +126,42 @@ fn ocr(png: &Path, (width, height): (usize, usize), heading_height: usize, zoom:
 }
 
 fn ocr_at(png: &Path, (width, height): (usize, usize), scale: &str) -> String {
+    // One uniform block of text (page segmentation 6): the automatic layout splits the
+    // overview's rows at the status lights and loses names.
+    squeeze(&read_text(png, (width, height, 0), scale, &[], "6"))
+}
+
+/// What tesseract reads in the `width`x`height` area `top` rows down the screenshot, made
+/// OCR-friendly first: the brightest channel (red and orange text as dark as white text),
+/// inverted, resized by `scale`, then `extra` ImageMagick steps; `psm` is tesseract's page
+/// segmentation mode.
+fn read_text(
+    png: &Path,
+    (width, height, top): (usize, usize, usize),
+    scale: &str,
+    extra: &[&str],
+    psm: &str,
+) -> String {
     let prepared = png.with_extension("ocr.png");
     let status = Command::new("convert")
         .arg(png)
-        .args(["-crop", &format!("{width}x{height}+0+0"), "+repage"])
-        // The brightest channel, so red and orange text stays as dark as white text.
+        .args(["-crop", &format!("{width}x{height}+0+{top}"), "+repage"])
         .args(["-channel", "RGB", "-separate", "-evaluate-sequence", "Max"])
         .args(["-negate", "-resize", scale])
+        .args(extra)
         .arg(&prepared)
         .status()
         .expect("convert runs");
     assert!(status.success());
-    // One uniform block of text: the automatic layout splits the overview's rows at the status
-    // lights and loses names.
     let out = Command::new("tesseract")
         .arg(&prepared)
         .arg("stdout")
-        .args(["--psm", "6"])
+        .args(["--psm", psm])
         .stderr(Stdio::null())
         .output()
         .expect("tesseract runs");
     let _ = std::fs::remove_file(&prepared);
-    squeeze(&String::from_utf8_lossy(&out.stdout))
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn squeeze(text: &str) -> String {
@@ -283,40 +297,23 @@ fn scale_digits(png: &Path, screen: &Screen, zoom: usize) -> String {
     else {
         return String::new();
     };
-    let prepared = png.with_extension("scale.png");
-    let status = Command::new("convert")
-        .arg(png)
-        .args([
-            "-crop",
-            &format!("{}x{}+0+{}", 640 * zoom, 22 * zoom, bottom + 1),
-            "+repage",
-        ])
-        .args(["-channel", "RGB", "-separate", "-evaluate-sequence", "Max"])
-        .args(["-negate", "-resize", &format!("{}%", 300 / zoom)])
-        .args([
+    read_text(
+        png,
+        (640 * zoom, 22 * zoom, bottom + 1),
+        &format!("{}%", 300 / zoom),
+        &[
             "-threshold",
             "60%",
             "-bordercolor",
             "white",
             "-border",
             "20",
-        ])
-        .arg(&prepared)
-        .status()
-        .expect("convert runs");
-    assert!(status.success());
-    let out = Command::new("tesseract")
-        .arg(&prepared)
-        .arg("stdout")
-        .args(["--psm", "7"])
-        .stderr(Stdio::null())
-        .output()
-        .expect("tesseract runs");
-    let _ = std::fs::remove_file(&prepared);
-    String::from_utf8_lossy(&out.stdout)
-        .chars()
-        .filter(char::is_ascii_digit)
-        .collect()
+        ],
+        "7",
+    )
+    .chars()
+    .filter(char::is_ascii_digit)
+    .collect()
 }
 
 /// Where the pass timeline shows clip markers, in seconds from the start of the pass: the strip

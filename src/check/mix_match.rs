@@ -486,19 +486,12 @@ mod tests {
         // took off is in no stem.
         let result = null(-4.5, &[2.455, 2.317, 2.483], -28.4);
         let names = ["Bass".to_owned(), "Drums".to_owned(), "Vocals".to_owned()];
-        let limited = MixProcessing {
+        let text_for =
+            |mix| null_finding(&result, None, &names, &[0, 0, 0], &[None, None, None], mix).message;
+        let text = text_for(MixProcessing {
             limited: true,
             ..MixProcessing::default()
-        };
-        let text = null_finding(
-            &result,
-            None,
-            &names,
-            &[0, 0, 0],
-            &[None, None, None],
-            limited,
-        )
-        .message;
+        });
         assert!(
             text.contains("the mix is 7.6 dB louder than the sum of the stems and limited"),
             "{text}"
@@ -507,15 +500,7 @@ mod tests {
             assert!(!text.contains(other), "{other} in {text}");
         }
         // Without a limiter the same spread is three stems at three levels.
-        let text = null_finding(
-            &result,
-            None,
-            &names,
-            &[0, 0, 0],
-            &[None, None, None],
-            MixProcessing::default(),
-        )
-        .message;
+        let text = text_for(MixProcessing::default());
         assert!(
             text.contains("Bass is 7.8 dB quieter in its stem"),
             "{text}"

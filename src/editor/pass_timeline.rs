@@ -154,21 +154,16 @@ fn span(strip: &StripPicture) -> (String, String) {
 mod tests {
     use super::*;
     use crate::plugin::pass_strip::Marks;
-    use crate::plugin::timeline::{BarBeat, TimelinePosition};
 
+    /// A column with only marks: the colour reads nothing else.
     fn column(clips: u32, overs: u32, flat_tops: u32) -> StripColumn {
         StripColumn {
-            peak: 1.0,
             marks: Marks {
                 clips,
                 overs,
                 flat_tops,
             },
-            first_mark: Some(TimelinePosition {
-                seconds: 83.25,
-                from_host: true,
-                bar_beat: Some(BarBeat { bar: 42, beat: 3.0 }),
-            }),
+            ..StripColumn::default()
         }
     }
 
