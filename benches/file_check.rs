@@ -1,7 +1,7 @@
 //! `stem-preflight check` on a delivery-sized set (6 stems and the reference mix, 4 minutes,
 //! 48 kHz, 24-bit) against `ffmpeg -af ebur128=peak=true -f null -` over the same files, in
-//! one criterion group. Run: `cargo bench --bench file_check` (needs ffmpeg). Results:
-//! BENCHMARKS.md.
+//! one criterion group, with the delivery sheet (`--html`) drawn from the check's report.
+//! Run: `cargo bench --bench file_check` (needs ffmpeg). Results: BENCHMARKS.md.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -10,7 +10,10 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use stem_preflight::check::note::delivery_note;
+use stem_preflight::check::sheet::sheet;
 use stem_preflight::check::{check, CheckOptions};
+use stem_preflight::delivery_note::NoteInfo;
 use support::files::{mix, stems, write_wav, Store};
 
 const RATE: u32 = 48_000;
@@ -57,6 +60,16 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let report = check(&folder, &CheckOptions::default(), &|_, _| {}).expect("checked");
             assert_eq!(report.files.len(), files.len());
+        })
+    });
+    // What `check --html` adds to the check: the note and the page from the finished report.
+    let options = CheckOptions::default();
+    let report = check(&folder, &options, &|_, _| {}).expect("checked");
+    group.bench_function("delivery sheet (note and page from the report)", |b| {
+        b.iter(|| {
+            let note = delivery_note(&report, &NoteInfo::default());
+            let page = sheet(&report, &note, options.thresholds);
+            assert!(page.len() > 10_000);
         })
     });
     group.bench_function("ffmpeg ebur128 peak=true (each file)", |b| {

@@ -437,34 +437,36 @@ fn the_editor_shows_each_state_in_a_real_window() {
         );
     }
 
-    // Three instances in three processes: the top window lists all of them.
-    let runtime = out.join("runtime-overview");
-    let children: Vec<Child> = [
-        "ready,name=Bass",
-        "clipped,name=Vocals",
-        "too-hot,name=Drums",
-    ]
-    .into_iter()
-    .map(|signal| {
-        let child = launch(&program, &display, signal, 1.0, &runtime);
-        // One after the other, so the Drums window ends up on top.
-        std::thread::sleep(Duration::from_secs(2));
-        child
-    })
-    .collect();
-    capture(
-        &display,
-        &Shot {
-            name: "overview",
-            signal: "",
-            zoom: 1.0,
-            colour: TOO_HOT,
-            words: &["all instances (3)", "bass", "vocals", "drums"],
-            markers_s: &[],
-        },
-        &out,
-    );
-    for child in children {
-        stop(child);
+    // Three instances in three processes, at 100 % and 200 %: the top window lists all of them.
+    for zoom in [1.0, 2.0] {
+        let runtime = out.join(format!("runtime-overview-{zoom}"));
+        let children: Vec<Child> = [
+            "ready,name=Bass",
+            "clipped,name=Vocals",
+            "too-hot,name=Drums",
+        ]
+        .into_iter()
+        .map(|signal| {
+            let child = launch(&program, &display, signal, zoom, &runtime);
+            // One after the other, so the Drums window ends up on top.
+            std::thread::sleep(Duration::from_secs(2));
+            child
+        })
+        .collect();
+        capture(
+            &display,
+            &Shot {
+                name: "overview",
+                signal: "",
+                zoom,
+                colour: TOO_HOT,
+                words: &["all instances (3)", "bass", "vocals", "drums"],
+                markers_s: &[],
+            },
+            &out,
+        );
+        for child in children {
+            stop(child);
+        }
     }
 }
