@@ -24,7 +24,7 @@ pub use channel::{ChannelAnalyzer, ChannelSummary};
 pub use clip::{ClipCounts, ClipDetector, ClipEvent, ClipKind};
 pub use cutoff::{CutoffDetector, SpectralCutoff};
 pub use headroom::{HeadroomStatus, HeadroomThresholds};
-pub use level::{db_to_gain, gain_to_db};
+pub use level::{db_to_gain, gain_to_db, to_tenth};
 pub use limiter::{LimiterDetector, LimiterEvidence, LimiterVerdict, Passage};
 pub use loudness::{Loudness, LoudnessFigures, LoudnessMeter};
 pub use sample_peak::SamplePeak;

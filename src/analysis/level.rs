@@ -23,6 +23,12 @@ pub fn db_to_gain(db: f32) -> f32 {
     10f32.powf(db / 20.0)
 }
 
+/// `db` rounded to a tenth as printed with one decimal, never "-0.0": a level difference or
+/// ratio that rounds to nothing reads 0.0.
+pub fn to_tenth(db: f64) -> f64 {
+    (db * 10.0).round() / 10.0 + 0.0
+}
+
 /// Σ f(x) over independent lanes, so the loop vectorises (a plain f32 `sum()` must keep its
 /// order and runs one sample at a time, each addition waiting for the last); the lanes are
 /// added in f64 at the end.
@@ -85,6 +91,13 @@ pub fn sum_of_squares(samples: &[f32]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tenths_never_read_minus_zero() {
+        assert_eq!(format!("{:.1}", to_tenth(-0.04)), "0.0");
+        assert_eq!(format!("{:.1}", to_tenth(-0.05)), "-0.1");
+        assert_eq!(format!("{:.1}", to_tenth(12.649)), "12.6");
+    }
 
     #[test]
     fn round_trips_and_silence() {

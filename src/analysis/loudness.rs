@@ -15,6 +15,7 @@
 //! starts).
 
 use super::k_weighting::{KState, KWeighting};
+use super::level::to_tenth;
 
 /// LUFS of a mean square of 1 (BS.1770: -0.691 + 10·log10 of the weighted mean square).
 const OFFSET_LU: f64 = -0.691;
@@ -228,7 +229,7 @@ impl LoudnessFigures {
             text += &format!(", LRA {range:.1} LU");
         }
         if let Some(plr) = self.plr_db {
-            text += &format!(", PLR {plr:.1} dB");
+            text += &format!(", PLR {:.1} dB", to_tenth(plr));
         }
         Some(text)
     }

@@ -5,7 +5,7 @@ use super::finding::{Check, Finding};
 use super::measure::FileMeasurements;
 use crate::analysis::clip::FLAT_TOP_MIN_SAMPLES;
 use crate::analysis::{
-    gain_to_db, ClipEvent, ClipKind, HeadroomStatus, HeadroomThresholds, LimiterVerdict,
+    gain_to_db, to_tenth, ClipEvent, ClipKind, HeadroomStatus, HeadroomThresholds, LimiterVerdict,
 };
 use crate::channel_name::channel_name;
 
@@ -174,8 +174,7 @@ pub fn dense_mix_note(m: &FileMeasurements) -> Option<Finding> {
     let integrated = m.loudness.integrated_lufs?;
     let plr = m.loudness.plr_db(m.true_peak_dbtp)?;
     (plr < DENSE_MIX_PLR_DB).then(|| {
-        // One decimal, and never "-0.0".
-        let plr = (plr * 10.0).round() / 10.0 + 0.0;
+        let plr = to_tenth(plr);
         Finding::note(
             Check::Loudness,
             format!("The mix is dense: {integrated:.1} LUFS integrated, its true peak only {plr:.1} dB above (PLR). Mastering has little room left; if compression or saturation on the master bus is there for loudness, consider sending a version without it."),

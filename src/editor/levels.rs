@@ -7,7 +7,7 @@ use super::ballistics::PeakDisplay;
 use super::meter_bar;
 use super::widgets::format_db;
 use super::StemApp;
-use crate::analysis::gain_to_db;
+use crate::analysis::{gain_to_db, to_tenth};
 use crate::channel_name::channel_name;
 use crate::plugin::clip_notice::{ClipNotice, MAX_CHANNELS};
 use crate::plugin::instance_row::HeldPeaks;
@@ -94,7 +94,7 @@ impl StemApp {
         );
         if let Some(integrated) = reading.integrated_lufs {
             let plr = HeldPeaks::of(&self.shared).true_peak_dbtp - integrated;
-            line += &format!("   PLR {plr:.1} dB");
+            line += &format!("   PLR {:.1} dB", to_tenth(plr.into()));
         }
         if self.params.role.value() == BusRole::Master {
             if let Some(range) = reading.range_lu {
