@@ -1,5 +1,6 @@
 //! The nice-plug glue: a pass-through effect that meters every block.
 
+mod clip_filer;
 pub mod clip_notice;
 pub mod delivery;
 pub mod delivery_sheet;
@@ -26,10 +27,10 @@ use std::sync::Arc;
 
 use crate::analysis::{ChannelAnalyzer, ClipKind, LimiterDetector, LoudnessMeter, TailMeter};
 use crate::editor;
+use clip_filer::ClipFiler;
 use clip_notice::{ClipNotice, MAX_CHANNELS};
 use params::StemPreflightParams;
 use pass::PassTracker;
-use pass_bookkeeping::ClipFiler;
 use pass_strip::StripPen;
 use report::REPORTED_CLIPS;
 use report_writer::ReportWriter;
@@ -247,7 +248,7 @@ impl Plugin for StemPreflight {
         // The timeline follows the song: it stops with the transport and keeps the last pass.
         let drawing = self.pass.current().is_some()
             || transport.playing
-            || !pass_bookkeeping::has_transport(transport);
+            || !timeline::has_transport(transport);
         if drawing {
             self.strip.advance(
                 &self.shared.strip,

@@ -5,54 +5,15 @@ use nice_plug::prelude::Transport;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use super::clip_notice::{ClipNotice, MAX_CHANNELS};
+use super::clip_filer::ClipFiler;
+use super::clip_notice::MAX_CHANNELS;
 use super::pass::{BlockFacts, PassChange, PassTiming};
-use super::pass_strip::StripPen;
 use super::process_time;
 use super::report::{PassMeasurements, REPORTED_CLIPS};
 use super::report_writer::ReportWriter;
-use super::shared::MeterShared;
-use super::timeline::{BlockAnchor, RecentAnchors};
+use super::timeline::{has_transport, BlockAnchor};
 use super::StemPreflight;
-use crate::analysis::{
-    ClipCounts, ClipEvent, ClipKind, LimiterDetector, Loudness, LoudnessMeter, TailMeter,
-};
-
-/// Whether the host sends a transport at all: one that does not leaves every position empty.
-pub(super) fn has_transport(transport: &Transport) -> bool {
-    transport.playing || transport.pos_seconds().is_some() || transport.pos_beats().is_some()
-}
-
-/// Where a clip event goes: the pass's first clips (for its report), the editor's queue, and
-/// the pass timeline when it is being drawn. Never allocates.
-pub(super) struct ClipFiler<'a> {
-    pub shared: &'a MeterShared,
-    pub anchors: &'a RecentAnchors,
-    pub pass_clips: &'a mut [Option<ClipNotice>; REPORTED_CLIPS],
-    pub strip: Option<&'a StripPen>,
-    /// The stream count just after the last sample drawn on the strip.
-    pub stream_end: u64,
-}
-
-impl ClipFiler<'_> {
-    pub fn file(&mut self, event: ClipEvent) {
-        let notice = ClipNotice {
-            event,
-            position: self.anchors.position_of(event.start_sample),
-        };
-        // Kept whether or not a pass is open yet: a render without a transport is recognised
-        // only after some blocks, and its pass then covers them.
-        if let Some(slot) = self.pass_clips.iter_mut().find(|slot| slot.is_none()) {
-            *slot = Some(notice);
-        }
-        self.shared.post_clip(notice);
-        if let Some(pen) = self.strip {
-            let back = self.stream_end.saturating_sub(event.start_sample);
-            let frame = pen.frames().saturating_sub(back);
-            pen.mark(&self.shared.strip, frame, event.kind, notice.position);
-        }
-    }
-}
+use crate::analysis::{ClipCounts, ClipKind, LimiterDetector, Loudness, LoudnessMeter, TailMeter};
 
 impl StemPreflight {
     /// Clears the measurements: at the start of a pass and on the editor's Reset. Never

@@ -190,6 +190,11 @@ impl RecentAnchors {
     }
 }
 
+/// Whether the host sends a transport at all: one that does not leaves every position empty.
+pub fn has_transport(transport: &Transport) -> bool {
+    transport.playing || transport.pos_seconds().is_some() || transport.pos_beats().is_some()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

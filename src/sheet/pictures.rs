@@ -1,7 +1,8 @@
 //! The sheet's pictures, as inline SVG: waveform strips, level bars, the limiter's passages and
 //! the null test over the song.
 
-use super::{Levels, NullStretch, PassagePicture, Waveform};
+use super::html::escape;
+use super::model::{Levels, NullStretch, PassagePicture, Waveform};
 use std::fmt::Write;
 
 /// Width of every picture, in SVG units.
@@ -73,7 +74,7 @@ pub fn waveform(page: &mut String, w: &Waveform) {
             "<line class=\"{class}\" data-time=\"{:.6}\" x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"0\" y2=\"{STRIP_HEIGHT}\">\
              <title>{}</title></line>",
             marker.time_s,
-            super::escape(&marker.title),
+            escape(&marker.title),
         );
     }
     page.push_str("</svg>");
