@@ -14,6 +14,7 @@ pub mod k_weighting;
 pub mod level;
 pub mod limiter;
 pub mod loudness;
+pub mod mp3_grid;
 pub mod sample_peak;
 pub mod simd;
 pub mod tail;

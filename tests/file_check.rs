@@ -509,6 +509,69 @@ fn lossy_files_are_rejected_and_a_lossy_origin_is_found() {
 }
 
 #[test]
+#[ignore = "needs ffmpeg, fluidsynth and the OpenTTD music set: cargo xtask test --all"]
+fn a_band_limited_stem_from_an_mp3_is_found_by_its_frame_grid() {
+    let dir = folder("lossy-grid");
+    // A real instrument: a song's lead (or its first pitched stem) played by FluidSynth.
+    let song = &support::corpus::songs()[3];
+    let stems = support::corpus::render(song, RATE, 12.0);
+    let lead = stems
+        .iter()
+        .find(|s| s.group == "Leads")
+        .or_else(|| stems.iter().find(|s| s.group != "Drums"))
+        .expect("a pitched stem");
+    let source = dir.join("source.wav");
+    write_wav(&source, RATE, &lead.audio, Store::Int(24));
+    let ffmpeg = |input: &Path, args: &[&str]| {
+        let status = Command::new("ffmpeg")
+            .args(["-v", "error", "-y", "-i", input.to_str().unwrap()])
+            .args(args)
+            .status()
+            .expect("ffmpeg runs (installed by .ci/run)");
+        assert!(status.success());
+    };
+    // Nothing above 10 kHz, so no encoder's low-pass can show: only the frame grid can.
+    let clean = dir.join("Midnight_Lead.wav");
+    let steep = "lowpass=f=9000,lowpass=f=9000,lowpass=f=9000,lowpass=f=9000";
+    ffmpeg(
+        &source,
+        &["-af", steep, "-c:a", "pcm_s24le", clean.to_str().unwrap()],
+    );
+    std::fs::remove_file(&source).unwrap();
+    // LAME at 128 kbit/s and VBR quality 2, and 128 kbit/s decoded and resampled to 96 kHz.
+    let made = [("128k", "48000"), ("V2", "48000"), ("128k", "96000")];
+    for (bitrate, rate) in made {
+        let mp3 = dir.join(format!("lead-{bitrate}.mp3"));
+        let decoded = dir.join(format!("Midnight_LeadFromMp3{bitrate}{rate}.wav"));
+        let quality = match bitrate.strip_prefix('V') {
+            Some(q) => ["-q:a", q],
+            None => ["-b:a", bitrate],
+        };
+        ffmpeg(&clean, &[quality[0], quality[1], mp3.to_str().unwrap()]);
+        let decode = ["-ar", rate, "-c:a", "pcm_s24le", decoded.to_str().unwrap()];
+        ffmpeg(&mp3, &decode);
+        std::fs::remove_file(&mp3).unwrap();
+    }
+    let (_, report) = check(&dir, &[]);
+    for (bitrate, rate) in made {
+        let name = format!("Midnight_LeadFromMp3{bitrate}{rate}.wav");
+        let measured = &file(&report, &name)["measured"];
+        assert!(measured["lossy_cutoff_hz"].is_null(), "{measured:#}");
+        let found = findings(&report, Some(&name), "lossy-origin");
+        assert_eq!(found.len(), 1, "{name}: {measured:#}");
+        assert_eq!(found[0].0, "warn");
+        assert!(found[0].1.contains("frame grid"), "{}", found[0].1);
+        assert!(measured["mp3_grid"]["spreads"].as_f64().unwrap() > 8.0);
+    }
+    let clean = &file(&report, "Midnight_Lead.wav")["measured"];
+    assert!(findings(&report, Some("Midnight_Lead.wav"), "lossy-origin").is_empty());
+    assert!(
+        clean["mp3_grid"]["spreads"].as_f64().unwrap() < 6.0,
+        "{clean:#}"
+    );
+}
+
+#[test]
 fn a_limited_reference_mix_is_flagged() {
     let dir = folder("limiter");
     let song = song(f64::from(RATE), 20.0, 0.5, 11);

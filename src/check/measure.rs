@@ -4,6 +4,7 @@
 use super::decode::{AudioFormat, AudioReader, DecodeError, Encoding};
 use crate::analysis::envelope::PeakEnvelope;
 use crate::analysis::level::lane_sum;
+use crate::analysis::mp3_grid::{GridEvidence, GridSearch};
 use crate::analysis::{
     gain_to_db, ChannelAnalyzer, ClipEvent, ClipKind, CutoffDetector, LimiterDetector,
     LimiterEvidence, Loudness, LoudnessMeter, Passage, SpectralCutoff, TailMeter, TailState,
@@ -45,6 +46,8 @@ pub struct FileMeasurements {
     pub effective_bits: Option<u16>,
     /// A lossy encoder's cliff in the spectrum.
     pub cutoff: Option<SpectralCutoff>,
+    /// An MP3 encoder's granule grid, searched where no cliff shows.
+    pub mp3_grid: Option<GridEvidence>,
     /// How the file ends.
     pub tail: TailState,
     /// The quietest level held for half a second, dBFS RMS (hiss, hum, dither).
@@ -130,6 +133,7 @@ pub fn measure<R: Read + Seek>(
         format.frames.div_ceil(ENVELOPE_COLUMNS as u64),
     );
     let mut cutoff = CutoffDetector::new(rate);
+    let mut grid_search = GridSearch::new(format.sample_rate);
     let mut mono = Vec::with_capacity(BLOCK_FRAMES);
     let mut sums = vec![0.0f64; n_channels];
     let mut sounding_frames = vec![0u64; n_channels];
@@ -184,6 +188,9 @@ pub fn measure<R: Read + Seek>(
         let scale = 1.0 / n_channels as f32;
         mono.iter_mut().for_each(|m| *m *= scale);
         cutoff.process(&mono);
+        if let Some(search) = &mut grid_search {
+            search.process(&mono);
+        }
         if first_sound_frame.is_none() {
             first_sound_frame = first_sound_in(&slices).map(|i| position + i as u64);
         }
@@ -199,6 +206,10 @@ pub fn measure<R: Read + Seek>(
         Encoding::Float { .. } if position > 0 && grid.on_24 => Some(24),
         Encoding::Float { .. } => None,
     };
+    let cutoff = cutoff.cutoff();
+    let mp3_grid = grid_search
+        .filter(|_| cutoff.is_none())
+        .and_then(|search| search.evidence());
     let max_of = |f: fn(&ChannelAnalyzer) -> f32| analyzers.iter().map(f).fold(0.0f32, f32::max);
     Ok(FileMeasurements {
         format,
@@ -215,7 +226,8 @@ pub fn measure<R: Read + Seek>(
             .map(|(s, &n)| (s / n.max(1) as f64) as f32)
             .collect(),
         effective_bits,
-        cutoff: cutoff.cutoff(),
+        cutoff,
+        mp3_grid,
         tail: tail.state(),
         noise_floor_dbfs: tail.noise_floor_dbfs(),
         non_finite_samples: analyzers.iter().map(|a| a.non_finite_samples()).sum(),

@@ -6,6 +6,7 @@ use super::names;
 use super::sum::NullColumn;
 use crate::analysis::envelope::Column;
 use crate::analysis::loudness::LoudnessFigures;
+use crate::analysis::mp3_grid::GridEvidence;
 use crate::analysis::Passage;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -52,6 +53,9 @@ pub struct Measured {
     pub effective_bits: Option<u16>,
     /// Frequency of a lossy encoder's cliff, Hz.
     pub lossy_cutoff_hz: Option<f32>,
+    /// The MP3 granule-grid search, where it ran: the share of silent spectrum lines on the
+    /// best alignment and on the others, and how far it stands out.
+    pub mp3_grid: Option<GridEvidence>,
     /// Level of the last 50 ms, dBFS, and whether the tail is cut.
     pub tail: TailReport,
     /// The quietest level held for half a second, dBFS RMS.
