@@ -47,6 +47,8 @@ const WINDOW: [i32; 512] = [
     2, 2, 1, 1, 1, 1, 1, 1,
 ];
 
+use super::level::lane_sum;
+
 /// Lines per granule, and the granule in subband samples.
 const LINES: usize = 576;
 const BANDS: usize = 32;
@@ -340,11 +342,11 @@ impl LoudestExcerpt {
             let take = (EXCERPT_FRAMES - self.filling.len()).min(rest.len());
             let (now, later) = rest.split_at(take);
             self.filling.extend_from_slice(now);
-            self.filling_energy += now
-                .iter()
-                .filter(|x| x.is_finite())
-                .map(|&x| f64::from(x) * f64::from(x))
-                .sum::<f64>();
+            let mut energy = lane_sum(now, |x| x * x);
+            if !energy.is_finite() {
+                energy = lane_sum(now, |x| if x.is_finite() { x * x } else { 0.0 });
+            }
+            self.filling_energy += energy;
             rest = later;
             if self.filling.len() == EXCERPT_FRAMES {
                 if self.loudest.is_empty() || self.filling_energy > self.loudest_energy {
@@ -399,6 +401,10 @@ impl GridSearch {
 
     /// Adds mono samples.
     pub fn process(&mut self, mono: &[f32]) {
+        if self.factor == 1 {
+            self.phases[0].process(mono);
+            return;
+        }
         for (k, excerpt) in self.phases.iter_mut().enumerate() {
             let skip = (k + self.factor - self.next_phase) % self.factor;
             self.decimated.clear();
