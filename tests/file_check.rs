@@ -469,6 +469,16 @@ fn a_stem_missing_from_the_sum_and_one_not_in_the_mix_are_named() {
     assert!(!null[0].1.contains("Drums"), "{}", null[0].1);
 }
 
+/// Runs ffmpeg on `input` with `args` (output options and the output file).
+fn ffmpeg(input: &Path, args: &[&str]) {
+    let status = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-i", input.to_str().unwrap()])
+        .args(args)
+        .status()
+        .expect("ffmpeg runs (installed by .ci/run)");
+    assert!(status.success());
+}
+
 #[test]
 #[ignore = "needs ffmpeg: cargo xtask test --all"]
 fn lossy_files_are_rejected_and_a_lossy_origin_is_found() {
@@ -478,14 +488,6 @@ fn lossy_files_are_rejected_and_a_lossy_origin_is_found() {
     write_wav(&clean, RATE, &set[0].1, Store::Int(24));
     let mp3 = dir.join("Midnight_Drums.mp3");
     let decoded = dir.join("Midnight_DrumsFromMp3.wav");
-    let ffmpeg = |input: &Path, args: &[&str]| {
-        let status = Command::new("ffmpeg")
-            .args(["-v", "error", "-y", "-i", input.to_str().unwrap()])
-            .args(args)
-            .status()
-            .expect("ffmpeg runs (installed by .ci/run)");
-        assert!(status.success());
-    };
     ffmpeg(&clean, &["-b:a", "128k", mp3.to_str().unwrap()]);
     ffmpeg(&mp3, &["-c:a", "pcm_s24le", decoded.to_str().unwrap()]);
     let (code, report) = check(&dir, &[]);
@@ -522,14 +524,6 @@ fn a_band_limited_stem_from_an_mp3_is_found_by_its_frame_grid() {
         .expect("a pitched stem");
     let source = dir.join("source.wav");
     write_wav(&source, RATE, &lead.audio, Store::Int(24));
-    let ffmpeg = |input: &Path, args: &[&str]| {
-        let status = Command::new("ffmpeg")
-            .args(["-v", "error", "-y", "-i", input.to_str().unwrap()])
-            .args(args)
-            .status()
-            .expect("ffmpeg runs (installed by .ci/run)");
-        assert!(status.success());
-    };
     // Nothing above 10 kHz, so no encoder's low-pass can show: only the frame grid can.
     let clean = dir.join("Midnight_Lead.wav");
     let steep = "lowpass=f=9000,lowpass=f=9000,lowpass=f=9000,lowpass=f=9000";
