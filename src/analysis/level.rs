@@ -37,6 +37,18 @@ pub fn lane_sum(samples: &[f32], f: impl Fn(f32) -> f32) -> f64 {
     lane_sum_of_pairs(samples, samples, |x, _| f(x))
 }
 
+/// Σ f(x) over the finite samples, in lanes as [`lane_sum`]: only a stretch that holds NaN or
+/// Inf pays for leaving them out.
+#[inline]
+pub fn finite_lane_sum(samples: &[f32], f: impl Fn(f32) -> f32) -> f64 {
+    let sum = lane_sum(samples, &f);
+    if sum.is_finite() {
+        sum
+    } else {
+        lane_sum(samples, |x| if x.is_finite() { f(x) } else { 0.0 })
+    }
+}
+
 /// Σ a·b over independent lanes (see [`lane_sum`]); `a` and `b` have the same length.
 #[inline]
 pub fn lane_dot(a: &[f32], b: &[f32]) -> f64 {

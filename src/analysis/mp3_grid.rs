@@ -47,7 +47,7 @@ const WINDOW: [i32; 512] = [
     2, 2, 1, 1, 1, 1, 1, 1,
 ];
 
-use super::level::lane_sum;
+use super::level::finite_lane_sum;
 
 /// Lines per granule, and the granule in subband samples.
 const LINES: usize = 576;
@@ -342,11 +342,7 @@ impl LoudestExcerpt {
             let take = (EXCERPT_FRAMES - self.filling.len()).min(rest.len());
             let (now, later) = rest.split_at(take);
             self.filling.extend_from_slice(now);
-            let mut energy = lane_sum(now, |x| x * x);
-            if !energy.is_finite() {
-                energy = lane_sum(now, |x| if x.is_finite() { x * x } else { 0.0 });
-            }
-            self.filling_energy += energy;
+            self.filling_energy += finite_lane_sum(now, |x| x * x);
             rest = later;
             if self.filling.len() == EXCERPT_FRAMES {
                 if self.loudest.is_empty() || self.filling_energy > self.loudest_energy {

@@ -3,7 +3,7 @@
 
 use super::decode::{AudioFormat, AudioReader, DecodeError, Encoding};
 use crate::analysis::envelope::PeakEnvelope;
-use crate::analysis::level::lane_sum;
+use crate::analysis::level::finite_lane_sum;
 use crate::analysis::mp3_grid::{GridEvidence, GridSearch};
 use crate::analysis::{
     gain_to_db, ChannelAnalyzer, ClipEvent, ClipKind, CutoffDetector, LimiterDetector,
@@ -165,12 +165,7 @@ pub fn measure<R: Read + Seek>(
             analyzer.process(samples, &mut record);
             // DC counts where the channel sounds: silence around a stem does not dilute it.
             if samples.iter().any(|x| x.abs() > SOUND_THRESHOLD) {
-                // Only a block with NaN or Inf pays for the filter.
-                let mut block_sum = lane_sum(samples, |x| x);
-                if !block_sum.is_finite() {
-                    block_sum = lane_sum(samples, |x| if x.is_finite() { x } else { 0.0 });
-                }
-                *sum += block_sum;
+                *sum += finite_lane_sum(samples, |x| x);
                 *sounding += samples.len() as u64;
             }
             grid.process(samples);
