@@ -92,6 +92,14 @@ impl CutoffDetector {
         }
     }
 
+    /// Forgets the stream. Never allocates.
+    pub fn reset(&mut self) {
+        self.filled = 0;
+        self.frames_seen = 0;
+        self.frames_used = 0;
+        self.power.fill(0.0);
+    }
+
     fn analyse_frame(&mut self) {
         for ((out, x), w) in self
             .scratch_in
@@ -168,11 +176,11 @@ impl CutoffDetector {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// White noise, optionally brick-wall low-passed in the frequency domain.
-    fn noise(rate: f32, seconds: f32, lowpass_hz: Option<f32>) -> Vec<f32> {
+    pub(crate) fn noise(rate: f32, seconds: f32, lowpass_hz: Option<f32>) -> Vec<f32> {
         let len = (rate * seconds) as usize / FFT_LEN * FFT_LEN;
         let mut state = 7u64;
         let mut x: Vec<f32> = (0..len)

@@ -326,8 +326,9 @@ fn median(values: &mut [f32]) -> f32 {
 }
 
 /// The loudest stretch of [`EXCERPT_FRAMES`] mono samples of a stream (of back-to-back
-/// stretches), kept for [`search`]; a stream shorter than that is kept whole.
-#[derive(Debug, Clone, Default)]
+/// stretches), kept for [`search`]; a stream shorter than that is kept whole. Built with room
+/// for both stretches, it never allocates afterwards.
+#[derive(Debug, Clone)]
 pub struct LoudestExcerpt {
     filling: Vec<f32>,
     filling_energy: f64,
@@ -335,7 +336,26 @@ pub struct LoudestExcerpt {
     loudest_energy: f64,
 }
 
+impl Default for LoudestExcerpt {
+    fn default() -> Self {
+        Self {
+            filling: Vec::with_capacity(EXCERPT_FRAMES),
+            filling_energy: 0.0,
+            loudest: Vec::with_capacity(EXCERPT_FRAMES),
+            loudest_energy: 0.0,
+        }
+    }
+}
+
 impl LoudestExcerpt {
+    /// Forgets the stream, keeping the room.
+    pub fn reset(&mut self) {
+        self.filling.clear();
+        self.loudest.clear();
+        self.filling_energy = 0.0;
+        self.loudest_energy = 0.0;
+    }
+
     pub fn process(&mut self, mono: &[f32]) {
         let mut rest = mono;
         while !rest.is_empty() {
@@ -368,13 +388,12 @@ impl LoudestExcerpt {
 /// Where the grid is searched for a stream at a given rate. MP3 goes up to 48 kHz; a file at
 /// twice or four times 44.1 or 48 kHz made from one was resampled up by that factor, which
 /// keeps the MP3's own samples, nearly, on one phase of every second (or fourth) sample. Each
-/// phase is kept and searched on its own.
+/// phase is kept and searched on its own. Allocates in `new` only.
 #[derive(Debug, Clone)]
 pub struct GridSearch {
     factor: usize,
     phases: Vec<LoudestExcerpt>,
     next_phase: usize,
-    decimated: Vec<f32>,
 }
 
 impl GridSearch {
@@ -389,24 +408,38 @@ impl GridSearch {
         };
         Some(Self {
             factor,
-            phases: vec![LoudestExcerpt::default(); factor],
+            phases: (0..factor).map(|_| LoudestExcerpt::default()).collect(),
             next_phase: 0,
-            decimated: Vec::new(),
         })
     }
 
-    /// Adds mono samples.
+    /// Forgets the stream.
+    pub fn reset(&mut self) {
+        self.phases.iter_mut().for_each(LoudestExcerpt::reset);
+        self.next_phase = 0;
+    }
+
+    /// Adds mono samples. Never allocates: each phase is picked out through a small buffer.
     pub fn process(&mut self, mono: &[f32]) {
         if self.factor == 1 {
             self.phases[0].process(mono);
             return;
         }
+        let mut chunk = [0.0f32; 256];
         for (k, excerpt) in self.phases.iter_mut().enumerate() {
             let skip = (k + self.factor - self.next_phase) % self.factor;
-            self.decimated.clear();
-            self.decimated
-                .extend(mono.iter().skip(skip).step_by(self.factor).copied());
-            excerpt.process(&self.decimated);
+            let mut picked = mono.iter().skip(skip).step_by(self.factor).copied();
+            loop {
+                let filled = chunk
+                    .iter_mut()
+                    .zip(&mut picked)
+                    .map(|(c, x)| *c = x)
+                    .count();
+                if filled == 0 {
+                    break;
+                }
+                excerpt.process(&chunk[..filled]);
+            }
         }
         self.next_phase = (self.next_phase + mono.len()) % self.factor;
     }
@@ -514,6 +547,16 @@ mod tests {
         assert!(grid.phases[0].excerpt().iter().all(|&x| x == 1.0));
         assert!(grid.phases[1].excerpt().iter().all(|&x| x == 2.0));
         assert_eq!(grid.phases[0].excerpt().len(), 501);
+        // One long block at four times the rate, each phase longer than the picking buffer.
+        let mut grid = GridSearch::new(192_000).unwrap();
+        let stream: Vec<f32> = (0..5001).map(|n| (n % 4) as f32).collect();
+        grid.process(&stream);
+        for (k, phase) in grid.phases.iter().enumerate() {
+            assert!(phase.excerpt().iter().all(|&x| x == k as f32), "phase {k}");
+            assert_eq!(phase.excerpt().len(), if k == 0 { 1251 } else { 1250 });
+        }
+        grid.reset();
+        assert!(grid.phases.iter().all(|p| p.excerpt().is_empty()));
     }
 
     #[test]

@@ -4,9 +4,9 @@ use super::decode::{Container, Encoding};
 use super::finding::{Check, Finding};
 use super::measure::FileMeasurements;
 use crate::analysis::clip::FLAT_TOP_MIN_SAMPLES;
-use crate::analysis::mp3_grid::GridEvidence;
 use crate::analysis::{
     gain_to_db, to_tenth, ClipEvent, ClipKind, HeadroomStatus, HeadroomThresholds, LimiterVerdict,
+    LossyEvidence,
 };
 use crate::channel_name::channel_name;
 
@@ -144,16 +144,12 @@ fn content_findings(m: &FileMeasurements, label: &str, is_reference: bool) -> Ve
             }
         });
     }
-    if let Some(cutoff) = m.cutoff {
-        out.push(Finding::warn(
-            Check::LossyOrigin,
-            format!("The spectrum stops abruptly at {:.1} kHz ({:.0} dB drop), the way an MP3 or AAC encoder leaves it: {label} (or a sample in it) was made from a lossy file. Replace the lossy source with the original WAV and export again.", cutoff.frequency_hz / 1000.0, cutoff.drop_db),
-        ));
-    } else if let Some(grid) = m.mp3_grid.filter(GridEvidence::is_mp3) {
-        out.push(Finding::warn(
-            Check::LossyOrigin,
-            format!("{label} carries an MP3 encoder's frame grid: split on the encoder's own filterbank, {:.0} % of its spectrum lines are silent on one alignment against {:.0} % on the others, the lines the encoder rounded to zero. It was made from an MP3 (or a sample in it was). Replace the lossy source with the original WAV and export again.", 100.0 * grid.grid_share, 100.0 * grid.other_share),
-        ));
+    let lossy = LossyEvidence {
+        cutoff: m.cutoff,
+        mp3_grid: m.mp3_grid,
+    };
+    if let Some(origin) = lossy.verdict() {
+        out.push(Finding::warn(Check::LossyOrigin, origin.advice(label)));
     }
     if m.tail.cut {
         let extend = m.tail.extend_hint();

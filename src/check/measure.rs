@@ -4,10 +4,11 @@
 use super::decode::{AudioFormat, AudioReader, DecodeError, Encoding};
 use crate::analysis::envelope::PeakEnvelope;
 use crate::analysis::level::finite_lane_sum;
-use crate::analysis::mp3_grid::{GridEvidence, GridSearch};
+use crate::analysis::mp3_grid::GridEvidence;
 use crate::analysis::{
-    gain_to_db, ChannelAnalyzer, ClipEvent, ClipKind, CutoffDetector, LimiterDetector,
-    LimiterEvidence, Loudness, LoudnessMeter, Passage, SpectralCutoff, TailMeter, TailState,
+    gain_to_db, ChannelAnalyzer, ClipEvent, ClipKind, LimiterDetector, LimiterEvidence,
+    LossyEvidence, LossyOriginDetector, Loudness, LoudnessMeter, Passage, SpectralCutoff,
+    TailMeter, TailState,
 };
 use std::io::{Read, Seek};
 
@@ -132,9 +133,7 @@ pub fn measure<R: Read + Seek>(
         ENVELOPE_COLUMNS,
         format.frames.div_ceil(ENVELOPE_COLUMNS as u64),
     );
-    let mut cutoff = CutoffDetector::new(rate);
-    let mut grid_search = GridSearch::new(format.sample_rate);
-    let mut mono = Vec::with_capacity(BLOCK_FRAMES);
+    let mut lossy = LossyOriginDetector::new(format.sample_rate);
     let mut sums = vec![0.0f64; n_channels];
     let mut sounding_frames = vec![0u64; n_channels];
     let mut grid = GridCheck {
@@ -175,17 +174,7 @@ pub fn measure<R: Read + Seek>(
         loudness.process(&slices);
         tail.process(&slices);
         envelope.process(&slices);
-        mono.clear();
-        mono.extend_from_slice(slices[0]);
-        for channel in &slices[1..] {
-            mono.iter_mut().zip(*channel).for_each(|(m, x)| *m += x);
-        }
-        let scale = 1.0 / n_channels as f32;
-        mono.iter_mut().for_each(|m| *m *= scale);
-        cutoff.process(&mono);
-        if let Some(search) = &mut grid_search {
-            search.process(&mono);
-        }
+        lossy.process(&slices);
         if first_sound_frame.is_none() {
             first_sound_frame = first_sound_in(&slices).map(|i| position + i as u64);
         }
@@ -201,10 +190,7 @@ pub fn measure<R: Read + Seek>(
         Encoding::Float { .. } if position > 0 && grid.on_24 => Some(24),
         Encoding::Float { .. } => None,
     };
-    let cutoff = cutoff.cutoff();
-    let mp3_grid = grid_search
-        .filter(|_| cutoff.is_none())
-        .and_then(|search| search.evidence());
+    let LossyEvidence { cutoff, mp3_grid } = lossy.evidence();
     let max_of = |f: fn(&ChannelAnalyzer) -> f32| analyzers.iter().map(f).fold(0.0f32, f32::max);
     Ok(FileMeasurements {
         format,
