@@ -6,6 +6,7 @@ pub mod delivery;
 pub mod delivery_sheet;
 pub mod finished_pass;
 pub mod instance_row;
+pub mod lossy_handoff;
 pub mod loudness_shared;
 pub mod overview;
 pub mod params;
@@ -29,6 +30,7 @@ use crate::analysis::{ChannelAnalyzer, ClipKind, LimiterDetector, LoudnessMeter,
 use crate::editor;
 use clip_filer::ClipFiler;
 use clip_notice::{ClipNotice, MAX_CHANNELS};
+use lossy_handoff::{Detector, DetectorPool};
 use params::StemPreflightParams;
 use pass::PassTracker;
 use pass_strip::StripPen;
@@ -69,6 +71,10 @@ pub struct StemPreflight {
     tail: Option<TailMeter>,
     /// Loudness of the pass; built in `activate`.
     loudness: Option<LoudnessMeter>,
+    /// Lossy origin of the pass: the detector in use (with the report writer after a pass),
+    /// and the spare.
+    lossy: Option<Detector>,
+    detectors: DetectorPool,
     /// The first clips of the current pass, with positions.
     pass_clips: [Option<ClipNotice>; REPORTED_CLIPS],
     /// Ends of passes go to this instance's report writer thread.
@@ -98,6 +104,8 @@ impl Default for StemPreflight {
             strip: StripPen::new(48_000.0),
             tail: None,
             loudness: None,
+            lossy: None,
+            detectors: DetectorPool::default(),
             pass_clips: [None; REPORTED_CLIPS],
             reports: None,
             overview: None,
@@ -165,6 +173,8 @@ impl Plugin for StemPreflight {
             f64::from(buffer_config.sample_rate),
             channels as usize,
         ));
+        self.detectors
+            .prepare(&mut self.lossy, buffer_config.sample_rate.round() as u32);
         self.start_report_writer();
         if self.overview.is_none() {
             self.overview = Some(overview::register(
@@ -332,6 +342,9 @@ impl Plugin for StemPreflight {
 
         if let Some(tail) = &mut self.tail {
             tail.process(buffer.as_slice_immutable());
+        }
+        if let Some(lossy) = &mut self.lossy {
+            lossy.process(buffer.as_slice_immutable());
         }
         if drawing {
             self.strip

@@ -517,11 +517,7 @@ fn a_band_limited_stem_from_an_mp3_is_found_by_its_frame_grid() {
     // A real instrument: a song's lead (or its first pitched stem) played by FluidSynth.
     let song = &support::corpus::songs()[3];
     let stems = support::corpus::render(song, RATE, 12.0);
-    let lead = stems
-        .iter()
-        .find(|s| s.group == "Leads")
-        .or_else(|| stems.iter().find(|s| s.group != "Drums"))
-        .expect("a pitched stem");
+    let lead = support::corpus::lead(&stems);
     let source = dir.join("source.wav");
     write_wav(&source, RATE, &lead.audio, Store::Int(24));
     // Nothing above 10 kHz, so no encoder's low-pass can show: only the frame grid can.

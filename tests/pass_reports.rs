@@ -14,6 +14,9 @@ use support::signals::song;
 
 const RATE: f64 = 48_000.0;
 const BLOCK: usize = 512;
+/// The report folder comes from the environment, which the plugin reads on its background
+/// thread: one test at a time sets it.
+static REPORT_DIR: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// A 1 kHz sine at 0.5 (-6.02 dBFS) on both channels, faded in over 10 ms; with `clip_at`, three
 /// samples at full scale there; with `fade_out`, it dies away over the last 1.5 s.
@@ -38,32 +41,37 @@ fn signal(seconds: f64, clip_at: Option<usize>, fade_out: bool) -> Vec<f32> {
     x
 }
 
-/// Plays `x` from `start_s` with the transport rolling, then one stopped block. `paced` feeds
-/// blocks no faster than real time (otherwise the plugin rightly takes it for an offline
-/// render).
+/// Plays `x` on both channels from `start_s` with the transport rolling, then one stopped
+/// block. `paced` feeds blocks no faster than real time (otherwise the plugin rightly takes it
+/// for an offline render).
 fn play(plugin: &mut Plugin, x: &[f32], start_s: f64, paced: bool) {
-    let mut processor = plugin.start(RATE, BLOCK as u32);
+    play_stereo(plugin, &[x.to_vec(), x.to_vec()], RATE, start_s, paced);
+}
+
+/// [`play`] for stereo `audio` at `rate`.
+fn play_stereo(plugin: &mut Plugin, audio: &[Vec<f32>], rate: f64, start_s: f64, paced: bool) {
+    let mut processor = plugin.start(rate, BLOCK as u32);
     let mut driver = Driver::new(2);
     let song = |at: usize, playing: bool| Song {
-        seconds: start_s + at as f64 / RATE,
+        seconds: start_s + at as f64 / rate,
         tempo_bpm: 120.0,
         time_signature: (4, 4),
         playing,
     };
-    for (i, block) in x.chunks(BLOCK).enumerate() {
-        let mut input = vec![block.to_vec(), block.to_vec()];
-        let mut output = vec![vec![0.0; block.len()]; 2];
+    let frames = audio[0].len();
+    for at in (0..frames).step_by(BLOCK) {
+        let n = BLOCK.min(frames - at);
+        let mut input: Vec<Vec<f32>> = audio.iter().map(|c| c[at..at + n].to_vec()).collect();
+        let mut output = vec![vec![0.0; n]; 2];
         driver.process(
             &mut processor,
             &mut input,
             &mut output,
-            Some(song(i * BLOCK, true)),
+            Some(song(at, true)),
         );
         assert_eq!(output, input, "pass-through");
         if paced {
-            std::thread::sleep(std::time::Duration::from_secs_f64(
-                block.len() as f64 / RATE,
-            ));
+            std::thread::sleep(std::time::Duration::from_secs_f64(n as f64 / rate));
         }
     }
     let mut input = vec![vec![0.0; BLOCK]; 2];
@@ -72,7 +80,7 @@ fn play(plugin: &mut Plugin, x: &[f32], start_s: f64, paced: bool) {
         &mut processor,
         &mut input,
         &mut output,
-        Some(song(x.len(), false)),
+        Some(song(frames, false)),
     );
     plugin.stop(processor);
 }
@@ -137,10 +145,10 @@ fn assert_schema(report: &Value) {
     assert!(report["findings"].is_array());
 }
 
-/// One test, scenarios in sequence: the report folder comes from the environment, which the
-/// plugin reads on its background thread.
+/// One test, scenarios in sequence: the report folder comes from the environment.
 #[test]
 fn passes_leave_reports_with_the_right_numbers() {
+    let _env = REPORT_DIR.lock().unwrap_or_else(|e| e.into_inner());
     let mut plugin = Plugin::load(release_bundle());
 
     // A pass from the project start: clipped at 2.000 s (bar 2, beat 1 at 120 BPM), decayed.
@@ -303,11 +311,6 @@ fn passes_leave_reports_with_the_right_numbers() {
     let files = report_files(&sixth);
     assert_eq!(files.len(), 2, "one pass, one report: {files:?}");
 
-    // An unwritable folder: the plugin goes on and the host sees nothing break.
-    std::env::set_var("STEM_PREFLIGHT_REPORT_DIR", "/proc/stem-preflight/not-here");
-    play(&mut plugin, &signal(12.0, None, true), 0.0, false);
-    play(&mut plugin, &signal(1.0, None, true), 0.0, false);
-
     // A pass that ends on full-scale samples.
     // Without ending the analyzers at the pass's end, the open run of full-scale samples
     // (and the last samples' true peak) would stay unreported.
@@ -415,4 +418,103 @@ fn passes_leave_reports_with_the_right_numbers() {
         "{plugin_report:#}\n{checked:#}"
     );
     assert_ne!(plugin_report["limiter"]["verdict"], "none");
+
+    // An unwritable folder: the plugin goes on and the host sees nothing break. Last, as no
+    // later report shows when the writer is done with these (dropping the plugin waits for it).
+    std::env::set_var("STEM_PREFLIGHT_REPORT_DIR", "/proc/stem-preflight/not-here");
+    play(&mut plugin, &signal(12.0, None, true), 0.0, false);
+    play(&mut plugin, &signal(1.0, None, true), 0.0, false);
+}
+
+/// The plugin looks for a lossy origin with the checker's detector. Exported through the
+/// plugin and checked as files, these get the same evidence to the bit and the same verdict:
+/// a FluidSynth lead band-limited to 9 kHz and made from an MP3 at 128 kbit/s (no cliff can
+/// show: only the frame grid), the same at 96 kHz (decoded at 48 kHz and resampled), the
+/// drums from an MP3 (the encoder's cliff), and the clean lead.
+#[test]
+#[ignore = "needs ffmpeg, fluidsynth and the OpenTTD music set: cargo xtask test --all"]
+fn the_plugin_finds_a_lossy_origin_as_the_checker_does() {
+    let _env = REPORT_DIR.lock().unwrap_or_else(|e| e.into_inner());
+    use support::delivery::{ffmpeg, mp3_round_trip};
+    let work = folder("lossy-work");
+    std::fs::create_dir_all(&work).unwrap();
+    let song = &support::corpus::songs()[3];
+    let steep = "lowpass=f=9000,lowpass=f=9000,lowpass=f=9000,lowpass=f=9000";
+    let mut cases = Vec::new();
+    for rate in [48_000, 96_000] {
+        let stems = support::corpus::render(song, rate, 12.0);
+        let lead = ffmpeg(&support::corpus::lead(&stems).audio, rate, steep, rate);
+        let from_mp3 = mp3_round_trip(&lead, rate, "128k", &work);
+        cases.push((
+            format!("lead from MP3 at {rate} Hz"),
+            rate,
+            from_mp3,
+            "frame grid",
+        ));
+        if rate == 48_000 {
+            let drums = &stems
+                .iter()
+                .find(|s| s.group == "Drums")
+                .expect("drums")
+                .audio;
+            let drums = mp3_round_trip(drums, rate, "128k", &work);
+            cases.push(("drums from MP3".into(), rate, drums, "stops abruptly"));
+            cases.push(("clean lead".into(), rate, lead, ""));
+        }
+    }
+    for (case, rate, audio, expected) in cases {
+        let dir = folder(&format!("lossy-{}", case.replace(' ', "-")));
+        std::env::set_var("STEM_PREFLIGHT_REPORT_DIR", &dir);
+        let mut plugin = Plugin::load(release_bundle());
+        play_stereo(&mut plugin, &audio, f64::from(rate), 0.0, false);
+        let (report, text) = report_in(&dir);
+        let files = dir.join("files");
+        std::fs::create_dir_all(&files).unwrap();
+        let wav = files.join("Lossy_Lead.wav");
+        write_wav(&wav, rate, &audio, Store::Float32);
+        let checked = check(&[wav], &CheckOptions::default(), &|_, _| {}).unwrap();
+        let file = &checked.files[0];
+        let measured = serde_json::to_value(&file.measured).unwrap();
+        let lossy = &report["lossy_origin"];
+        assert_eq!(lossy["mp3_grid"], measured["mp3_grid"], "{case}: {lossy}");
+        assert_eq!(
+            lossy["cutoff_hz"], measured["lossy_cutoff_hz"],
+            "{case}: {lossy}"
+        );
+        let plugin_says: Vec<&str> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .filter(|f| f.contains("lossy") || f.contains("MP3"))
+            .collect();
+        let checker_says: Vec<&str> = file
+            .findings
+            .iter()
+            .filter(|f| f.check.name() == "lossy-origin")
+            .map(|f| f.message.as_str())
+            .collect();
+        if expected.is_empty() {
+            assert!(plugin_says.is_empty(), "{case}: {plugin_says:?}");
+            assert!(checker_says.is_empty(), "{case}: {checker_says:?}");
+            assert!(
+                lossy["mp3_grid"]["spreads"].as_f64().unwrap() < 6.0,
+                "{case}: {lossy}"
+            );
+        } else {
+            assert_eq!(plugin_says.len(), 1, "{case}: {report:#}");
+            assert!(
+                plugin_says[0].contains(expected),
+                "{case}: {}",
+                plugin_says[0]
+            );
+            assert!(text.contains(expected), "{case}: {text}");
+            assert_eq!(checker_says.len(), 1, "{case}: {checker_says:?}");
+            assert!(
+                checker_says[0].contains(expected),
+                "{case}: {}",
+                checker_says[0]
+            );
+        }
+    }
 }

@@ -172,4 +172,27 @@ fn child_session() {
         song_seconds += n as f64 / rate;
     }
     plugin.stop(processor);
+    // At 96 kHz, two passes: the lossy-origin search keeps each sample phase apart.
+    let mut processor = plugin.start(96_000.0, 4096);
+    for block in 0..400 {
+        let n = 1 + block * 37 % 4096;
+        let mut input: Vec<Vec<f32>> = (0..2)
+            .map(|c| {
+                (0..n)
+                    .map(|i| source[(at + i + c * 1000) % source.len()])
+                    .collect()
+            })
+            .collect();
+        let mut output = vec![vec![0.0f32; n]; 2];
+        let song = Song {
+            seconds: (block % 200) as f64 * 0.02,
+            tempo_bpm: 120.0,
+            time_signature: (4, 4),
+            playing: block % 200 < 190,
+        };
+        driver.process(&mut processor, &mut input, &mut output, Some(song));
+        plugin.run_main_thread();
+        at += n;
+    }
+    plugin.stop(processor);
 }

@@ -10,7 +10,7 @@ use super::clip_notice::MAX_CHANNELS;
 use super::pass::{BlockFacts, PassChange, PassTiming};
 use super::process_time;
 use super::report::{PassMeasurements, REPORTED_CLIPS};
-use super::report_writer::ReportWriter;
+use super::report_writer::{PassReport, ReportWriter};
 use super::timeline::{has_transport, BlockAnchor};
 use super::StemPreflight;
 use crate::analysis::{ClipCounts, ClipKind, LimiterDetector, Loudness, LoudnessMeter, TailMeter};
@@ -30,6 +30,10 @@ impl StemPreflight {
         }
         if let Some(loudness) = &mut self.loudness {
             loudness.reset();
+        }
+        match &mut self.lossy {
+            Some(detector) => detector.reset(),
+            None => self.lossy = self.detectors.take(),
         }
         self.pass_clips = [None; REPORTED_CLIPS];
         self.anchors.clear();
@@ -119,13 +123,18 @@ impl StemPreflight {
     /// Starts this instance's report writer (once; activation runs on the main thread).
     pub(super) fn start_report_writer(&mut self) {
         if self.reports.is_none() {
-            self.reports = ReportWriter::start(self.params.clone(), self.shared.clone());
+            self.reports = ReportWriter::start(
+                self.params.clone(),
+                self.shared.clone(),
+                self.detectors.returner(),
+            );
         }
     }
 
-    /// Hands the pass to the report writer. Never blocks or allocates: the queue is bounded,
-    /// and a full queue (a stalled disk) drops the report rather than the audio.
-    pub(super) fn send_report(&self, pass: PassTiming) {
+    /// Hands the pass, and the lossy-origin detector that followed it, to the report writer.
+    /// Never blocks, allocates or frees: the queue is bounded, and a full queue (a stalled
+    /// disk) drops the report rather than the audio, keeping the detector.
+    pub(super) fn send_report(&mut self, pass: PassTiming) {
         let Some(writer) = &self.reports else {
             return;
         };
@@ -134,7 +143,12 @@ impl StemPreflight {
         // last report of an export does not find its own pass still open.
         self.shared.report_sent();
         self.shared.mark_pass_closed();
-        if !writer.send(self.pass_report(pass)) {
+        let report = PassReport {
+            measurements: self.pass_report(pass),
+            lossy: self.lossy.take(),
+        };
+        if let Err(detector) = writer.send(report) {
+            self.lossy = detector;
             self.shared.report_handled();
         }
     }
@@ -175,6 +189,7 @@ impl StemPreflight {
                 .loudness
                 .as_ref()
                 .map_or(Loudness::NONE, LoudnessMeter::loudness),
+            lossy: None,
         }
     }
 }

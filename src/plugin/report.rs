@@ -6,7 +6,7 @@ use super::pass::PassTiming;
 use super::timeline::TimelinePosition;
 use crate::analysis::{
     gain_to_db, ClipCounts, HeadroomStatus, HeadroomThresholds, LimiterEvidence, LimiterVerdict,
-    Loudness, LoudnessFigures, TailState,
+    LossyEvidence, Loudness, LoudnessFigures, TailState,
 };
 use crate::clock::CivilTime;
 use crate::severity::Severity;
@@ -58,6 +58,8 @@ pub struct PassMeasurements {
     pub non_finite_samples: u64,
     /// Loudness of the pass.
     pub loudness: Loudness,
+    /// The traces of a lossy encoder, searched by the report writer (`None`: not searched).
+    pub lossy: Option<LossyEvidence>,
 }
 
 /// What a finished pass was, which decides what is written.
@@ -190,6 +192,9 @@ impl PassMeasurements {
                 format!("{}{note}", self.limiter.explanation()),
             );
         }
+        if let Some(origin) = self.lossy.and_then(|e| e.verdict()) {
+            push("lossy origin", Severity::Warn, origin.advice(name));
+        }
         if self.non_finite_samples > 0 {
             push("invalid samples", Severity::Fail, format!("{} samples were NaN or infinite: a plugin on this bus blew up. Find and fix it before exporting.", self.non_finite_samples));
         }
@@ -273,6 +278,11 @@ impl PassMeasurements {
             },
             "non_finite_samples": self.non_finite_samples,
             "loudness": self.loudness_figures(),
+            "lossy_origin": self.lossy.map(|e| json!({
+                "cutoff_hz": e.cutoff.map(|c| c.frequency_hz),
+                "cutoff_drop_db": e.cutoff.map(|c| c.drop_db),
+                "mp3_grid": e.mp3_grid,
+            })),
             "findings": self.findings(name, is_master, thresholds),
         })
     }

@@ -7,6 +7,7 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use super::lossy_handoff::{Detector, DetectorReturn};
 use super::params::{BusRole, StemPreflightParams};
 use super::report::{self, PassKind, PassMeasurements};
 use super::shared::{FailedReport, MeterShared};
@@ -15,21 +16,46 @@ use super::{finished_pass, overview, process_time};
 /// Pass reports waiting for the writer; more than a handful means the disk has stalled.
 const REPORT_QUEUE: usize = 16;
 
+/// What the audio thread hands over at the end of a pass.
+pub struct PassReport {
+    pub measurements: PassMeasurements,
+    /// The lossy-origin detector that followed the pass, to be searched here.
+    pub lossy: Option<Detector>,
+}
+
 /// The report writer thread and the queue that feeds it.
 pub struct ReportWriter {
-    queue: Option<crossbeam_channel::Sender<PassMeasurements>>,
+    queue: Option<crossbeam_channel::Sender<PassReport>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl ReportWriter {
     /// Starts the thread (main thread; allocates). `None` when the system refuses a thread.
-    pub fn start(params: Arc<StemPreflightParams>, shared: Arc<MeterShared>) -> Option<Self> {
-        let (sender, receiver) = crossbeam_channel::bounded::<PassMeasurements>(REPORT_QUEUE);
+    /// Searched detectors go back through `detectors`.
+    pub fn start(
+        params: Arc<StemPreflightParams>,
+        shared: Arc<MeterShared>,
+        detectors: DetectorReturn,
+    ) -> Option<Self> {
+        let (sender, receiver) = crossbeam_channel::bounded::<PassReport>(REPORT_QUEUE);
         let thread = std::thread::Builder::new()
             .name("stem-preflight-reports".into())
             .spawn(move || {
-                for report in receiver {
-                    write_pass_report(&params, &shared, &report);
+                for PassReport {
+                    mut measurements,
+                    lossy,
+                } in receiver
+                {
+                    if let Some(detector) = lossy {
+                        // A detector taken before a change of rate measured another stream.
+                        let pass_rate = measurements.pass.sample_rate.round() as u32;
+                        if detector.sample_rate() == pass_rate {
+                            measurements.lossy = Some(detector.evidence());
+                        }
+                        let rate = shared.sample_rate.load(Ordering::Relaxed).round() as u32;
+                        detectors.give_back(detector, rate);
+                    }
+                    write_pass_report(&params, &shared, &measurements);
                 }
             })
             .ok()?;
@@ -39,12 +65,13 @@ impl ReportWriter {
         })
     }
 
-    /// Queues a report; false when the queue is full (a stalled disk). Never blocks or
-    /// allocates.
-    pub fn send(&self, report: PassMeasurements) -> bool {
-        self.queue
-            .as_ref()
-            .is_some_and(|queue| queue.try_send(report).is_ok())
+    /// Queues a report; when the queue is full (a stalled disk) the report is dropped and its
+    /// detector given back. Never blocks, allocates or frees.
+    pub fn send(&self, report: PassReport) -> Result<(), Option<Detector>> {
+        match &self.queue {
+            Some(queue) => queue.try_send(report).map_err(|e| e.into_inner().lossy),
+            None => Err(report.lossy),
+        }
     }
 }
 

@@ -42,6 +42,15 @@ fn target_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("target/corpus")
 }
 
+/// A song's lead stem, or its first pitched one.
+pub fn lead(stems: &[Stem]) -> &Stem {
+    stems
+        .iter()
+        .find(|s| s.group == "Leads")
+        .or_else(|| stems.iter().find(|s| s.group != "Drums"))
+        .expect("a pitched stem")
+}
+
 /// The song files of the music set, sorted by name. Panics with the install line if absent.
 pub fn songs() -> Vec<PathBuf> {
     let mut songs: Vec<PathBuf> = std::fs::read_dir(MIDI_DIR)
