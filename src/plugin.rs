@@ -39,7 +39,7 @@ use report_writer::ReportWriter;
 use shared::MeterShared;
 use timeline::{BlockAnchor, RecentAnchors};
 
-/// The true-peak display window: the meter's threshold for skipping work restarts this often.
+/// The live bars' window: each takes the meter's reading over this long.
 const DISPLAY_WINDOW_S: f32 = 0.02;
 /// How often the limiter evidence is recomputed and published (it reads a whole histogram).
 const LIMITER_UPDATE_S: f32 = 0.5;

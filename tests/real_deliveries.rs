@@ -316,6 +316,8 @@ struct Outcome {
     set: String,
     kind: &'static str,
     defect: Defect,
+    /// The group of the stem the defect is in ("" for the mix or the set).
+    stem: String,
     /// Every warning and failure: (check, severity, message).
     spoke: Vec<(Check, Severity, String)>,
     exit_code: i32,
@@ -348,6 +350,7 @@ fn judge(set: &str, defect: &Defect, stem: &str, report: &CheckReport) -> Outcom
         set: set.to_owned(),
         kind: defect.kind(),
         defect: defect.clone(),
+        stem: stem.to_owned(),
         spoke,
         exit_code: report.exit_code(),
         found,
@@ -464,6 +467,33 @@ fn print_tables(outcomes: &[Outcome]) {
             }
         }
         println!("| {check:?} | {tp} | {missed} | {fp} | {tn} |");
+    }
+    println!("\nMP3 stems found, by stem group and bitrate:");
+    let bitrates = ["96k", "128k", "192k", "320k", "V2"];
+    println!("| stem | {} | all |", bitrates.join(" | "));
+    println!("|---|{}---|", "---|".repeat(bitrates.len()));
+    let mut groups: Vec<&str> = outcomes
+        .iter()
+        .filter(|o| o.kind == "mp3")
+        .map(|o| o.stem.as_str())
+        .collect();
+    groups.sort();
+    groups.dedup();
+    for group in groups {
+        let cell = |pick: &dyn Fn(&str) -> bool| {
+            let chosen: Vec<&Outcome> = outcomes
+                .iter()
+                .filter(|o| o.stem == group)
+                .filter(|o| matches!(o.defect, Defect::Mp3(_, b) if pick(b)))
+                .collect();
+            let found = chosen.iter().filter(|o| o.found).count();
+            match chosen.len() {
+                0 => "–".to_owned(),
+                n => format!("{found}/{n}"),
+            }
+        };
+        let cells: Vec<String> = bitrates.iter().map(|b| cell(&|x| x == *b)).collect();
+        println!("| {group} | {} | {} |", cells.join(" | "), cell(&|_| true));
     }
     println!("\nLimiter sets:");
     for o in outcomes.iter().filter(|o| o.kind == "limiter") {

@@ -81,12 +81,13 @@ impl ChannelAnalyzer {
         self.clips.finish(&mut on_clip);
     }
 
-    /// Largest true peak (linear) since the last take; starts a new display window.
+    /// The display window's true-peak reading (linear) since the last take, between its sample
+    /// peak and its true peak; starts a new window. See [`TruePeakMeter::take_window_max`].
     pub fn take_true_peak_window(&mut self) -> f32 {
         self.true_peak.take_window_max()
     }
 
-    /// Largest true peak (linear) in the current display window so far.
+    /// The current display window's true-peak reading (linear) so far.
     pub fn true_peak_window(&self) -> f32 {
         self.true_peak.window_max()
     }

@@ -92,6 +92,10 @@ pub struct GridEvidence {
     pub other_share: f32,
     /// How far the best stands out, in robust standard deviations of the others.
     pub spreads: f32,
+    /// Share of silent lines on the best other candidate more than a few samples away: an
+    /// encoder's grid is one alignment in 576, while a tone whose period divides 576 ties
+    /// every alignment a period apart.
+    pub rival_share: f32,
     /// The alignment, in samples from the excerpt's start (0..576).
     pub offset: usize,
 }
@@ -99,7 +103,10 @@ pub struct GridEvidence {
 impl GridEvidence {
     /// Whether this is the grid of an MP3 encoder.
     pub fn is_mp3(&self) -> bool {
-        self.spreads >= MIN_SPREADS && self.grid_share - self.other_share >= MIN_SHARE_RISE
+        let rise = self.grid_share - self.other_share;
+        self.spreads >= MIN_SPREADS
+            && rise >= MIN_SHARE_RISE
+            && self.grid_share - self.rival_share >= rise / 2.0
     }
 }
 
@@ -281,12 +288,7 @@ pub fn search(excerpt: &[f32]) -> Option<GridEvidence> {
     let candidates: Vec<usize> = ranked[..CANDIDATES].iter().map(|&(_, o)| o).collect();
     // Alignments that mean nothing: eight phases, spread over the granule, none within a few
     // samples of a candidate (the grid's neighbours share some of its silence).
-    let near = |o: usize| {
-        candidates.iter().any(|&c| {
-            let d = o.abs_diff(c);
-            d.min(LINES - d) <= 3
-        })
-    };
+    let near = |o: usize| candidates.iter().any(|&c| neighbours(o, c));
     let references: Vec<usize> = (0..LINES)
         .filter(|o| o % BANDS % 4 == 3 && (o / BANDS) % 3 == 1 && !near(*o))
         .take(REFERENCES)
@@ -298,13 +300,22 @@ pub fn search(excerpt: &[f32]) -> Option<GridEvidence> {
         });
         bank.silent_lines(subbands, offset, &measuring)
     };
-    let (grid_share, offset, live) = candidates
+    let measured: Vec<(f32, usize, usize)> = candidates
         .iter()
         .map(|&offset| {
             let lines = measure(offset);
             (share(lines), offset, lines.1 / LINES)
         })
+        .collect();
+    let (grid_share, offset, live) = measured
+        .iter()
+        .copied()
         .max_by(|a, b| a.0.total_cmp(&b.0))?;
+    let rival_share = measured
+        .iter()
+        .filter(|&&(_, o, _)| !neighbours(o, offset))
+        .map(|&(s, _, _)| s)
+        .fold(0.0, f32::max);
     if live < MIN_LIVE_GRANULES {
         return None;
     }
@@ -317,7 +328,14 @@ pub fn search(excerpt: &[f32]) -> Option<GridEvidence> {
         other_share,
         spreads: (grid_share - other_share) / spread.max(1e-6),
         offset,
+        rival_share,
     })
+}
+
+/// Two alignments a few samples apart (around the granule): they share much of their silence.
+fn neighbours(a: usize, b: usize) -> bool {
+    let d = a.abs_diff(b);
+    d.min(LINES - d) <= 3
 }
 
 fn median(values: &mut [f32]) -> f32 {
@@ -504,6 +522,34 @@ mod tests {
         let evidence = search(&x).expect("enough sound");
         assert!(!evidence.is_mp3(), "{evidence:?}");
         assert!(evidence.spreads.abs() < 5.0, "{evidence:?}");
+    }
+
+    #[test]
+    fn a_steady_tone_has_no_grid() {
+        // A test tone repeats exactly: at 1 kHz and 48 kHz every 48 samples, so every
+        // alignment 48 apart sees the same granules, and one may catch more quiet lines than
+        // the others. That is the tone's period, not an encoder's grid.
+        for (hz, rate, level) in [
+            (1000.0, 48_000.0, 0.891_250_9),
+            (1000.0, 48_000.0, 0.5),
+            (1000.0, 44_100.0, 0.891),
+            (440.0, 48_000.0, 0.7),
+            (3000.0, 48_000.0, 0.95),
+            (750.0, 48_000.0, 0.3),
+        ] {
+            // As a test-tone generator makes it, in double precision, a second into the tone.
+            let x: Vec<f32> = (EXCERPT_FRAMES..2 * EXCERPT_FRAMES)
+                .map(|n| {
+                    let phase = 2.0 * std::f64::consts::PI * hz * n as f64 / rate;
+                    (level * phase.sin()) as f32
+                })
+                .collect();
+            let evidence = search(&x);
+            assert!(
+                !evidence.is_some_and(|e| e.is_mp3()),
+                "{hz} Hz at {rate}, {level}: {evidence:?}"
+            );
+        }
     }
 
     #[test]

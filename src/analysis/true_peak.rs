@@ -194,8 +194,10 @@ impl TruePeakMeter {
         }
     }
 
-    /// Largest |y| since the last take, then starts a new window. The plugin uses this for
-    /// its display; the result since reset is unaffected. Never allocates.
+    /// The largest reading since the last take, then starts a new window: at least the
+    /// window's sample peak and at most its true peak, exact wherever the window raised the
+    /// maximum since reset (intervals that cannot do that are not read, only their samples).
+    /// The plugin draws its bars from it; nothing else depends on it. Never allocates.
     pub fn take_window_max(&mut self) -> f32 {
         std::mem::take(&mut self.window_max)
     }
@@ -205,7 +207,7 @@ impl TruePeakMeter {
         self.max
     }
 
-    /// Largest |y| in the current display window so far.
+    /// The current display window's reading so far (see [`take_window_max`](Self::take_window_max)).
     pub fn window_max(&self) -> f32 {
         self.window_max
     }
@@ -306,11 +308,11 @@ impl TruePeakMeter {
         self.next = ready_end;
     }
 
-    /// The level that matters: the window's maximum so far, at most full scale, never below
-    /// the silence floor.
+    /// The level that matters: the maximum so far, at most full scale (every over is read),
+    /// never below the silence floor.
     #[inline]
     fn threshold(&self) -> f32 {
-        self.window_max.clamp(SILENCE_FLOOR, 1.0)
+        self.max.clamp(SILENCE_FLOOR, 1.0)
     }
 
     /// Reads intervals `first..first+count` (at local index `local`) that the skip bound
@@ -708,6 +710,35 @@ mod tests {
             meter.finish(|n, y| overs.push((n, y)));
             assert_eq!(meter.max(), brute_max, "{name}");
             assert_eq!(overs, brute_overs, "{name}");
+        }
+    }
+
+    #[test]
+    fn display_windows_read_between_their_sample_and_true_peaks_and_change_nothing_else() {
+        for (name, x) in varied_signals() {
+            let peaks = every_interval(&x);
+            let mut plain = TruePeakMeter::new();
+            let mut plain_overs = Vec::new();
+            plain.process(&x, |n, y| plain_overs.push((n, y)));
+            let mut meter = TruePeakMeter::new();
+            let mut overs = Vec::new();
+            let mut from = 0usize;
+            for block in x.chunks(100) {
+                meter.process(block, |n, y| overs.push((n, y)));
+                let until = meter.evaluated_until() as usize;
+                let window = meter.take_window_max();
+                if until > from {
+                    let samples = x[from..until].iter().fold(0.0f32, |m, v| m.max(v.abs()));
+                    let true_peak = peaks[from..until].iter().fold(samples, |m, &p| m.max(p));
+                    assert!(
+                        samples <= window && window <= true_peak,
+                        "{name}, {from}..{until}: {samples} <= {window} <= {true_peak}"
+                    );
+                }
+                from = until;
+            }
+            assert_eq!(meter.max(), plain.max(), "{name}");
+            assert_eq!(overs, plain_overs, "{name}");
         }
     }
 

@@ -19,6 +19,8 @@ use std::sync::OnceLock;
 
 /// The plugin's CLAP id (see `ClapPlugin::CLAP_ID`).
 pub const PLUGIN_ID: &str = "audio.stem-preflight.meter";
+/// The bench floor's id (see [`floor_bundle`]).
+pub const FLOOR_PLUGIN_ID: &str = "audio.stem-preflight.bench-floor";
 
 /// nice-plug's CLAP parameter id for a string id (a Java-style string hash, top bit cleared).
 pub fn param_id(id: &str) -> u32 {
@@ -31,18 +33,27 @@ pub fn param_id(id: &str) -> u32 {
 /// returns the path of the `.clap` file.
 pub fn release_bundle() -> &'static Path {
     static BUNDLE: OnceLock<PathBuf> = OnceLock::new();
-    BUNDLE.get_or_init(|| {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let status = Command::new(env!("CARGO"))
-            .args(["xtask", "bundle", "stem_preflight", "--release"])
-            .current_dir(root)
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "bundling the plugin failed");
-        let path = root.join("target/bundled/Stem Preflight.clap");
-        assert!(path.exists(), "no bundle at {}", path.display());
-        path
-    })
+    BUNDLE.get_or_init(|| bundle("stem_preflight", "Stem Preflight"))
+}
+
+/// The bench's floor: a nice-plug pass-through plugin with no metering, built as
+/// [`release_bundle`] is. Load it with [`Plugin::load_id`] and [`FLOOR_PLUGIN_ID`].
+pub fn floor_bundle() -> &'static Path {
+    static BUNDLE: OnceLock<PathBuf> = OnceLock::new();
+    BUNDLE.get_or_init(|| bundle("stem_preflight_floor", "Stem Preflight bench floor"))
+}
+
+fn bundle(package: &str, name: &str) -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let status = Command::new(env!("CARGO"))
+        .args(["xtask", "bundle", package, "--release"])
+        .current_dir(root)
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "bundling {package} failed");
+    let path = root.join(format!("target/bundled/{name}.clap"));
+    assert!(path.exists(), "no bundle at {}", path.display());
+    path
 }
 
 /// Builds a debug `.clap` with extra cargo features into its own target folder and returns it.
@@ -161,11 +172,16 @@ pub struct Song {
 impl Plugin {
     /// Loads the plugin from a `.clap` file.
     pub fn load(path: &Path) -> Self {
+        Self::load_id(path, PLUGIN_ID)
+    }
+
+    /// Loads the plugin with CLAP id `id` from a `.clap` file.
+    pub fn load_id(path: &Path, id: &str) -> Self {
         keep_files_in_target();
         let entry = loaded_entry(path);
         let host = HostInfo::new("Stem Preflight tests", "tests", "https://localhost", "1.0")
             .expect("host info");
-        let id = CString::new(PLUGIN_ID).expect("no NUL in id");
+        let id = CString::new(id).expect("no NUL in id");
         let instance =
             PluginInstance::<TestHost>::new(|_| HostShared::default(), |_| (), &entry, &id, &host)
                 .expect("the plugin instantiates");
