@@ -61,8 +61,9 @@ impl Feeder {
         for (buffer, source) in self.input.iter_mut().zip(material) {
             buffer.copy_from_slice(&source[start..start + BLOCK]);
         }
+        // The song plays on (the material loops, the transport does not): one long pass.
         let song = Song {
-            seconds: start as f64 / RATE,
+            seconds: (self.block * BLOCK) as f64 / RATE,
             tempo_bpm: 120.0,
             time_signature: (4, 4),
             playing: true,

@@ -390,7 +390,7 @@ impl Vst3Plugin for StemPreflight {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::analysis::HeadroomThresholds;
     use crate::plugin::finished_pass::FinishedPass;
@@ -400,7 +400,12 @@ mod tests {
     use crate::plugin::timeline::TimelinePosition;
     use std::time::Instant;
 
-    fn export(offline: bool, from_project_start: bool, seconds: f64) -> PassMeasurements {
+    /// A pass report with a sample peak of -6 dBFS on both channels.
+    pub(crate) fn export(
+        offline: bool,
+        from_project_start: bool,
+        seconds: f64,
+    ) -> PassMeasurements {
         let plugin = StemPreflight::default();
         let mut report = plugin.pass_report(PassTiming {
             start: TimelinePosition {
@@ -477,7 +482,7 @@ mod tests {
         *params.report_folder.write().unwrap() = "/proc/stem-preflight/not-here".into();
         *params.stem_name.write().unwrap() = "Drums".into();
         let shared = MeterShared::default();
-        write_pass_report(&params, &shared, &export(true, true, 30.0));
+        write_pass_report(&params, &shared, &export(true, true, 30.0), None);
         let log = shared.reports.lock().unwrap();
         let failed = log.failed.as_ref().expect("the failure is kept");
         assert!(

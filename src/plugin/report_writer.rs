@@ -12,6 +12,7 @@ use super::params::{BusRole, StemPreflightParams};
 use super::report::{self, PassKind, PassMeasurements};
 use super::shared::{FailedReport, MeterShared};
 use super::{finished_pass, overview, process_time};
+use crate::analysis::{LossyEvidence, LossyOriginDetector};
 
 /// Pass reports waiting for the writer; more than a handful means the disk has stalled.
 const REPORT_QUEUE: usize = 16;
@@ -42,20 +43,15 @@ impl ReportWriter {
             .name("stem-preflight-reports".into())
             .spawn(move || {
                 for PassReport {
-                    mut measurements,
+                    measurements,
                     lossy,
                 } in receiver
                 {
+                    write_pass_report(&params, &shared, &measurements, lossy.as_deref());
                     if let Some(detector) = lossy {
-                        // A detector taken before a change of rate measured another stream.
-                        let pass_rate = measurements.pass.sample_rate.round() as u32;
-                        if detector.sample_rate() == pass_rate {
-                            measurements.lossy = Some(detector.evidence());
-                        }
                         let rate = shared.sample_rate.load(Ordering::Relaxed).round() as u32;
                         detectors.give_back(detector, rate);
                     }
-                    write_pass_report(&params, &shared, &measurements);
                 }
             })
             .ok()?;
@@ -85,14 +81,16 @@ impl Drop for ReportWriter {
     }
 }
 
-/// The report writer thread: writes the report of an export pass (kept in memory with the
-/// reason when the write fails), then hands every pass to the overview, which keeps it for
-/// the editor and writes the delivery note when this was the last instance of an export to
-/// finish.
+/// The report writer thread: searches an export pass for a lossy origin with `lossy`, the
+/// detector that followed it (tens of milliseconds, so not for playback), writes its report
+/// (kept in memory with the reason when the write fails), then hands every pass to the
+/// overview, which keeps it for the editor and writes the delivery note when this was the last
+/// instance of an export to finish.
 pub fn write_pass_report(
     params: &StemPreflightParams,
     shared: &MeterShared,
     report: &PassMeasurements,
+    lossy: Option<&LossyOriginDetector>,
 ) {
     let min_s = params
         .report_min_s
@@ -104,6 +102,8 @@ pub fn write_pass_report(
     let folder = params.report_folder();
     let armed = params.export_armed.load(Ordering::Acquire);
     let kind = report.kind(min_s, armed);
+    let mut report = *report;
+    report.lossy = lossy_evidence(&report, kind, lossy);
     if kind == PassKind::Export {
         // One armed pass only; an offline export uses up the arm too, so a later playback
         // is never saved by surprise.
@@ -137,7 +137,7 @@ pub fn write_pass_report(
     overview::pass_finished(
         shared,
         finished_pass::FinishedPass {
-            report: *report,
+            report,
             name,
             master: is_master,
             thresholds,
@@ -150,4 +150,42 @@ pub fn write_pass_report(
             timeline: (0..3).find_map(|_| shared.strip.read()).unwrap_or_default(),
         },
     );
+}
+
+/// The lossy-origin evidence of a pass of `kind`: searched for exports only, and only with a
+/// detector that followed a stream at the pass's rate (one taken before a change of rate did
+/// not).
+fn lossy_evidence(
+    report: &PassMeasurements,
+    kind: PassKind,
+    lossy: Option<&LossyOriginDetector>,
+) -> Option<LossyEvidence> {
+    let pass_rate = report.pass.sample_rate.round() as u32;
+    lossy
+        .filter(|d| kind == PassKind::Export && d.sample_rate() == pass_rate)
+        .map(LossyOriginDetector::evidence)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::cutoff::tests::noise;
+
+    #[test]
+    fn only_exports_at_the_detectors_rate_are_searched() {
+        let mut detector = LossyOriginDetector::new(48_000);
+        detector.process(&[noise(48_000.0, 3.0, Some(16_000.0))]);
+        let mut report = crate::plugin::tests::export(true, true, 30.0);
+        let found = lossy_evidence(&report, PassKind::Export, Some(&detector));
+        assert!(found.and_then(|e| e.verdict()).is_some(), "{found:?}");
+        for kind in [PassKind::Playback, PassKind::Partial] {
+            assert_eq!(lossy_evidence(&report, kind, Some(&detector)), None);
+        }
+        assert_eq!(lossy_evidence(&report, PassKind::Export, None), None);
+        report.pass.sample_rate = 96_000.0;
+        assert_eq!(
+            lossy_evidence(&report, PassKind::Export, Some(&detector)),
+            None
+        );
+    }
 }
