@@ -7,6 +7,7 @@ pub mod align;
 pub mod channel;
 pub mod clip;
 pub mod cutoff;
+pub mod dc;
 pub mod envelope;
 pub mod headroom;
 pub mod interpolator;

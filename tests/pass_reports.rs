@@ -419,6 +419,42 @@ fn passes_leave_reports_with_the_right_numbers() {
     );
     assert_ne!(plugin_report["limiter"]["verdict"], "none");
 
+    // The same DC finding from both: a song on 2 % DC in the left channel only.
+    let dc = folder("dc-offset");
+    std::env::set_var("STEM_PREFLIGHT_REPORT_DIR", &dc);
+    let clean = song(RATE, 12.0, 0.5, 5);
+    let offset: Vec<f32> = clean.iter().map(|x| x + 0.02).collect();
+    play_stereo(&mut plugin, &[offset.clone(), clean.clone()], RATE, 0.0, false);
+    let (plugin_report, _) = report_in(&dc);
+    let wav = files.join("Parity_Bass.wav");
+    write_wav(&wav, RATE as u32, &[offset, clean], Store::Float32);
+    let checked = check(&[wav], &CheckOptions::default(), &|_, _| {}).unwrap();
+    let file = &checked.files[0];
+    let checker_dc = &serde_json::to_value(&file.measured).unwrap()["dc_offset_dbfs"];
+    for channel in 0..2 {
+        let (a, b) = (
+            number(&plugin_report["channels"][channel]["dc_offset_dbfs"]),
+            number(&checker_dc[channel]),
+        );
+        assert!((a - b).abs() < 1e-3, "channel {channel}: plugin {a}, checker {b}");
+    }
+    let said: Vec<&str> = plugin_report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .filter(|f| f.starts_with("DC offset"))
+        .collect();
+    let checker_said: Vec<&str> = file
+        .findings
+        .iter()
+        .filter(|f| f.check.name() == "dc-offset")
+        .map(|f| f.message.as_str())
+        .collect();
+    assert_eq!(said, checker_said);
+    assert_eq!(said.len(), 1, "{plugin_report:#}");
+    assert!(said[0].contains("on the left channel"), "{}", said[0]);
+
     // An unwritable folder: the plugin goes on and the host sees nothing break. Last, as no
     // later report shows when the writer is done with these (dropping the plugin waits for it).
     std::env::set_var("STEM_PREFLIGHT_REPORT_DIR", "/proc/stem-preflight/not-here");

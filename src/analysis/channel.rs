@@ -1,6 +1,7 @@
 //! Everything measured on one channel, fed once per block.
 
 use super::clip::{ClipCounts, ClipDetector, ClipEvent};
+use super::dc::DcMeter;
 use super::level::gain_to_db;
 use super::sample_peak::{stretch_maxima, SamplePeak, STRETCH};
 use super::true_peak::TruePeakMeter;
@@ -8,12 +9,14 @@ use super::true_peak::TruePeakMeter;
 /// Samples scanned at a time: the stretch maxima of one scan live on the stack.
 const SCAN: usize = 1024;
 
-/// Sample peak, true peak and clip detection for one channel, sharing one pass over the block.
+/// Sample peak, true peak and clip detection for one channel, sharing one pass over the block,
+/// and its DC offset.
 #[derive(Debug, Clone)]
 pub struct ChannelAnalyzer {
     sample_peak: SamplePeak,
     true_peak: TruePeakMeter,
     clips: ClipDetector,
+    dc: DcMeter,
 }
 
 /// The measurements of one channel since the last reset.
@@ -38,6 +41,7 @@ impl ChannelAnalyzer {
             sample_peak: SamplePeak::new(),
             true_peak: TruePeakMeter::new(),
             clips: ClipDetector::new(channel),
+            dc: DcMeter::default(),
         }
     }
 
@@ -46,6 +50,7 @@ impl ChannelAnalyzer {
         self.sample_peak.reset();
         self.true_peak.reset();
         self.clips.reset();
+        self.dc.reset();
     }
 
     /// Analyses one block; `on_clip` receives each clip once it has ended. Returns the block's
@@ -69,7 +74,13 @@ impl ChannelAnalyzer {
         }
         self.clips
             .true_peak_checked_until(self.true_peak.evaluated_until(), &mut on_clip);
+        self.dc.process(samples);
         block_peak
+    }
+
+    /// The channel's mean while it sounds (DC offset), linear.
+    pub fn dc_offset(&self) -> f32 {
+        self.dc.offset()
     }
 
     /// Ends the stream: evaluates the last samples' true peak and reports open clip runs.

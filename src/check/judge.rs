@@ -4,8 +4,9 @@ use super::decode::{Container, Encoding};
 use super::finding::{Check, Finding};
 use super::measure::FileMeasurements;
 use crate::analysis::clip::FLAT_TOP_MIN_SAMPLES;
+use crate::analysis::dc::dc_advice;
 use crate::analysis::{
-    gain_to_db, to_tenth, ClipEvent, ClipKind, HeadroomStatus, HeadroomThresholds, LimiterVerdict,
+    to_tenth, ClipEvent, ClipKind, HeadroomStatus, HeadroomThresholds, LimiterVerdict,
     LossyEvidence,
 };
 use crate::channel_name::channel_name;
@@ -13,10 +14,6 @@ use crate::channel_name::channel_name;
 /// A steady floor in this range (dBFS RMS) is 16-bit dither: TPDF reads -98, rectangular
 /// -101, noise-shaped a few dB higher.
 const DITHER_16_BIT_DBFS: (f32, f32) = (-102.0, -88.0);
-/// A DC offset at or above this while the stem sounds is reported, dBFS (1 % of full scale):
-/// it costs headroom and the engineer's time. Sample-based instruments and reverbs leave
-/// 0.1–0.5 % (-60 to -46 dBFS), which is inaudible and which every mastering chain filters.
-const DC_OFFSET_DBFS: f32 = -40.0;
 /// A reference mix whose true peak is less than this above its integrated loudness (PLR, dB)
 /// is dense: mixes sent for mastering usually keep 12 dB or more, heavily limited masters sit
 /// near 8 (docs/measurements.md has the sources).
@@ -158,13 +155,10 @@ fn content_findings(m: &FileMeasurements, label: &str, is_reference: bool) -> Ve
             format!("The file ends while the sound is still at {:.0} dBFS: the reverb or release tail is cut. Extend the export range {extend}.", m.tail.end_level_dbfs),
         ));
     }
+    let channels = usize::from(m.format.channels);
     for (channel, &dc) in m.dc_offset.iter().enumerate() {
-        let dc_db = gain_to_db(dc.abs());
-        if dc_db >= DC_OFFSET_DBFS {
-            out.push(Finding::warn(
-                Check::DcOffset,
-                format!("DC offset of {:.2} % ({dc_db:.0} dBFS) on the {} channel: a plugin or converter adds it. Insert a DC filter or a gentle high-pass below 20 Hz and export again.", dc * 100.0, channel_name(channel, usize::from(m.format.channels))),
-            ));
+        if let Some(advice) = dc_advice(dc, &channel_name(channel, channels)) {
+            out.push(Finding::warn(Check::DcOffset, advice));
         }
     }
     out

@@ -3,7 +3,6 @@
 
 use super::decode::{AudioFormat, AudioReader, DecodeError, Encoding};
 use crate::analysis::envelope::PeakEnvelope;
-use crate::analysis::level::finite_lane_sum;
 use crate::analysis::mp3_grid::GridEvidence;
 use crate::analysis::{
     gain_to_db, ChannelAnalyzer, ClipEvent, ClipKind, LimiterDetector, LimiterEvidence,
@@ -134,8 +133,6 @@ pub fn measure<R: Read + Seek>(
         format.frames.div_ceil(ENVELOPE_COLUMNS as u64),
     );
     let mut lossy = LossyOriginDetector::new(format.sample_rate);
-    let mut sums = vec![0.0f64; n_channels];
-    let mut sounding_frames = vec![0u64; n_channels];
     let mut grid = GridCheck {
         on_16: matches!(format.encoding, Encoding::Float { .. }),
         on_24: matches!(format.encoding, Encoding::Float { .. }),
@@ -155,18 +152,8 @@ pub fn measure<R: Read + Seek>(
         if frames == 0 {
             break;
         }
-        for (((analyzer, samples), sum), sounding) in analyzers
-            .iter_mut()
-            .zip(&channels)
-            .zip(&mut sums)
-            .zip(&mut sounding_frames)
-        {
+        for (analyzer, samples) in analyzers.iter_mut().zip(&channels) {
             analyzer.process(samples, &mut record);
-            // DC counts where the channel sounds: silence around a stem does not dilute it.
-            if samples.iter().any(|x| x.abs() > SOUND_THRESHOLD) {
-                *sum += finite_lane_sum(samples, |x| x);
-                *sounding += samples.len() as u64;
-            }
             grid.process(samples);
         }
         let slices: Vec<&[f32]> = channels.iter().map(Vec::as_slice).collect();
@@ -201,11 +188,7 @@ pub fn measure<R: Read + Seek>(
         clip_counts,
         limiter: limiter.evidence(),
         passages: limiter.passages(),
-        dc_offset: sums
-            .iter()
-            .zip(&sounding_frames)
-            .map(|(s, &n)| (s / n.max(1) as f64) as f32)
-            .collect(),
+        dc_offset: analyzers.iter().map(ChannelAnalyzer::dc_offset).collect(),
         effective_bits,
         cutoff,
         mp3_grid,

@@ -157,11 +157,13 @@ impl StemPreflight {
     pub(super) fn pass_report(&self, pass: PassTiming) -> PassMeasurements {
         let mut sample_peak = [0.0; MAX_CHANNELS];
         let mut true_peak = [0.0; MAX_CHANNELS];
+        let mut dc_offset = [0.0; MAX_CHANNELS];
         let mut clips = ClipCounts::default();
         let mut non_finite_samples = 0;
         for (channel, analyzer) in self.analyzers.iter().enumerate() {
             sample_peak[channel] = analyzer.max_sample_peak();
             true_peak[channel] = analyzer.max_true_peak();
+            dc_offset[channel] = analyzer.dc_offset();
             let counts = analyzer.summary().clips;
             clips.sample_events += counts.sample_events;
             clips.sample_clipped += counts.sample_clipped;
@@ -174,6 +176,7 @@ impl StemPreflight {
             channels: self.analyzers.len(),
             sample_peak,
             true_peak,
+            dc_offset,
             clips,
             first_clips: self.pass_clips,
             limiter: self.limiter.as_ref().map_or_else(

@@ -4,10 +4,12 @@
 use super::clip_notice::{ClipNotice, MAX_CHANNELS};
 use super::pass::PassTiming;
 use super::timeline::TimelinePosition;
+use crate::analysis::dc::dc_advice;
 use crate::analysis::{
     gain_to_db, ClipCounts, HeadroomStatus, HeadroomThresholds, LimiterEvidence, LimiterVerdict,
     LossyEvidence, Loudness, LoudnessFigures, TailState,
 };
+use crate::channel_name::channel_name;
 use crate::clock::CivilTime;
 use crate::severity::Severity;
 use serde_json::json;
@@ -46,6 +48,8 @@ pub struct PassMeasurements {
     pub sample_peak: [f32; MAX_CHANNELS],
     /// True peak per channel, linear.
     pub true_peak: [f32; MAX_CHANNELS],
+    /// DC offset per channel (its mean while it sounds), linear.
+    pub dc_offset: [f32; MAX_CHANNELS],
     /// Clip events over all channels.
     pub clips: ClipCounts,
     /// The first clips with their timeline positions.
@@ -195,6 +199,11 @@ impl PassMeasurements {
         if let Some(origin) = self.lossy.and_then(|e| e.verdict()) {
             push("lossy origin", Severity::Warn, origin.advice(name));
         }
+        for (channel, &dc) in self.dc_offset[..self.channels].iter().enumerate() {
+            if let Some(advice) = dc_advice(dc, &channel_name(channel, self.channels)) {
+                push("dc offset", Severity::Warn, advice);
+            }
+        }
         if self.non_finite_samples > 0 {
             push("invalid samples", Severity::Fail, format!("{} samples were NaN or infinite: a plugin on this bus blew up. Find and fix it before exporting.", self.non_finite_samples));
         }
@@ -257,6 +266,7 @@ impl PassMeasurements {
             "channels": (0..self.channels).map(|c| json!({
                 "sample_peak_dbfs": gain_to_db(self.sample_peak[c]),
                 "true_peak_dbtp": gain_to_db(self.true_peak[c]),
+                "dc_offset_dbfs": gain_to_db(self.dc_offset[c].abs()),
             })).collect::<Vec<_>>(),
             "status": status.label(),
             "clips": {
