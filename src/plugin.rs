@@ -20,6 +20,7 @@ pub mod shared;
 pub mod status_file;
 pub mod test_signal;
 pub mod timeline;
+mod user_folders;
 
 use nice_plug::prelude::*;
 use nice_plug_egui::RepaintNotifier;

@@ -424,7 +424,13 @@ fn passes_leave_reports_with_the_right_numbers() {
     std::env::set_var("STEM_PREFLIGHT_REPORT_DIR", &dc);
     let clean = song(RATE, 12.0, 0.5, 5);
     let offset: Vec<f32> = clean.iter().map(|x| x + 0.02).collect();
-    play_stereo(&mut plugin, &[offset.clone(), clean.clone()], RATE, 0.0, false);
+    play_stereo(
+        &mut plugin,
+        &[offset.clone(), clean.clone()],
+        RATE,
+        0.0,
+        false,
+    );
     let (plugin_report, _) = report_in(&dc);
     let wav = files.join("Parity_Bass.wav");
     write_wav(&wav, RATE as u32, &[offset, clean], Store::Float32);
@@ -436,7 +442,10 @@ fn passes_leave_reports_with_the_right_numbers() {
             number(&plugin_report["channels"][channel]["dc_offset_dbfs"]),
             number(&checker_dc[channel]),
         );
-        assert!((a - b).abs() < 1e-3, "channel {channel}: plugin {a}, checker {b}");
+        assert!(
+            (a - b).abs() < 1e-3,
+            "channel {channel}: plugin {a}, checker {b}"
+        );
     }
     let said: Vec<&str> = plugin_report["findings"]
         .as_array()

@@ -92,7 +92,10 @@ fn a_clean_set_packs_stored_with_its_note_and_the_zip_checks_the_same() {
     assert_eq!((zip_code, dir_code), (0, 0));
     assert_eq!(verdicts(&from_zip), verdicts(&from_dir));
     // On Windows the entry follows the archive's path with the system's separator.
-    let first = from_zip["files"][0]["path"].as_str().unwrap().replace('\\', "/");
+    let first = from_zip["files"][0]["path"]
+        .as_str()
+        .unwrap()
+        .replace('\\', "/");
     assert!(
         first.ends_with("Midnight_stems.zip/Midnight_Bass.wav"),
         "{first}"

@@ -88,7 +88,7 @@ struct Args {
 }
 
 enum Parsed {
-    Run(Args),
+    Run(Box<Args>),
     Exit(ExitCode),
 }
 
@@ -153,11 +153,11 @@ fn parse() -> Result<Parsed, lexopt::Error> {
     if options.thresholds.target_dbfs > options.thresholds.warning_dbfs {
         return Err("--target must be at or below --warning".into());
     }
-    Ok(Parsed::Run(Args {
+    Ok(Parsed::Run(Box::new(Args {
         command,
         paths,
         options,
-    }))
+    })))
 }
 
 fn run_check(args: &Args) -> Result<CheckReport, ExitCode> {

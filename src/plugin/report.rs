@@ -4,6 +4,7 @@
 use super::clip_notice::{ClipNotice, MAX_CHANNELS};
 use super::pass::PassTiming;
 use super::timeline::TimelinePosition;
+use super::user_folders;
 use crate::analysis::dc::dc_advice;
 use crate::analysis::{
     gain_to_db, ClipCounts, HeadroomStatus, HeadroomThresholds, LimiterEvidence, LimiterVerdict,
@@ -361,12 +362,9 @@ pub fn default_folder() -> PathBuf {
     if let Some(dir) = std::env::var_os("STEM_PREFLIGHT_REPORT_DIR").filter(|d| !d.is_empty()) {
         return PathBuf::from(dir);
     }
-    let documents = std::env::var_os("XDG_DOCUMENTS_DIR")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("USERPROFILE").map(|h| PathBuf::from(h).join("Documents")))
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join("Documents")))
-        .unwrap_or_else(std::env::temp_dir);
-    documents.join("Stem Preflight")
+    user_folders::documents()
+        .unwrap_or_else(std::env::temp_dir)
+        .join("Stem Preflight")
 }
 
 /// "2026-11-22 10.31.07" (UTC) from seconds since 1970.
@@ -479,6 +477,26 @@ pub fn file_safe(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(windows)]
+    #[test]
+    fn on_windows_reports_go_to_the_documents_known_folder() {
+        if std::env::var_os("STEM_PREFLIGHT_REPORT_DIR").is_some() {
+            return; // NOTE: the user chose another folder; nothing to check.
+        }
+        let folder = default_folder();
+        let documents = user_folders::documents().expect("Documents");
+        assert_eq!(folder, documents.join("Stem Preflight"));
+        let base = format!("stem-preflight-test-{}", std::process::id());
+        let written = write_report(&folder, &base, "{}", "text").expect("written");
+        assert!(
+            written.starts_with(&folder) && written.is_file(),
+            "{written:?}"
+        );
+        std::fs::remove_file(&written).unwrap();
+        std::fs::remove_file(folder.join(format!("{base}.txt"))).unwrap();
+        let _ = std::fs::remove_dir(&folder); // only if nothing else is in it
+    }
 
     #[test]
     fn file_date_times_are_civil_dates() {

@@ -12,6 +12,7 @@ use std::time::Duration;
 use super::instance_row::InstanceRow;
 
 use super::report;
+use super::user_folders;
 
 /// A status file not rewritten for this long is hidden and deleted.
 pub const STALE_AFTER: Duration = Duration::from_secs(3);
@@ -22,11 +23,15 @@ pub const STATUS_SCHEMA: &str = "stem-preflight-instances";
 /// `version` field of a status file.
 pub const STATUS_VERSION: u32 = 2;
 
-/// The per-user folder for status files: `$STEM_PREFLIGHT_RUNTIME_DIR`, else
+/// The per-user folder for status files: `$STEM_PREFLIGHT_RUNTIME_DIR`, else (Windows)
+/// `Stem Preflight\instances` in the local application data, else
 /// `$XDG_RUNTIME_DIR/stem-preflight`, else a per-user folder in the temporary directory.
 pub fn runtime_folder() -> PathBuf {
     if let Some(dir) = std::env::var_os("STEM_PREFLIGHT_RUNTIME_DIR").filter(|d| !d.is_empty()) {
         return PathBuf::from(dir);
+    }
+    if let Some(local) = user_folders::local_app_data() {
+        return local.join("Stem Preflight").join("instances");
     }
     if let Some(dir) = std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
         return PathBuf::from(dir).join("stem-preflight");
@@ -181,6 +186,23 @@ mod tests {
         assert!(!status_path(&dir, 41).exists());
         assert!(status_path(&dir, 42).exists());
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(windows)]
+    #[test]
+    fn on_windows_status_files_live_in_the_local_application_data() {
+        if std::env::var_os("STEM_PREFLIGHT_RUNTIME_DIR").is_some() {
+            return; // NOTE: the user chose another folder; nothing to check.
+        }
+        let folder = runtime_folder();
+        let local = user_folders::local_app_data().expect("LocalAppData");
+        assert_eq!(folder, local.join("Stem Preflight").join("instances"));
+        // A made-up process id far from any real one; written, seen by another, removed.
+        let pid = 4_000_000_000 + std::process::id() % 1000;
+        write_status(&folder, pid, &[row("Drums", -6.5)], 1_000).unwrap();
+        let seen = read_statuses(&folder, 1, 1_500);
+        assert!(seen.iter().any(|r| r.name == "Drums"), "{seen:?}");
+        std::fs::remove_file(status_path(&folder, pid)).unwrap();
     }
 
     #[test]
