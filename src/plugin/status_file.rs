@@ -197,12 +197,13 @@ mod tests {
         let folder = runtime_folder();
         let local = user_folders::local_app_data().expect("LocalAppData");
         assert_eq!(folder, local.join("Stem Preflight").join("instances"));
-        // A made-up process id far from any real one; written, seen by another, removed.
-        let pid = 4_000_000_000 + std::process::id() % 1000;
-        write_status(&folder, pid, &[row("Drums", -6.5)], 1_000).unwrap();
-        let seen = read_statuses(&folder, 1, 1_500);
+        // Created and written there, in a folder of the test's own: the overview of this
+        // process (other tests) reads the folder itself.
+        let own = folder.join(format!("test-{}", std::process::id()));
+        write_status(&own, 41, &[row("Drums", -6.5)], 1_000).unwrap();
+        let seen = read_statuses(&own, 1, 1_500);
         assert!(seen.iter().any(|r| r.name == "Drums"), "{seen:?}");
-        std::fs::remove_file(status_path(&folder, pid)).unwrap();
+        std::fs::remove_dir_all(&own).unwrap();
     }
 
     #[test]

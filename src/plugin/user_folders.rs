@@ -90,10 +90,12 @@ mod known_folder {
     }
 }
 
-#[cfg(all(test, windows))]
+#[cfg(test)]
 mod tests {
+    #[cfg(windows)]
     use super::*;
 
+    #[cfg(windows)]
     #[test]
     fn windows_names_the_known_folders() {
         let documents = documents().expect("the shell knows Documents");

@@ -30,10 +30,15 @@ pub fn param_id(id: &str) -> u32 {
 }
 
 /// Builds the release bundles once per test process (a no-op when they are current) and
-/// returns the path of the `.clap` file.
+/// returns the path of the `.clap` file. `$STEM_PREFLIGHT_TEST_CLAP` names a bundle built
+/// beforehand instead: a Windows test under Wine cannot start cargo, so the Windows leg builds
+/// the Windows bundle first and passes it in.
 pub fn release_bundle() -> &'static Path {
     static BUNDLE: OnceLock<PathBuf> = OnceLock::new();
-    BUNDLE.get_or_init(|| bundle("stem_preflight", "Stem Preflight"))
+    BUNDLE.get_or_init(|| match std::env::var_os("STEM_PREFLIGHT_TEST_CLAP") {
+        Some(prebuilt) => PathBuf::from(prebuilt),
+        None => bundle("stem_preflight", "Stem Preflight"),
+    })
 }
 
 /// The bench's floor: a nice-plug pass-through plugin with no metering, built as
