@@ -2,6 +2,7 @@
 //! 16 kHz at 128 kbit/s, 19–20 kHz at 256–320 kbit/s), leaving a cliff in the long-term spectrum
 //! that no microphone, synthesizer or mix bus makes. A WAV decoded from an MP3 still has it.
 
+use super::level::log10;
 use realfft::{RealFftPlanner, RealToComplex};
 use std::sync::Arc;
 
@@ -137,7 +138,7 @@ impl CutoffDetector {
                 return f32::NEG_INFINITY;
             }
             let mean = self.power[from..to].iter().sum::<f64>() / (to - from) as f64 * scale;
-            (10.0 * mean.max(1e-30).log10()) as f32
+            (10.0 * log10(mean.max(1e-30))) as f32
         };
         let mut best: Option<SpectralCutoff> = None;
         let mut f = SEARCH_HZ.0;

@@ -7,7 +7,7 @@
 //! what share of the loud windows sit within half a dB of it, and how much their loudness
 //! varies meanwhile.
 
-use super::level::gain_to_db;
+use super::level::{gain_to_db, log10};
 use super::sample_peak::{greater, max_abs_and_energy};
 
 /// Window ("passage") length: long enough that a passage of a mix almost always holds a drum hit
@@ -289,7 +289,7 @@ impl LimiterDetector {
             );
             let rms_bin = bin(rms_db, RMS_RANGE_DB, RMS_BIN_DB, self.rms_bins);
             self.histogram[peak_bin * self.rms_bins + rms_bin] += 1;
-            let movement_db = 10.0 * (self.block_max / self.block_min.max(1e-30)).log10();
+            let movement_db = 10.0 * log10(self.block_max / self.block_min.max(1e-30));
             if movement_db >= f64::from(MOVING_DB) {
                 self.moving[rms_bin] += 1;
             }

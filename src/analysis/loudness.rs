@@ -15,7 +15,7 @@
 //! starts).
 
 use super::k_weighting::{KState, KWeighting};
-use super::level::to_tenth;
+use super::level::{log10, to_tenth};
 
 /// LUFS of a mean square of 1 (BS.1770: -0.691 + 10·log10 of the weighted mean square).
 const OFFSET_LU: f64 = -0.691;
@@ -65,7 +65,7 @@ pub fn channel_weights(channels: usize) -> Vec<f64> {
 /// Loudness of a mean square, LUFS.
 fn lufs(mean_square: f64) -> f64 {
     if mean_square > 0.0 {
-        OFFSET_LU + 10.0 * mean_square.log10()
+        OFFSET_LU + 10.0 * log10(mean_square)
     } else {
         f64::NEG_INFINITY
     }

@@ -2,6 +2,7 @@
 //! level against the mix, so the stems no longer add up to it.
 
 use super::finding::{Check, Finding};
+use crate::analysis::level::log10;
 
 /// A peak this close to a round value was put there, dB.
 const ROUND_WITHIN_DB: f32 = 0.001;
@@ -51,7 +52,7 @@ pub fn telling_gain(gains: &[f32], stem: usize, fitted_residual_db: f32) -> Opti
 }
 
 fn db(gain: f32) -> f32 {
-    20.0 * gain.abs().log10()
+    (20.0 * log10(f64::from(gain.abs()))) as f32
 }
 
 /// "4.2 dB hotter" or "4.2 dB quieter": a stem's level against the mix, from its gain there.

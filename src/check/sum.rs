@@ -4,7 +4,7 @@
 use super::decode::{AudioReader, DecodeError};
 use super::measure::BLOCK_FRAMES;
 use super::source::{self, Source};
-use crate::analysis::level::{lane_dot, sum_of_squares};
+use crate::analysis::level::{lane_dot, log10, sum_of_squares};
 use crate::analysis::{align, Alignment};
 use std::io::BufReader;
 use std::path::Path;
@@ -153,7 +153,7 @@ pub fn null_result(
     let gains = solve(&mut gram, &mut cross.clone(), k);
     // At the least-squares optimum G·g = b, so the fitted residual is ‖r‖² − gᵀb.
     let explained: f64 = gains.iter().zip(&cross).map(|(g, b)| g * b).sum();
-    let to_db = |x: f64| (10.0 * x.max(1e-30).log10()) as f32;
+    let to_db = |x: f64| (10.0 * log10(x.max(1e-30))) as f32;
     let relative = |x: f64, of: f64| if of > 0.0 { x / of } else { x };
     Ok(NullResult {
         residual_db: to_db(relative(residual, energy)),

@@ -200,6 +200,8 @@ pub fn run(all: bool) -> std::io::Result<()> {
         }
         eprintln!("(with STEM_PREFLIGHT_TEST_CLAP={})", clap.display());
         cargo_with(&args, &[("STEM_PREFLIGHT_TEST_CLAP", clap.as_os_str())])?;
+        let exe = clap.with_file_name("stem-preflight.exe");
+        crate::windows::same_reports_as_native(&exe)?;
     }
     Ok(())
 }
