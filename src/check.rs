@@ -98,8 +98,8 @@ fn measured(m: &FileMeasurements, thresholds: HeadroomThresholds) -> Measured {
         },
         dc_offset_dbfs: m.dc_offset.iter().map(|d| gain_to_db(d.abs())).collect(),
         effective_bits: m.effective_bits,
-        lossy_cutoff_hz: m.cutoff.map(|c| c.frequency_hz),
-        mp3_grid: m.mp3_grid,
+        lossy_cutoff_hz: m.lossy.cutoff.map(|c| c.frequency_hz),
+        mp3_grid: m.lossy.mp3_grid,
         tail: TailReport {
             end_level_dbfs: m.tail.end_level_dbfs,
             cut: m.tail.cut,

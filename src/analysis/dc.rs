@@ -3,16 +3,14 @@
 //! same way; only stretches where the channel sounds count, so silence around a stem does not
 //! dilute it.
 
-use super::level::{finite_lane_sum, gain_to_db};
+use super::level::{finite_lane_sum, gain_to_db, SOUND_THRESHOLD};
 
-/// Frames in a stretch of the grid.
-pub const STRETCH_FRAMES: usize = 8192;
-/// A stretch sounds when a sample is louder than this (-60 dBFS).
-const SOUND_THRESHOLD: f32 = 0.001;
+/// Frames in a stretch of the grid; a stretch sounds when a sample passes [`SOUND_THRESHOLD`].
+const STRETCH_FRAMES: usize = 8192;
 /// DC at or above this while the channel sounds is reported, dBFS (1 % of full scale): it costs
 /// headroom and the engineer's time. Sample-based instruments and reverbs leave 0.1–0.5 %
 /// (-60 to -46 dBFS), which is inaudible and which every mastering chain filters.
-pub const DC_OFFSET_DBFS: f32 = -40.0;
+const DC_OFFSET_DBFS: f32 = -40.0;
 
 /// Follows one channel's mean while it sounds. Never allocates.
 #[derive(Debug, Clone, Copy, Default)]

@@ -6,6 +6,10 @@ use super::simd::widest;
 /// compared and printed without special cases.
 pub const SILENCE_DB: f32 = -200.0;
 
+/// A sample louder than this sounds (-60 dBFS): where a file's sound starts, which stretches
+/// count towards its DC offset.
+pub const SOUND_THRESHOLD: f32 = 0.001;
+
 /// Linear gain (or absolute sample value) to dB re full scale. Zero, negative and NaN inputs
 /// map to [`SILENCE_DB`].
 #[inline]

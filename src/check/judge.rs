@@ -7,7 +7,6 @@ use crate::analysis::clip::FLAT_TOP_MIN_SAMPLES;
 use crate::analysis::dc::dc_advice;
 use crate::analysis::{
     to_tenth, ClipEvent, ClipKind, HeadroomStatus, HeadroomThresholds, LimiterVerdict,
-    LossyEvidence,
 };
 use crate::channel_name::channel_name;
 
@@ -141,11 +140,7 @@ fn content_findings(m: &FileMeasurements, label: &str, is_reference: bool) -> Ve
             }
         });
     }
-    let lossy = LossyEvidence {
-        cutoff: m.cutoff,
-        mp3_grid: m.mp3_grid,
-    };
-    if let Some(origin) = lossy.verdict() {
+    if let Some(origin) = m.lossy.verdict() {
         out.push(Finding::warn(Check::LossyOrigin, origin.advice(label)));
     }
     if m.tail.cut {

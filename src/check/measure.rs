@@ -3,11 +3,10 @@
 
 use super::decode::{AudioFormat, AudioReader, DecodeError, Encoding};
 use crate::analysis::envelope::PeakEnvelope;
-use crate::analysis::mp3_grid::GridEvidence;
+use crate::analysis::level::SOUND_THRESHOLD;
 use crate::analysis::{
     gain_to_db, ChannelAnalyzer, ClipEvent, ClipKind, LimiterDetector, LimiterEvidence,
-    LossyEvidence, LossyOriginDetector, Loudness, LoudnessMeter, Passage, SpectralCutoff,
-    TailMeter, TailState,
+    LossyEvidence, LossyOriginDetector, Loudness, LoudnessMeter, Passage, TailMeter, TailState,
 };
 use std::io::{Read, Seek};
 
@@ -17,9 +16,6 @@ pub const BLOCK_FRAMES: usize = 8192;
 const KEPT_CLIPS: usize = 200;
 /// Columns of the waveform overview: one per pixel of the delivery sheet's strip.
 pub const ENVELOPE_COLUMNS: usize = 800;
-/// A sample louder than this starts the "first sound" of a file.
-const SOUND_THRESHOLD: f32 = 0.001; // -60 dBFS
-
 /// Everything measured on one file.
 #[derive(Debug, Clone)]
 pub struct FileMeasurements {
@@ -44,10 +40,8 @@ pub struct FileMeasurements {
     /// Integer files: bits that carry signal. Float files: 16 or 24 when every sample lies on
     /// that integer grid (the float file was made from integer audio).
     pub effective_bits: Option<u16>,
-    /// A lossy encoder's cliff in the spectrum.
-    pub cutoff: Option<SpectralCutoff>,
-    /// An MP3 encoder's granule grid, searched where no cliff shows.
-    pub mp3_grid: Option<GridEvidence>,
+    /// A lossy encoder's cliff in the spectrum, and the MP3 granule grid where no cliff shows.
+    pub lossy: LossyEvidence,
     /// How the file ends.
     pub tail: TailState,
     /// The quietest level held for half a second, dBFS RMS (hiss, hum, dither).
@@ -177,7 +171,6 @@ pub fn measure<R: Read + Seek>(
         Encoding::Float { .. } if position > 0 && grid.on_24 => Some(24),
         Encoding::Float { .. } => None,
     };
-    let LossyEvidence { cutoff, mp3_grid } = lossy.evidence();
     let max_of = |f: fn(&ChannelAnalyzer) -> f32| analyzers.iter().map(f).fold(0.0f32, f32::max);
     Ok(FileMeasurements {
         format,
@@ -190,8 +183,7 @@ pub fn measure<R: Read + Seek>(
         passages: limiter.passages(),
         dc_offset: analyzers.iter().map(ChannelAnalyzer::dc_offset).collect(),
         effective_bits,
-        cutoff,
-        mp3_grid,
+        lossy: lossy.evidence(),
         tail: tail.state(),
         noise_floor_dbfs: tail.noise_floor_dbfs(),
         non_finite_samples: analyzers.iter().map(|a| a.non_finite_samples()).sum(),
