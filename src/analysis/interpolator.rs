@@ -12,6 +12,7 @@
 //! the sums and differences of the window's mirrored samples: half the multiplications.
 
 use super::sample_peak::STRETCH;
+use super::simd;
 
 /// Taps per phase. Interval `n` (between x\[n\] and x\[n+1\]) reads x\[n-15 ..= n+16\].
 pub const TAPS: usize = 32;
@@ -236,7 +237,8 @@ impl Interpolator {
 
 /// Even parts applied to the mirrored sums x\[i+k\] + x\[i+31-k\] and odd parts to the
 /// differences, for `STRETCH` intervals at once, each sum in tap order so the result never
-/// depends on how the stream was split into blocks (or on the CPU).
+/// depends on how the stream was split into blocks (or on the CPU: the hand-written kernels
+/// do the same operations in the same order).
 #[inline]
 fn folded_sums<const E: usize, const O: usize>(
     even_taps: [&[f32; HALF]; E],
@@ -247,9 +249,24 @@ fn folded_sums<const E: usize, const O: usize>(
     {
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU supports AVX2, checked just above.
-            return unsafe { by_eight::folded_sums(even_taps, odd_taps, x) };
+            return unsafe { simd::avx2::folded_sums(even_taps, odd_taps, x) };
         }
     }
+    #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+    {
+        // SAFETY: NEON is enabled for this build (every aarch64 CPU has it).
+        return unsafe { simd::neon::folded_sums(even_taps, odd_taps, x) };
+    }
+    #[allow(unreachable_code)]
+    portable_folded_sums(even_taps, odd_taps, x)
+}
+
+/// [`folded_sums`] as a plain loop.
+fn portable_folded_sums<const E: usize, const O: usize>(
+    even_taps: [&[f32; HALF]; E],
+    odd_taps: [&[f32; HALF]; O],
+    x: &[f32; STRETCH_REACH],
+) -> ([[f32; STRETCH]; E], [[f32; STRETCH]; O]) {
     let mut even = [[0.0f32; STRETCH]; E];
     let mut odd = [[0.0f32; STRETCH]; O];
     for k in 0..HALF {
@@ -264,74 +281,6 @@ fn folded_sums<const E: usize, const O: usize>(
         }
     }
     (even, odd)
-}
-
-/// The same with every sum in its own vector registers: the compiler's own vectorisation of
-/// the mirrored loads shuffled lanes instead.
-#[cfg(target_arch = "x86_64")]
-mod by_eight {
-    use super::{HALF, STRETCH, STRETCH_REACH, TAPS};
-    use std::arch::x86_64::*;
-
-    const _: () = assert!(STRETCH == 16, "two vectors of eight per sum");
-
-    #[target_feature(enable = "avx2")]
-    pub fn folded_sums<const E: usize, const O: usize>(
-        even_taps: [&[f32; HALF]; E],
-        odd_taps: [&[f32; HALF]; O],
-        x: &[f32; STRETCH_REACH],
-    ) -> ([[f32; STRETCH]; E], [[f32; STRETCH]; O]) {
-        let mut even = [[_mm256_setzero_ps(); 2]; E];
-        let mut odd = [[_mm256_setzero_ps(); 2]; O];
-        for k in 0..HALF {
-            let load = |at: usize| -> [__m256; 2] {
-                let lanes: &[f32; STRETCH] = x[at..at + STRETCH]
-                    .try_into()
-                    .expect("STRETCH_REACH covers every tap of every interval");
-                // SAFETY: `lanes` holds sixteen f32.
-                unsafe {
-                    [
-                        _mm256_loadu_ps(lanes.as_ptr()),
-                        _mm256_loadu_ps(lanes.as_ptr().add(8)),
-                    ]
-                }
-            };
-            let (near, far) = (load(k), load(TAPS - 1 - k));
-            let sums = [
-                _mm256_add_ps(near[0], far[0]),
-                _mm256_add_ps(near[1], far[1]),
-            ];
-            let differences = [
-                _mm256_sub_ps(near[0], far[0]),
-                _mm256_sub_ps(near[1], far[1]),
-            ];
-            for (acc, taps) in even.iter_mut().zip(even_taps) {
-                let h = _mm256_set1_ps(taps[k]);
-                for (a, v) in acc.iter_mut().zip(sums) {
-                    *a = _mm256_add_ps(*a, _mm256_mul_ps(h, v));
-                }
-            }
-            for (acc, taps) in odd.iter_mut().zip(odd_taps) {
-                let h = _mm256_set1_ps(taps[k]);
-                for (a, v) in acc.iter_mut().zip(differences) {
-                    *a = _mm256_add_ps(*a, _mm256_mul_ps(h, v));
-                }
-            }
-        }
-        (even.map(|acc| store(acc)), odd.map(|acc| store(acc)))
-    }
-
-    #[inline]
-    #[target_feature(enable = "avx2")]
-    fn store(acc: [__m256; 2]) -> [f32; STRETCH] {
-        let mut out = [0.0f32; STRETCH];
-        // SAFETY: `out` holds sixteen f32.
-        unsafe {
-            _mm256_storeu_ps(out.as_mut_ptr(), acc[0]);
-            _mm256_storeu_ps(out.as_mut_ptr().add(8), acc[1]);
-        }
-        out
-    }
 }
 
 #[inline]
@@ -481,6 +430,38 @@ mod tests {
                 assert!((f64::from(here[k]) - phases[j][k]).abs() < 1e-7);
                 assert!((f64::from(mirror[k]) - phases[FINE_PHASES - j][k]).abs() < 1e-7);
             }
+        }
+    }
+
+    #[test]
+    fn the_kernels_give_the_portable_loops_bits() {
+        let interp = Interpolator::new();
+        let [quarter, half] = &interp.coarse;
+        let [eighth, three] = &interp.fine;
+        for seed in 0..200u32 {
+            // Full scale, quiet, denormal and mixed windows.
+            let scale = [1.0, 1e-3, f32::MIN_POSITIVE, 0.5][seed as usize % 4];
+            let x: [f32; STRETCH_REACH] = std::array::from_fn(|i| {
+                let n = (i as u32 + 1)
+                    .wrapping_mul(2_654_435_761)
+                    .wrapping_add(seed * 40_503);
+                (n % 20_001) as f32 / 10_000.0 - 1.0
+            })
+            .map(|v| v * scale);
+            let bits = |rows: &[[f32; STRETCH]]| -> Vec<u32> {
+                rows.iter().flatten().map(|v| v.to_bits()).collect()
+            };
+            let (even, odd) = folded_sums([&quarter.even, &half.even], [&quarter.odd], &x);
+            let (plain_even, plain_odd) =
+                portable_folded_sums([&quarter.even, &half.even], [&quarter.odd], &x);
+            assert_eq!(bits(&even), bits(&plain_even), "coarse, seed {seed}");
+            assert_eq!(bits(&odd), bits(&plain_odd), "coarse, seed {seed}");
+            let (even, odd) =
+                folded_sums([&eighth.even, &three.even], [&eighth.odd, &three.odd], &x);
+            let (plain_even, plain_odd) =
+                portable_folded_sums([&eighth.even, &three.even], [&eighth.odd, &three.odd], &x);
+            assert_eq!(bits(&even), bits(&plain_even), "fine, seed {seed}");
+            assert_eq!(bits(&odd), bits(&plain_odd), "fine, seed {seed}");
         }
     }
 

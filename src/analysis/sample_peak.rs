@@ -1,7 +1,7 @@
 //! Exact sample peak with separate accounting of non-finite samples.
 
 use super::level::pairwise_sum;
-use super::simd::widest;
+use super::simd::{self, widest};
 
 /// Running maximum of |x| for one channel.
 ///
@@ -75,23 +75,28 @@ impl SamplePeak {
 /// fast path when everything is finite.
 #[inline]
 pub fn max_abs(samples: &[f32]) -> f32 {
-    // The AVX2 kernel's part (samples done, their largest bits), where the CPU has it.
-    let (done, bits) = {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU supports AVX2, checked just above.
-                unsafe { by_eight::max_abs_bits(samples) }
-            } else {
-                (0, 0)
-            }
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            (0, 0)
-        }
-    };
+    let (done, bits) = kernel_max_abs_bits(samples);
     peak_from_bits(bits.max(max_abs_bits(&samples[done..])))
+}
+
+/// The hand-written kernel's part of [`max_abs`], where the CPU has one: (samples done, their
+/// largest [`abs_bits`]).
+#[inline(always)]
+fn kernel_max_abs_bits(samples: &[f32]) -> (usize, i32) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            return unsafe { simd::avx2::max_abs_bits(samples) };
+        }
+    }
+    #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+    {
+        // SAFETY: NEON is enabled for this build (every aarch64 CPU has it).
+        return unsafe { simd::neon::max_abs_bits(samples) };
+    }
+    #[allow(unreachable_code)]
+    (0, 0)
 }
 
 /// [`max_abs`] and Σx² in one pass (Σx² is meaningless when the peak is NaN). The lanes are
@@ -162,22 +167,32 @@ pub const STRETCH: usize = 16;
 /// result is the largest of them (NaN if any sample is not finite). `maxima` must have room
 /// for every stretch.
 pub fn stretch_maxima(samples: &[f32], maxima: &mut [f32]) -> f32 {
-    // The AVX2 kernel's part (stretches done, their largest bits), where the CPU has it.
-    let (done, mut all) = {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx2") {
-                // SAFETY: the CPU supports AVX2, checked just above.
-                unsafe { by_eight::stretch_maxima(samples, maxima) }
-            } else {
-                (0, 0)
-            }
+    let (done, all) = kernel_stretch_maxima(samples, maxima);
+    portable_stretch_maxima(samples, maxima, done, all)
+}
+
+/// The hand-written kernel's part of [`stretch_maxima`], where the CPU has one: (stretches
+/// done, their largest [`abs_bits`]).
+#[inline(always)]
+fn kernel_stretch_maxima(samples: &[f32], maxima: &mut [f32]) -> (usize, i32) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU supports AVX2, checked just above.
+            return unsafe { simd::avx2::stretch_maxima::<STRETCH>(samples, maxima) };
         }
-        #[cfg(not(target_arch = "x86_64"))]
-        {
-            (0, 0)
-        }
-    };
+    }
+    #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+    {
+        // SAFETY: NEON is enabled for this build (every aarch64 CPU has it).
+        return unsafe { simd::neon::stretch_maxima::<STRETCH>(samples, maxima) };
+    }
+    #[allow(unreachable_code)]
+    (0, 0)
+}
+
+/// [`stretch_maxima`] from stretch `done` on, given the largest bits `all` before it.
+fn portable_stretch_maxima(samples: &[f32], maxima: &mut [f32], done: usize, mut all: i32) -> f32 {
     for (stretch, max) in samples[done * STRETCH..]
         .chunks(STRETCH)
         .zip(&mut maxima[done..])
@@ -190,117 +205,6 @@ pub fn stretch_maxima(samples: &[f32], maxima: &mut [f32]) -> f32 {
         *max = peak_from_bits(bits);
     }
     peak_from_bits(all)
-}
-
-/// Eight stretches at a time in AVX2 registers: each stretch's two vectors are combined, then
-/// the eight partial maxima are reduced together by interleaving (14 shuffles for eight
-/// stretches instead of 6 for each). Integer maxima are exact, so the result is the same as
-/// the portable code's.
-#[cfg(target_arch = "x86_64")]
-mod by_eight {
-    use super::{NON_FINITE_BITS, STRETCH};
-    use std::arch::x86_64::*;
-
-    const GROUP: usize = 8 * STRETCH;
-
-    /// Fills `maxima` for every whole group of eight stretches; returns the stretches done and
-    /// their largest magnitude bits.
-    #[target_feature(enable = "avx2")]
-    pub fn stretch_maxima(samples: &[f32], maxima: &mut [f32]) -> (usize, i32) {
-        let magnitude = _mm256_set1_epi32(0x7fff_ffff);
-        let below_non_finite = _mm256_set1_epi32(NON_FINITE_BITS - 1);
-        let nan = _mm256_set1_epi32(f32::NAN.to_bits() as i32);
-        let mut all = _mm256_setzero_si256();
-        let mut groups = 0;
-        for (group, out) in samples.chunks_exact(GROUP).zip(maxima.chunks_exact_mut(8)) {
-            let group: &[f32; GROUP] = group.try_into().expect("chunks_exact yields GROUP");
-            let m = std::array::from_fn::<_, 8, _>(|s| stretch_pair_max(group, s, magnitude));
-            let pairs = [
-                interleave_32(m[0], m[1]),
-                interleave_32(m[2], m[3]),
-                interleave_32(m[4], m[5]),
-                interleave_32(m[6], m[7]),
-            ];
-            let low = interleave_64(pairs[0], pairs[1]);
-            let high = interleave_64(pairs[2], pairs[3]);
-            let maxima_bits = _mm256_max_epi32(
-                _mm256_permute2x128_si256::<0x20>(low, high),
-                _mm256_permute2x128_si256::<0x31>(low, high),
-            );
-            all = _mm256_max_epi32(all, maxima_bits);
-            let non_finite = _mm256_cmpgt_epi32(maxima_bits, below_non_finite);
-            let values = _mm256_blendv_epi8(maxima_bits, nan, non_finite);
-            let out: &mut [f32; 8] = out.try_into().expect("chunks_exact_mut yields 8");
-            // SAFETY: `out` holds exactly eight f32.
-            unsafe { _mm256_storeu_ps(out.as_mut_ptr(), _mm256_castsi256_ps(values)) };
-            groups += 1;
-        }
-        (groups * 8, largest_lane(all))
-    }
-
-    /// The largest magnitude bits of the samples up to the last whole 32; returns how many
-    /// samples that was and the maximum. Four accumulators keep the vector units busy.
-    #[target_feature(enable = "avx2")]
-    pub fn max_abs_bits(samples: &[f32]) -> (usize, i32) {
-        let magnitude = _mm256_set1_epi32(0x7fff_ffff);
-        let mut acc = [_mm256_setzero_si256(); 4];
-        let mut chunks = samples.chunks_exact(32);
-        for chunk in &mut chunks {
-            for (j, a) in acc.iter_mut().enumerate() {
-                // SAFETY: reads samples 8j..8j+8 of a chunk of 32.
-                let v = unsafe { _mm256_loadu_si256(chunk[8 * j..].as_ptr().cast()) };
-                *a = _mm256_max_epi32(*a, _mm256_and_si256(v, magnitude));
-            }
-        }
-        let all = _mm256_max_epi32(
-            _mm256_max_epi32(acc[0], acc[1]),
-            _mm256_max_epi32(acc[2], acc[3]),
-        );
-        let done = samples.len() - chunks.remainder().len();
-        (done, largest_lane(all))
-    }
-
-    #[target_feature(enable = "avx2")]
-    fn largest_lane(v: __m256i) -> i32 {
-        let mut lanes = [0i32; 8];
-        // SAFETY: `lanes` holds exactly eight i32.
-        unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast(), v) };
-        lanes.into_iter().fold(0, i32::max)
-    }
-
-    /// Lane-wise maximum of the magnitude bits of stretch `s`'s two halves.
-    #[inline]
-    #[target_feature(enable = "avx2")]
-    fn stretch_pair_max(group: &[f32; GROUP], s: usize, magnitude: __m256i) -> __m256i {
-        let stretch = &group[s * STRETCH..(s + 1) * STRETCH];
-        // SAFETY: each load reads eight of the stretch's sixteen samples.
-        let (a, b) = unsafe {
-            (
-                _mm256_loadu_si256(stretch.as_ptr().cast()),
-                _mm256_loadu_si256(stretch[8..].as_ptr().cast()),
-            )
-        };
-        _mm256_max_epi32(
-            _mm256_and_si256(a, magnitude),
-            _mm256_and_si256(b, magnitude),
-        )
-    }
-
-    /// Maxima of two vectors' lane pairs, interleaved: per 128-bit half,
-    /// [a(0,2), b(0,2), a(1,3), b(1,3)].
-    #[inline]
-    #[target_feature(enable = "avx2")]
-    fn interleave_32(a: __m256i, b: __m256i) -> __m256i {
-        _mm256_max_epi32(_mm256_unpacklo_epi32(a, b), _mm256_unpackhi_epi32(a, b))
-    }
-
-    /// The next step for two [`interleave_32`] results: per 128-bit half, each lane holds one
-    /// of the four vectors' maximum over that half.
-    #[inline]
-    #[target_feature(enable = "avx2")]
-    fn interleave_64(ab: __m256i, cd: __m256i) -> __m256i {
-        _mm256_max_epi32(_mm256_unpacklo_epi64(ab, cd), _mm256_unpackhi_epi64(ab, cd))
-    }
 }
 
 /// `a` if it is greater, else `b`: one `maxps`, unlike `f32::max` with its NaN rules.
@@ -403,6 +307,63 @@ mod tests {
                 assert_eq!(all, 0.99);
             }
         }
+    }
+
+    /// Inputs that hold the kernels to the portable loops: lengths around the kernels' group
+    /// sizes, both signs, both zeros, denormals, and non-finite samples in some stretches.
+    fn awkward_inputs() -> Vec<Vec<f32>> {
+        let mut inputs = Vec::new();
+        for len in [0, 1, 15, 16, 17, 63, 64, 65, 127, 128, 129, 130, 1000, 4099] {
+            let x: Vec<f32> = (0..len)
+                .map(|i| match i % 11 {
+                    0 => -0.0,
+                    3 => f32::MIN_POSITIVE / 16.0,
+                    7 => -(((i * 7919) % 2003) as f32 / 2003.0),
+                    _ => ((i * 104_729) % 4001) as f32 / 4001.0 - 0.5,
+                })
+                .collect();
+            for bad in [
+                None,
+                Some(f32::NAN),
+                Some(f32::NEG_INFINITY),
+                Some(-f32::NAN),
+            ] {
+                let mut y = x.clone();
+                if let Some(bad) = bad {
+                    for at in [len / 3, len - len / 5].into_iter().filter(|&at| at < len) {
+                        y[at] = bad;
+                    }
+                }
+                inputs.push(y);
+            }
+        }
+        inputs
+    }
+
+    #[test]
+    fn the_kernels_give_the_portable_loops_bits() {
+        eprintln!("kernels on this CPU: {}", simd::kernels());
+        for x in awkward_inputs() {
+            let plain = peak_from_bits(max_abs_bits(&x));
+            assert_eq!(
+                max_abs(&x).to_bits(),
+                plain.to_bits(),
+                "max_abs of {}",
+                x.len()
+            );
+            let stretches = x.len().div_ceil(STRETCH);
+            let (mut fast, mut slow) = (vec![0.0f32; stretches], vec![0.0f32; stretches]);
+            let all = stretch_maxima(&x, &mut fast);
+            let plain_all = portable_stretch_maxima(&x, &mut slow, 0, 0);
+            assert_eq!(all.to_bits(), plain_all.to_bits(), "all of {}", x.len());
+            let bits = |v: &[f32]| v.iter().map(|m| m.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&fast), bits(&slow), "stretches of {}", x.len());
+        }
+        // The kernels really ran (where the CPU has them) on input as long as a meter's block.
+        let block = vec![0.5f32; 512];
+        let ran = kernel_stretch_maxima(&block, &mut [0.0; 32]).0 > 0
+            && kernel_max_abs_bits(&block).0 > 0;
+        assert_eq!(ran, simd::kernels() != "none");
     }
 
     #[test]

@@ -3,6 +3,32 @@
 //! The loops themselves are plain Rust over fixed-size lanes, which the compiler vectorises;
 //! [`widest`] only lets it use 256-bit registers when the CPU has AVX2. Both builds perform the
 //! same operations in the same order, so results never depend on the machine.
+//!
+//! A few loops the compiler does not vectorise well have hand-written kernels: [`avx2`] on
+//! x86-64 (chosen at run time) and [`neon`] on aarch64 (always there). Their callers keep a
+//! portable loop for other CPUs and for the ragged ends, and the tests hold every kernel to
+//! that loop's bits.
+
+#[cfg(target_arch = "x86_64")]
+pub mod avx2;
+#[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+pub mod neon;
+
+/// Which hand-written kernels this CPU runs: "AVX2", "NEON" or "none" (portable loops only).
+pub fn kernels() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            return "AVX2";
+        }
+    }
+    #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+    {
+        return "NEON";
+    }
+    #[allow(unreachable_code)]
+    "none"
+}
 
 /// Runs `f` compiled for AVX2 when the CPU supports it, else for the baseline. Pass a closure
 /// marked `#[inline(always)]` that calls only `#[inline(always)]` code: whatever is not inlined

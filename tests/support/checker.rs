@@ -14,9 +14,20 @@ pub fn scratch_folder(group: &str, name: &str) -> PathBuf {
     dir
 }
 
-/// Runs the binary; returns its exit code, stdout and stderr.
+/// Runs the binary; returns its exit code, stdout and stderr. Under an emulator (the ARM leg
+/// runs under qemu-user, which cannot start ARM programs by itself) the binary runs through
+/// the program `STEM_PREFLIGHT_TEST_RUNNER` names.
 pub fn run(args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_stem-preflight"))
+    let binary = env!("CARGO_BIN_EXE_stem-preflight");
+    let mut command = match std::env::var_os("STEM_PREFLIGHT_TEST_RUNNER") {
+        Some(runner) => {
+            let mut command = Command::new(runner);
+            command.arg(binary);
+            command
+        }
+        None => Command::new(binary),
+    };
+    let output = command
         .args(args)
         .env("NO_COLOR", "1")
         .output()

@@ -1,8 +1,10 @@
 //! `cargo xtask bundle …` is nice-plug's bundler; `cargo xtask install` also copies the bundles
 //! into the user's plugin folders; `cargo xtask bundle-windows` builds the Windows ones
-//! (`windows.rs`); `cargo xtask test [--all]` runs the tests (see `test.rs`).
+//! (`windows.rs`); `cargo xtask test [--all]` runs the tests (see `test.rs`, `arm.rs`).
 
+mod arm;
 mod install;
+mod same_reports;
 mod smoke;
 mod test;
 mod windows;

@@ -4,7 +4,8 @@
 //! other programs (ffmpeg, sox, lv2file, Ardour, an X server, OCR, fluidsynth) are marked
 //! `#[ignore = "needs …"]` so cargo lists them as ignored, with the reason. `--all` first checks
 //! that those programs are here (failing with the line that installs them), then runs both,
-//! then the Windows leg: the tests below cross-built with MinGW-w64 and run under Wine.
+//! then the Windows leg: the tests below cross-built with MinGW-w64 and run under Wine, and
+//! the ARM leg (`arm.rs`): the analysis and checker tests run under qemu-user.
 
 use std::path::Path;
 use std::process::Command;
@@ -160,6 +161,16 @@ const REQUIREMENTS: &[Requirement] = &[
         package: "wine64",
     },
     Requirement {
+        what: "the ARM cross-linker",
+        present: || on_path("aarch64-linux-gnu-gcc"),
+        package: "gcc-aarch64-linux-gnu libc6-dev-arm64-cross",
+    },
+    Requirement {
+        what: "qemu-aarch64",
+        present: || on_path("qemu-aarch64"),
+        package: "qemu-user",
+    },
+    Requirement {
         what: "Mesa's software OpenGL",
         present: || Path::new("/usr/lib/x86_64-linux-gnu/dri/swrast_dri.so").is_file(),
         package: "libgl1 libgl1-mesa-dri libegl1 libegl-mesa0 libx11-xcb1 libxkbcommon-x11-0",
@@ -179,10 +190,15 @@ pub fn run(all: bool) -> std::io::Result<()> {
                 packages.join(" ")
             )));
         }
-        if !rust_target_installed(WINDOWS_TARGET) {
-            return Err(std::io::Error::other(format!(
-                "the full test run needs Rust's standard library for Windows. Install with:\n  rustup target add {WINDOWS_TARGET}"
-            )));
+        for (target, system) in [
+            (WINDOWS_TARGET, "Windows"),
+            (crate::arm::TARGET, "ARM Linux"),
+        ] {
+            if !rust_target_installed(target) {
+                return Err(std::io::Error::other(format!(
+                    "the full test run needs Rust's standard library for {system}. Install with:\n  rustup target add {target}"
+                )));
+            }
         }
     }
     cargo(&["test", "--workspace"])?;
@@ -201,7 +217,9 @@ pub fn run(all: bool) -> std::io::Result<()> {
         eprintln!("(with STEM_PREFLIGHT_TEST_CLAP={})", clap.display());
         cargo_with(&args, &[("STEM_PREFLIGHT_TEST_CLAP", clap.as_os_str())])?;
         let exe = clap.with_file_name("stem-preflight.exe");
-        crate::windows::same_reports_as_native(&exe)?;
+        let wine = workspace_root().join("tools/wine/run");
+        crate::same_reports::as_native("Windows", &wine, &exe)?;
+        crate::arm::test()?;
     }
     Ok(())
 }
@@ -222,7 +240,7 @@ pub fn cargo(args: &[&str]) -> std::io::Result<()> {
 }
 
 /// Runs cargo with `args` and extra environment variables.
-fn cargo_with(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> std::io::Result<()> {
+pub fn cargo_with(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> std::io::Result<()> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     eprintln!("== cargo {}", args.join(" "));
     let status = Command::new(cargo)
@@ -237,4 +255,12 @@ fn cargo_with(args: &[&str], env: &[(&str, &std::ffi::OsStr)]) -> std::io::Resul
             args.join(" ")
         )))
     }
+}
+
+/// The workspace's folder.
+pub fn workspace_root() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_owned()
 }
