@@ -1,5 +1,5 @@
 //! The analysis core against a bare peak scan and the `ebur128` crate's true peak, on 10 s of
-//! 48 kHz stereo, with the cost of bare 4x interpolation as a reference floor; and loudness
+//! 48 kHz stereo (program material, full-band noise near full scale, a limited master), with the cost of bare 4x interpolation as a reference floor; and loudness
 //! against a bare K-weighting cascade and the `ebur128` crate's loudness. Run:
 //! `cargo bench --bench analysis`. Results: BENCHMARKS.md.
 
@@ -12,7 +12,8 @@ use std::hint::black_box;
 use stem_preflight::analysis::k_weighting::Biquad;
 use stem_preflight::analysis::simd::widest;
 use stem_preflight::analysis::{ChannelAnalyzer, LimiterDetector, LoudnessMeter};
-use support::signals::{program, Rng};
+use support::dynamics::limit;
+use support::signals::{program, song, Rng};
 
 const RATE: usize = 48_000;
 const SECONDS: f64 = 10.0;
@@ -33,6 +34,21 @@ fn worst_case() -> [Vec<f32>; 2] {
         (0..(RATE as f64 * SECONDS) as usize)
             .map(|_| ((rng.unit() * 2.0 - 1.0) * 0.9886) as f32)
             .collect()
+    })
+}
+
+/// A heavily limited master, the realistic worst case on a master bus: a song-like mix driven
+/// 12 dB into a look-ahead brickwall limiter whose ceiling is -0.3 dBFS, so the peaks of every
+/// loud passage sit at the running maximum and most intervals come close to it.
+fn limited_master() -> [Vec<f32>; 2] {
+    let ceiling = 10f64.powf(-0.3 / 20.0);
+    [5, 6].map(|seed| {
+        limit(
+            &song(RATE as f64, SECONDS, 0.5, seed),
+            RATE as f64,
+            12.0,
+            ceiling,
+        )
     })
 }
 
@@ -187,6 +203,7 @@ fn bench(c: &mut Criterion) {
     for (name, material) in [
         ("program", program_material()),
         ("worst_case", worst_case()),
+        ("limited_master", limited_master()),
     ] {
         let mut group = c.benchmark_group(format!("analysis_{name}"));
         group.throughput(Throughput::Elements(material[0].len() as u64));
