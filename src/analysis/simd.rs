@@ -11,6 +11,11 @@
 
 #[cfg(target_arch = "x86_64")]
 pub mod avx2;
+#[cfg(any(
+    target_arch = "x86_64",
+    all(target_arch = "aarch64", target_feature = "neon")
+))]
+mod folded;
 #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
 pub mod neon;
 

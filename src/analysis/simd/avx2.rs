@@ -1,7 +1,8 @@
-//! The hand-written AVX2 kernels: the magnitude scans of `sample_peak` and the interpolator's
-//! folded sums. Each performs the portable loop's operations in the same order (integer maxima
+//! The hand-written AVX2 kernels: the magnitude scans of `sample_peak`, and the interpolator's
+//! folded sums (`folded.rs`) in AVX registers. Each performs the portable loop's operations in the same order (integer maxima
 //! are exact; every float sum is added in tap order), so the results are the same bits.
 
+use super::folded::{self, Lanes};
 use std::arch::x86_64::*;
 
 /// The bits of f32 +∞: every magnitude at or above them is not finite.
@@ -120,10 +121,53 @@ fn interleave_64(ab: __m256i, cd: __m256i) -> __m256i {
     _mm256_max_epi32(_mm256_unpacklo_epi64(ab, cd), _mm256_unpackhi_epi64(ab, cd))
 }
 
-/// The interpolator's folded sums for sixteen intervals (windows of `2·HALF` taps starting at
-/// `x[0..16]`): even taps applied to the mirrored sums, odd taps to the differences, every sum
-/// in its own vector registers (the compiler's own vectorisation of the mirrored loads
-/// shuffled lanes instead).
+/// An AVX register of eight f32.
+#[derive(Clone, Copy)]
+struct Avx(__m256);
+
+// SAFETY: values are made only by the unsafe constructors, whose callers promise AVX2.
+unsafe impl Lanes for Avx {
+    const WIDTH: usize = 8;
+    #[inline(always)]
+    unsafe fn zero() -> Self {
+        // SAFETY: the caller's promise.
+        Self(unsafe { _mm256_setzero_ps() })
+    }
+    #[inline(always)]
+    unsafe fn splat(value: f32) -> Self {
+        // SAFETY: the caller's promise.
+        Self(unsafe { _mm256_set1_ps(value) })
+    }
+    #[inline(always)]
+    unsafe fn load(from: &[f32]) -> Self {
+        let from: &[f32; 8] = from[..8].try_into().expect("eight values");
+        // SAFETY: the caller's promise; `from` holds eight f32.
+        Self(unsafe { _mm256_loadu_ps(from.as_ptr()) })
+    }
+    #[inline(always)]
+    fn add(self, other: Self) -> Self {
+        // SAFETY: a value exists only where the CPU has AVX2 (see the impl).
+        Self(unsafe { _mm256_add_ps(self.0, other.0) })
+    }
+    #[inline(always)]
+    fn sub(self, other: Self) -> Self {
+        // SAFETY: as in `add`.
+        Self(unsafe { _mm256_sub_ps(self.0, other.0) })
+    }
+    #[inline(always)]
+    fn mul(self, other: Self) -> Self {
+        // SAFETY: as in `add`.
+        Self(unsafe { _mm256_mul_ps(self.0, other.0) })
+    }
+    #[inline(always)]
+    fn store(self, to: &mut [f32]) {
+        let to: &mut [f32; 8] = (&mut to[..8]).try_into().expect("room for eight");
+        // SAFETY: as in `add`; `to` holds eight f32.
+        unsafe { _mm256_storeu_ps(to.as_mut_ptr(), self.0) }
+    }
+}
+
+/// The interpolator's folded sums ([`folded::folded_sums`]) in AVX registers: each sum in two.
 ///
 /// # Safety
 /// The CPU must support AVX2.
@@ -133,53 +177,6 @@ pub fn folded_sums<const E: usize, const O: usize, const HALF: usize, const REAC
     odd_taps: [&[f32; HALF]; O],
     x: &[f32; REACH],
 ) -> ([[f32; 16]; E], [[f32; 16]; O]) {
-    const { assert!(REACH + 1 == 2 * HALF + 16, "sixteen intervals per call") };
-    let mut even = [[_mm256_setzero_ps(); 2]; E];
-    let mut odd = [[_mm256_setzero_ps(); 2]; O];
-    for k in 0..HALF {
-        let load = |at: usize| -> [__m256; 2] {
-            let lanes: &[f32; 16] = x[at..at + 16].try_into().expect("REACH covers every tap");
-            // SAFETY: `lanes` holds sixteen f32.
-            unsafe {
-                [
-                    _mm256_loadu_ps(lanes.as_ptr()),
-                    _mm256_loadu_ps(lanes.as_ptr().add(8)),
-                ]
-            }
-        };
-        let (near, far) = (load(k), load(2 * HALF - 1 - k));
-        let sums = [
-            _mm256_add_ps(near[0], far[0]),
-            _mm256_add_ps(near[1], far[1]),
-        ];
-        let differences = [
-            _mm256_sub_ps(near[0], far[0]),
-            _mm256_sub_ps(near[1], far[1]),
-        ];
-        for (acc, taps) in even.iter_mut().zip(even_taps) {
-            let h = _mm256_set1_ps(taps[k]);
-            for (a, v) in acc.iter_mut().zip(sums) {
-                *a = _mm256_add_ps(*a, _mm256_mul_ps(h, v));
-            }
-        }
-        for (acc, taps) in odd.iter_mut().zip(odd_taps) {
-            let h = _mm256_set1_ps(taps[k]);
-            for (a, v) in acc.iter_mut().zip(differences) {
-                *a = _mm256_add_ps(*a, _mm256_mul_ps(h, v));
-            }
-        }
-    }
-    (even.map(|acc| store(acc)), odd.map(|acc| store(acc)))
-}
-
-#[inline]
-#[target_feature(enable = "avx2")]
-fn store(acc: [__m256; 2]) -> [f32; 16] {
-    let mut out = [0.0f32; 16];
-    // SAFETY: `out` holds sixteen f32.
-    unsafe {
-        _mm256_storeu_ps(out.as_mut_ptr(), acc[0]);
-        _mm256_storeu_ps(out.as_mut_ptr().add(8), acc[1]);
-    }
-    out
+    // SAFETY: this function runs only where the CPU has AVX2, and is compiled for it.
+    unsafe { folded::folded_sums::<Avx, 2, E, O, HALF, REACH>(even_taps, odd_taps, x) }
 }

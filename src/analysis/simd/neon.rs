@@ -1,9 +1,10 @@
-//! The hand-written NEON kernels (Apple Silicon, ARM Linux): the same scans and sums as the
-//! AVX2 ones, four lanes wide. NEON is part of every aarch64 CPU, so nothing is detected at run
+//! The hand-written NEON kernels (Apple Silicon, ARM Linux): the same scans as the AVX2 ones,
+//! four lanes wide, and the interpolator's folded sums (`folded.rs`) in NEON registers. NEON is part of every aarch64 CPU, so nothing is detected at run
 //! time. Each performs the portable loop's operations in the same order (integer maxima are
 //! exact; every float sum is a separate multiply and add in tap order, never fused), so the
 //! results are the same bits.
 
+use super::folded::{self, Lanes};
 use std::arch::aarch64::*;
 
 /// The bits of f32 +∞: every magnitude at or above them is not finite.
@@ -76,9 +77,54 @@ pub fn stretch_maxima<const STRETCH: usize>(samples: &[f32], maxima: &mut [f32])
     (groups * 4, vmaxvq_u32(all) as i32)
 }
 
-/// The interpolator's folded sums for sixteen intervals (windows of `2·HALF` taps starting at
-/// `x[0..16]`): even taps applied to the mirrored sums, odd taps to the differences, every sum
-/// in its own four vector registers.
+/// A NEON register of four f32.
+#[derive(Clone, Copy)]
+struct Neon(float32x4_t);
+
+// SAFETY: values are made only by the unsafe constructors, whose callers promise NEON.
+unsafe impl Lanes for Neon {
+    const WIDTH: usize = 4;
+    #[inline(always)]
+    unsafe fn zero() -> Self {
+        // SAFETY: the caller's promise.
+        Self(unsafe { vdupq_n_f32(0.0) })
+    }
+    #[inline(always)]
+    unsafe fn splat(value: f32) -> Self {
+        // SAFETY: the caller's promise.
+        Self(unsafe { vdupq_n_f32(value) })
+    }
+    #[inline(always)]
+    unsafe fn load(from: &[f32]) -> Self {
+        let from: &[f32; 4] = from[..4].try_into().expect("four values");
+        // SAFETY: the caller's promise; `from` holds four f32.
+        Self(unsafe { vld1q_f32(from.as_ptr()) })
+    }
+    #[inline(always)]
+    fn add(self, other: Self) -> Self {
+        // SAFETY: a value exists only where the CPU has NEON (see the impl).
+        Self(unsafe { vaddq_f32(self.0, other.0) })
+    }
+    #[inline(always)]
+    fn sub(self, other: Self) -> Self {
+        // SAFETY: as in `add`.
+        Self(unsafe { vsubq_f32(self.0, other.0) })
+    }
+    #[inline(always)]
+    fn mul(self, other: Self) -> Self {
+        // SAFETY: as in `add`.
+        Self(unsafe { vmulq_f32(self.0, other.0) })
+    }
+    #[inline(always)]
+    fn store(self, to: &mut [f32]) {
+        let to: &mut [f32; 4] = (&mut to[..4]).try_into().expect("room for four");
+        // SAFETY: as in `add`; `to` holds four f32.
+        unsafe { vst1q_f32(to.as_mut_ptr(), self.0) }
+    }
+}
+
+/// The interpolator's folded sums ([`folded::folded_sums`]) in NEON registers: each sum in
+/// four.
 ///
 /// # Safety
 /// The CPU must support NEON.
@@ -88,38 +134,6 @@ pub fn folded_sums<const E: usize, const O: usize, const HALF: usize, const REAC
     odd_taps: [&[f32; HALF]; O],
     x: &[f32; REACH],
 ) -> ([[f32; 16]; E], [[f32; 16]; O]) {
-    const { assert!(REACH + 1 == 2 * HALF + 16, "sixteen intervals per call") };
-    let mut even = [[vdupq_n_f32(0.0); 4]; E];
-    let mut odd = [[vdupq_n_f32(0.0); 4]; O];
-    let load = |at: usize| -> [float32x4_t; 4] {
-        let lanes: &[f32; 16] = x[at..at + 16].try_into().expect("REACH covers every tap");
-        // SAFETY: each load reads four of the sixteen f32 in `lanes`.
-        std::array::from_fn(|j| unsafe { vld1q_f32(lanes[4 * j..].as_ptr()) })
-    };
-    for k in 0..HALF {
-        let (near, far) = (load(k), load(2 * HALF - 1 - k));
-        let sums: [float32x4_t; 4] = std::array::from_fn(|j| vaddq_f32(near[j], far[j]));
-        let differences: [float32x4_t; 4] = std::array::from_fn(|j| vsubq_f32(near[j], far[j]));
-        for (acc, taps) in even.iter_mut().zip(even_taps) {
-            let h = vdupq_n_f32(taps[k]);
-            for (a, v) in acc.iter_mut().zip(sums) {
-                *a = vaddq_f32(*a, vmulq_f32(h, v));
-            }
-        }
-        for (acc, taps) in odd.iter_mut().zip(odd_taps) {
-            let h = vdupq_n_f32(taps[k]);
-            for (a, v) in acc.iter_mut().zip(differences) {
-                *a = vaddq_f32(*a, vmulq_f32(h, v));
-            }
-        }
-    }
-    let store = |acc: [float32x4_t; 4]| -> [f32; 16] {
-        let mut out = [0.0f32; 16];
-        for (j, v) in acc.into_iter().enumerate() {
-            // SAFETY: writes four of the sixteen f32 in `out`.
-            unsafe { vst1q_f32(out[4 * j..].as_mut_ptr(), v) };
-        }
-        out
-    };
-    (even.map(store), odd.map(store))
+    // SAFETY: this function runs only where the CPU has NEON, and is compiled for it.
+    unsafe { folded::folded_sums::<Neon, 4, E, O, HALF, REACH>(even_taps, odd_taps, x) }
 }
