@@ -161,8 +161,11 @@ const REQUIREMENTS: &[Requirement] = &[
         package: "wine64",
     },
     Requirement {
-        what: "the ARM cross-linker",
-        present: || on_path("aarch64-linux-gnu-gcc"),
+        what: "the ARM cross-linker and C library",
+        present: || {
+            on_path("aarch64-linux-gnu-gcc")
+                && Path::new("/usr/aarch64-linux-gnu/lib/crt1.o").is_file()
+        },
         package: "gcc-aarch64-linux-gnu libc6-dev-arm64-cross",
     },
     Requirement {
