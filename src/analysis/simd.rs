@@ -19,22 +19,6 @@ mod folded;
 #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
 pub mod neon;
 
-/// Which hand-written kernels this CPU runs: "AVX2", "NEON" or "none" (portable loops only).
-pub fn kernels() -> &'static str {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::arch::is_x86_feature_detected!("avx2") {
-            return "AVX2";
-        }
-    }
-    #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
-    {
-        return "NEON";
-    }
-    #[allow(unreachable_code)]
-    "none"
-}
-
 /// Runs `f` compiled for AVX2 when the CPU supports it, else for the baseline. Pass a closure
 /// marked `#[inline(always)]` that calls only `#[inline(always)]` code: whatever is not inlined
 /// into the AVX2 build runs at the baseline.
@@ -54,4 +38,22 @@ pub fn widest<R>(f: impl FnOnce() -> R) -> R {
 #[target_feature(enable = "avx,avx2")]
 unsafe fn with_avx2<R>(f: impl FnOnce() -> R) -> R {
     f()
+}
+
+/// Which hand-written kernels this CPU runs, for the tests that hold them to the portable
+/// loops: "AVX2", "NEON" or "none" (portable loops only).
+#[cfg(test)]
+pub(crate) fn kernels() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            return "AVX2";
+        }
+    }
+    #[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+    {
+        return "NEON";
+    }
+    #[allow(unreachable_code)]
+    "none"
 }

@@ -9,8 +9,7 @@ use super::outcome::{FileReport, NullReport, OffsetReport};
 use super::parallel::parallel_map;
 use super::set_work;
 use super::sum::{self, null_test, stem_offset, SumInput, MAX_NULL_TEST_STEMS};
-use crate::analysis::level::log10;
-use crate::analysis::{Alignment, ClipKind, LimiterVerdict};
+use crate::analysis::{gain_to_db, Alignment, ClipKind, LimiterVerdict};
 use std::path::{Path, PathBuf};
 
 /// Null-test residual below which the stems add up to the mix, dB.
@@ -327,7 +326,7 @@ fn null_finding(
         .copied()
         .filter(|g| g.abs() >= NOT_IN_MIX_GAIN)
         .collect();
-    let db = |g: f32| (20.0 * log10(f64::from(g.abs()))) as f32;
+    let db = |g: f32| gain_to_db(g.abs());
     let spread = if mix.limited {
         LIMITED_COMMON_GAIN_DB
     } else {

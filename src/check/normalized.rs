@@ -2,7 +2,7 @@
 //! level against the mix, so the stems no longer add up to it.
 
 use super::finding::{Check, Finding};
-use crate::analysis::level::log10;
+use crate::analysis::gain_to_db;
 
 /// A peak this close to a round value was put there, dB.
 const ROUND_WITHIN_DB: f32 = 0.001;
@@ -29,7 +29,9 @@ pub fn round_peak(peak_dbfs: f32, gain_in_mix: Option<f32>) -> Option<f32> {
         return None;
     }
     match gain_in_mix {
-        Some(gain) if gain.abs() > 0.0 => (db(gain).abs() > UNITY_WITHIN_DB).then_some(round),
+        Some(gain) if gain.abs() > 0.0 => {
+            (gain_to_db(gain.abs()).abs() > UNITY_WITHIN_DB).then_some(round)
+        }
         Some(_) => None,
         None => CLASSIC_TARGETS_DBFS
             .iter()
@@ -47,12 +49,8 @@ pub fn telling_gain(gains: &[f32], stem: usize, fitted_residual_db: f32) -> Opti
         .iter()
         .enumerate()
         .filter(|&(k, _)| k != stem)
-        .all(|(_, &g)| db(g).abs() <= UNITY_WITHIN_DB);
+        .all(|(_, &g)| gain_to_db(g.abs()).abs() <= UNITY_WITHIN_DB);
     (fitted_residual_db < LINEAR_FIT_DB && others_at_unity).then_some(gain)
-}
-
-fn db(gain: f32) -> f32 {
-    (20.0 * log10(f64::from(gain.abs()))) as f32
 }
 
 /// "4.2 dB hotter" or "4.2 dB quieter": a stem's level against the mix, from its gain there.
@@ -62,7 +60,7 @@ fn level_against_mix(gain_in_mix: f32) -> String {
     } else {
         "quieter"
     };
-    format!("{:.1} dB {direction}", db(gain_in_mix).abs())
+    format!("{:.1} dB {direction}", gain_to_db(gain_in_mix.abs()).abs())
 }
 
 /// "Drums is 4.2 dB hotter in its stem than in the mix", from its gain in the mix.
