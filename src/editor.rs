@@ -610,6 +610,7 @@ mod tests {
 
     #[test]
     fn the_overview_lists_every_instance_in_the_process() {
+        let _turn = overview::registry_to_myself();
         let named = |name: &str, role: BusRole| {
             let params = StemPreflightParams {
                 role: EnumParam::new("Role", role),

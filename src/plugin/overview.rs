@@ -250,6 +250,9 @@ fn heartbeat(stop: &crossbeam_channel::Receiver<()>) {
         let note = {
             let mut registry = registry();
             registry.elsewhere = elsewhere;
+            // Taken again under this lock: the rows written above would undo an instance that
+            // joined or left while the files were read.
+            let own = registry.members.iter().map(Member::row).collect();
             refresh_rows(&mut registry, own);
             gather_export(&mut registry);
             for member in &registry.members {
@@ -360,12 +363,21 @@ fn resolve_pending_note(registry: &mut Registry, closing: bool) -> Option<NoteTo
     }
 }
 
+/// The registry is process-wide and the tests run in parallel: tests that register instances
+/// take turns, so that one counting the rows sees only its own.
+#[cfg(test)]
+pub(crate) fn registry_to_myself() -> MutexGuard<'static, ()> {
+    static TURN: Mutex<()> = Mutex::new(());
+    TURN.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn editors_read_the_rows_kept_since_the_last_heartbeat() {
+        let _turn = registry_to_myself();
         let _member = register(
             Arc::new(StemPreflightParams::default()),
             Arc::new(MeterShared::default()),
@@ -378,6 +390,7 @@ mod tests {
 
     #[test]
     fn arming_reaches_every_instance_in_the_process() {
+        let _turn = registry_to_myself();
         let params: Vec<Arc<StemPreflightParams>> = (0..2)
             .map(|_| Arc::new(StemPreflightParams::default()))
             .collect();
