@@ -3,18 +3,19 @@
 
 use realfft::num_complex::Complex;
 use realfft::RealFftPlanner;
+use std::sync::{LazyLock, Mutex};
 
-use super::level::{lane_dot, sum_of_squares};
+use super::level::{lane_dots, sum_of_squares};
 
 /// An offset is reported only when it explains clearly more of the mix than no offset: a
 /// stem built from a repeating loop matches almost as well one loop off, and "your stem is
 /// misaligned" must never be said of an aligned stem.
 const ZERO_PREFERENCE: f64 = 0.99;
 
-thread_local! {
-    static PLANNER: std::cell::RefCell<RealFftPlanner<f32>> =
-        std::cell::RefCell::new(RealFftPlanner::new());
-}
+/// One planner for the process, so the checker's threads share each plan: making one (and its
+/// twiddle tables) costs several FFTs of its length.
+static PLANNER: LazyLock<Mutex<RealFftPlanner<f32>>> =
+    LazyLock::new(|| Mutex::new(RealFftPlanner::new()));
 
 /// The result of aligning a stem with the reference.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -38,21 +39,31 @@ pub fn align(reference: &[f32], stem: &[f32], max_lag: usize) -> Alignment {
     let stem = &difference(stem);
     // No lag beyond the signals' own length can overlap anything.
     let max_lag = max_lag.min(reference.len().max(stem.len()));
-    // Candidates from a quarter-rate search; the exact sums around each decide.
-    let (candidate, at_candidate) = coarse_candidates(reference, stem, max_lag)
+    // Candidates from a quarter-rate search; the exact sums around each decide. Offset 0 is
+    // summed with them, last.
+    let lags: Vec<i64> = coarse_candidates(reference, stem, max_lag)
         .into_iter()
         .flatten()
         .flat_map(|lag| lag - DECIMATION as i64..=lag + DECIMATION as i64)
         .filter(|lag| lag.unsigned_abs() <= max_lag as u64)
-        .map(|lag| (lag, dot_at(reference, stem, lag)))
-        .fold((0, f64::NEG_INFINITY), |best, next| {
-            if next.1 > best.1 {
-                next
-            } else {
-                best
-            }
-        });
-    let at_zero = dot_at(reference, stem, 0);
+        .chain([0])
+        .collect();
+    let pairs: Vec<(&[f32], &[f32])> = lags
+        .iter()
+        .map(|&lag| overlapping(reference, stem, lag))
+        .collect();
+    let mut sums = lane_dots(&pairs);
+    let at_zero = sums.pop().expect("offset 0 is summed");
+    let (candidate, at_candidate) =
+        lags.into_iter()
+            .zip(sums)
+            .fold((0, f64::NEG_INFINITY), |best, next| {
+                if next.1 > best.1 {
+                    next
+                } else {
+                    best
+                }
+            });
     let (best, best_value) = if at_zero >= ZERO_PREFERENCE * at_candidate {
         (0, at_zero)
     } else {
@@ -105,12 +116,6 @@ fn overlapping<'a>(reference: &'a [f32], stem: &'a [f32], lag: i64) -> (&'a [f32
         &reference[range.clone()],
         &stem[shift(range.start)..shift(range.end)],
     )
-}
-
-/// Σ reference[n] · stem[n + lag].
-fn dot_at(reference: &[f32], stem: &[f32], lag: i64) -> f64 {
-    let (r, s) = overlapping(reference, stem, lag);
-    lane_dot(r, s)
 }
 
 fn overlap_energies(reference: &[f32], stem: &[f32], lag: i64) -> (f64, f64) {
@@ -190,9 +195,10 @@ fn fft_len(n: usize) -> usize {
 /// Σ reference[n] · stem[n + lag] for every lag within ±`max_lag` (0 outside), by FFT.
 fn cross_correlation(reference: &[f32], stem: &[f32], max_lag: usize) -> impl Fn(i64) -> f32 {
     let len = fft_len(reference.len().max(stem.len()) + max_lag + 1);
-    // Plans (and their twiddle tables) are reused across calls on the same thread.
-    let (forward, inverse) = PLANNER
-        .with_borrow_mut(|planner| (planner.plan_fft_forward(len), planner.plan_fft_inverse(len)));
+    let (forward, inverse) = {
+        let mut planner = PLANNER.lock().unwrap_or_else(|e| e.into_inner());
+        (planner.plan_fft_forward(len), planner.plan_fft_inverse(len))
+    };
     let spectrum_of = |x: &[f32]| {
         let mut padded = vec![0.0f32; len];
         for (p, s) in padded.iter_mut().zip(x) {

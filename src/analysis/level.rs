@@ -96,6 +96,37 @@ pub fn lane_dot(a: &[f32], b: &[f32]) -> f64 {
     lane_sum_of_pairs(a, b, |x, y| x * y)
 }
 
+/// [`lane_dot`] of every pair, with the same bits, reading all the pairs a stretch at a time:
+/// pairs that share most of their samples (a cross-correlation at neighbouring lags) then
+/// read each stretch from memory once, and from the cache for the others.
+pub fn lane_dots(pairs: &[(&[f32], &[f32])]) -> Vec<f64> {
+    const STRETCH: usize = 128 * LANES;
+    widest(
+        #[inline(always)]
+        || {
+            let mut lanes = vec![[0.0f32; LANES]; pairs.len()];
+            let longest = pairs.iter().map(|(a, _)| a.len()).max().unwrap_or(0);
+            for from in (0..longest).step_by(STRETCH) {
+                for (&(a, b), lanes) in pairs.iter().zip(&mut lanes) {
+                    debug_assert_eq!(a.len(), b.len());
+                    let to = (from + STRETCH).min(a.len());
+                    if from < to {
+                        add_chunks(lanes, &a[from..to], &b[from..to], |x, y| x * y);
+                    }
+                }
+            }
+            pairs
+                .iter()
+                .zip(&lanes)
+                .map(|(&(a, b), lanes)| pairwise_sum(lanes) + tail_sum(a, b, |x, y| x * y))
+                .collect()
+        },
+    )
+}
+
+/// Lanes of the sums.
+const LANES: usize = 32;
+
 /// Σ f(a\[i\], b\[i\]) over independent lanes.
 #[inline(always)]
 fn lane_sum_of_pairs(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32) -> f64 {
@@ -103,27 +134,40 @@ fn lane_sum_of_pairs(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32) -> f64 {
     let (lanes, tail) = widest(
         #[inline(always)]
         || {
-            let mut lanes = [0.0f32; 32];
-            let (mut a_chunks, mut b_chunks) =
-                (a.chunks_exact(lanes.len()), b.chunks_exact(lanes.len()));
-            for (x, y) in (&mut a_chunks).zip(&mut b_chunks) {
-                for ((lane, &x), &y) in lanes.iter_mut().zip(x).zip(y) {
-                    *lane += f(x, y);
-                }
-            }
-            let tail: f64 = (a_chunks.remainder().iter())
-                .zip(b_chunks.remainder())
-                .map(|(&x, &y)| f64::from(f(x, y)))
-                .sum();
-            (lanes, tail)
+            let mut lanes = [0.0f32; LANES];
+            add_chunks(&mut lanes, a, b, &f);
+            (lanes, tail_sum(a, b, &f))
         },
     );
     pairwise_sum(&lanes) + tail
 }
 
+/// Adds f(a\[i\], b\[i\]) into lane i mod 32, over the whole chunks of 32.
+#[inline(always)]
+fn add_chunks(lanes: &mut [f32; LANES], a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32) {
+    let mut sums = *lanes;
+    for (x, y) in a.chunks_exact(LANES).zip(b.chunks_exact(LANES)) {
+        for ((lane, &x), &y) in sums.iter_mut().zip(x).zip(y) {
+            *lane += f(x, y);
+        }
+    }
+    *lanes = sums;
+}
+
+/// Σ f(a\[i\], b\[i\]) in f64 over what follows the whole chunks of 32.
+#[inline(always)]
+fn tail_sum(a: &[f32], b: &[f32], f: impl Fn(f32, f32) -> f32) -> f64 {
+    let whole = a.len().min(b.len()) / LANES * LANES;
+    a[whole..]
+        .iter()
+        .zip(&b[whole..])
+        .map(|(&x, &y)| f64::from(f(x, y)))
+        .sum()
+}
+
 /// Σ of 32 lanes in f64, pairwise, so the additions do not wait on each other one by one.
 #[inline(always)]
-pub fn pairwise_sum(lanes: &[f32; 32]) -> f64 {
+pub fn pairwise_sum(lanes: &[f32; LANES]) -> f64 {
     let mut wide: [f64; 16] =
         std::array::from_fn(|i| f64::from(lanes[i]) + f64::from(lanes[i + 16]));
     let mut width = wide.len() / 2;
@@ -166,6 +210,35 @@ mod tests {
         // Full scale and half of it, as reports print them.
         assert_eq!(gain_to_db(1.0), 0.0);
         assert!((gain_to_db(0.5) - -6.020_6).abs() < 1e-4);
+    }
+
+    #[test]
+    fn dots_of_many_pairs_have_the_bits_of_one_dot_each() {
+        let mut state = 1u64;
+        let signal: Vec<f32> = (0..40_000)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                (state >> 40) as f32 / (1u64 << 23) as f32 - 1.0
+            })
+            .collect();
+        // Lengths around the chunk and the stretch, and shifts either way, as the lags give.
+        let pairs: Vec<(&[f32], &[f32])> = [0, 1, 31, 32, 33, 4_095, 4_096, 4_097, 12_345, 30_001]
+            .iter()
+            .zip([0, 3, 17, 2_000, 9_999, 5, 0, 1, 8, 9_000])
+            .flat_map(|(&len, shift)| {
+                [
+                    (&signal[..len], &signal[shift..shift + len]),
+                    (&signal[shift..shift + len], &signal[..len]),
+                ]
+            })
+            .collect();
+        let together = lane_dots(&pairs);
+        for (&(a, b), dot) in pairs.iter().zip(&together) {
+            assert_eq!(dot.to_bits(), lane_dot(a, b).to_bits(), "{}", a.len());
+        }
+        assert_eq!(lane_dots(&[]), Vec::<f64>::new());
     }
 
     #[test]

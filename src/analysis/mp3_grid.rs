@@ -193,25 +193,27 @@ impl HybridFilterbank {
 
     /// The 576 lines of the granule whose MDCT block starts at subband frame `first`.
     fn granule(&self, subbands: &[[f32; BANDS]], first: usize, lines: &mut Granule) {
-        *lines = [[0.0; BANDS]; GRANULE];
-        for (n, (frame, row)) in subbands[first..first + 2 * GRANULE]
-            .iter()
-            .zip(self.mdct.iter())
-            .enumerate()
-        {
-            // The encoder inverts every other sample of the odd bands.
-            let frame: [f32; BANDS] = std::array::from_fn(|b| {
+        // The encoder inverts every other sample of the odd bands.
+        let frames: [[f32; BANDS]; 2 * GRANULE] = std::array::from_fn(|n| {
+            let frame = &subbands[first + n];
+            std::array::from_fn(|b| {
                 if n % 2 == 1 && b % 2 == 1 {
                     -frame[b]
                 } else {
                     frame[b]
                 }
-            });
-            for (line, &c) in lines.iter_mut().zip(row) {
-                for (l, x) in line.iter_mut().zip(frame) {
-                    *l += c * x;
+            })
+        });
+        // One line at a time, summed over the 36 samples in order: the sum stays in registers.
+        for (i, line) in lines.iter_mut().enumerate() {
+            let mut sum = [0.0f32; BANDS];
+            for (frame, row) in frames.iter().zip(self.mdct.iter()) {
+                let c = row[i];
+                for (s, x) in sum.iter_mut().zip(frame) {
+                    *s += c * x;
                 }
             }
+            *line = sum;
         }
         for band in 1..BANDS {
             for i in 0..8 {
