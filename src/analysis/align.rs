@@ -152,7 +152,14 @@ fn decimated(x: &[f32]) -> Vec<f32> {
 /// ±`max_lag`, best first.
 fn coarse_candidates(reference: &[f32], stem: &[f32], max_lag: usize) -> [Option<i64>; CANDIDATES] {
     let coarse_lag = max_lag.div_ceil(DECIMATION);
-    let value_at = cross_correlation(&decimated(reference), &decimated(stem), coarse_lag);
+    let correlation = cross_correlation(&decimated(reference), &decimated(stem), coarse_lag);
+    let value_at = |lag: i64| {
+        usize::try_from(lag + coarse_lag as i64)
+            .ok()
+            .and_then(|i| correlation.get(i))
+            .copied()
+            .unwrap_or(0.0)
+    };
     let mut best: [Option<(f32, i64)>; CANDIDATES] = [None; CANDIDATES];
     let coarse_lag = coarse_lag as i64;
     for lag in -coarse_lag..=coarse_lag {
@@ -192,8 +199,9 @@ fn fft_len(n: usize) -> usize {
     best
 }
 
-/// Σ reference[n] · stem[n + lag] for every lag within ±`max_lag` (0 outside), by FFT.
-fn cross_correlation(reference: &[f32], stem: &[f32], max_lag: usize) -> impl Fn(i64) -> f32 {
+/// Σ reference[n] · stem[n + lag] for every lag from -`max_lag` to `max_lag`, in that order,
+/// by FFT.
+fn cross_correlation(reference: &[f32], stem: &[f32], max_lag: usize) -> Vec<f32> {
     let len = fft_len(reference.len().max(stem.len()) + max_lag + 1);
     let (forward, inverse) = {
         let mut planner = PLANNER.lock().unwrap_or_else(|e| e.into_inner());
@@ -225,14 +233,12 @@ fn cross_correlation(reference: &[f32], stem: &[f32], max_lag: usize) -> impl Fn
     inverse
         .process(&mut product, &mut correlation)
         .expect("buffer sizes match the plan");
-    let max_lag = max_lag as i64;
-    move |lag: i64| {
-        if lag.abs() <= max_lag {
-            correlation[lag.rem_euclid(len as i64) as usize]
-        } else {
-            0.0
-        }
-    }
+    // Negative lags wrap around to the end.
+    correlation[len - max_lag..]
+        .iter()
+        .chain(&correlation[..=max_lag])
+        .copied()
+        .collect()
 }
 
 #[cfg(test)]
