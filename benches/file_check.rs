@@ -119,6 +119,22 @@ fn bench_check(group: &mut BenchmarkGroup<WallTime>, files: &[PathBuf]) {
     });
 }
 
+/// The checker as a user runs it, a fresh process each time, as ffmpeg is run: what a process
+/// pays once (the FFT plans, first use of its memory) counts too.
+fn bench_program(group: &mut BenchmarkGroup<WallTime>, files: &[PathBuf]) {
+    let folder = files[0].parent().expect("a folder");
+    group.bench_function("stem-preflight check --json (the program)", |b| {
+        b.iter(|| {
+            let output = Command::new(env!("CARGO_BIN_EXE_stem-preflight"))
+                .args(["check", "--json"])
+                .arg(folder)
+                .output()
+                .expect("the checker runs");
+            assert!(output.stdout.starts_with(b"{"), "{output:?}");
+        })
+    });
+}
+
 /// ffmpeg's loudness and true peak over each file in turn.
 fn bench_ffmpeg(group: &mut BenchmarkGroup<WallTime>, files: &[PathBuf]) {
     group.bench_function("ffmpeg ebur128 peak=true (each file)", |b| {
@@ -167,6 +183,7 @@ fn bench(c: &mut Criterion) {
         ));
         group.sample_size(10);
         bench_check(&mut group, &files);
+        bench_program(&mut group, &files);
         bench_ffmpeg(&mut group, &files);
         group.bench_function("cat (page-cache read floor)", |b| {
             b.iter(|| {
