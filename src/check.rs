@@ -235,6 +235,12 @@ pub fn check(
         if report.role == FileRole::Reference {
             if let Some(ceiling) = limiter_ceiling(m, null.as_ref()) {
                 let label = report.label();
+                judge::rejudge_clipping_under_a_limiter(
+                    &mut report.findings,
+                    m,
+                    &label,
+                    options.thresholds,
+                );
                 for finding in report
                     .findings
                     .iter_mut()

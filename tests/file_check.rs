@@ -625,6 +625,17 @@ fn a_dense_mix_held_at_a_ceiling_is_blamed_on_the_limiter_alone() {
         findings(&report, Some("Midnight_Mix.wav"), "loudness").is_empty(),
         "{report:#}"
     );
+    // The plateaus at the ceiling are the limiter's too, not a clipper's.
+    assert_eq!(
+        severity(&report, Some("Midnight_Mix.wav"), "clipping"),
+        "pass",
+        "{report:#}"
+    );
+    assert_ne!(
+        severity(&report, Some("Midnight_Mix.wav"), "headroom"),
+        "fail",
+        "{report:#}"
+    );
 }
 
 #[test]

@@ -38,7 +38,6 @@ pub fn judge(
     thresholds: HeadroomThresholds,
 ) -> Vec<Finding> {
     let mut out = format_findings(m);
-    let format = m.format;
     let silent = m.sample_peak_dbfs < SILENT_DBFS;
     if silent {
         out.push(Finding::warn(
@@ -54,19 +53,29 @@ pub fn judge(
         ));
     }
 
-    // Plateaus on a coarse grid are the grid's (the bit-depth finding names it), and at a
-    // limiter's ceiling the limiter's (its finding names it): neither is a clipper's mark.
-    let coarse = m.effective_bits.is_some_and(|b| b < 24) || format.encoding.bits() < 24;
     let limited = is_reference && m.limiter.verdict != LimiterVerdict::None;
-    out.extend(headroom_and_clipping(
-        m,
-        label,
-        thresholds,
-        !(coarse || limited),
-    ));
+    out.extend(headroom_and_clipping(m, label, thresholds, limited));
 
     out.extend(content_findings(m, label, is_reference));
     out
+}
+
+/// The headroom and clipping findings of [`judge`] for a mix whose limiter was found later,
+/// from the set (its peaks held on a ceiling that no gain of the stems explains), in place of
+/// the ones judged without knowing it.
+pub fn rejudge_clipping_under_a_limiter(
+    findings: &mut Vec<Finding>,
+    m: &FileMeasurements,
+    label: &str,
+    thresholds: HeadroomThresholds,
+) {
+    let is_clipping = |f: &Finding| matches!(f.check, Check::Headroom | Check::Clipping);
+    let Some(at) = findings.iter().position(is_clipping) else {
+        return;
+    };
+    findings.retain(|f| !is_clipping(f));
+    let judged = headroom_and_clipping(m, label, thresholds, true);
+    findings.splice(at..at, judged);
 }
 
 /// What the file is and whether it holds what it claims: length, container, bit depth, dither,
@@ -175,15 +184,20 @@ pub fn dense_mix_note(m: &FileMeasurements) -> Option<Finding> {
 
 /// The headroom verdict and the clipping baked into the file, each cause named once:
 /// clipped samples and flat tops are baked in; an inter-sample over, or a float file above
-/// full scale, is not, and a gain change before export fixes it.
+/// full scale, is not, and a gain change before export fixes it. `limited`: a limiter was found
+/// on this mix.
 fn headroom_and_clipping(
     m: &FileMeasurements,
     label: &str,
     thresholds: HeadroomThresholds,
-    flat_tops_tell: bool,
+    limited: bool,
 ) -> Vec<Finding> {
     let format = m.format;
     let float = matches!(format.encoding, Encoding::Float { .. });
+    // Plateaus on a coarse grid are the grid's (the bit-depth finding names it), and at a
+    // limiter's ceiling the limiter's (its finding names it): neither is a clipper's mark.
+    let coarse = m.effective_bits.is_some_and(|b| b < 24) || format.encoding.bits() < 24;
+    let flat_tops_tell = !(coarse || limited);
     // In a float file a sample above full scale is stored as it is; only a run held at exactly
     // full scale (a clipper set to 0 dBFS) is baked in.
     let baked = |e: &&ClipEvent| match e.kind {
