@@ -21,6 +21,10 @@ const GAP_HZ: f32 = 250.0;
 const CLIFF_DB: f32 = 30.0;
 /// The band below the cliff must carry signal, not only dither.
 const MIN_BELOW_DB: f32 = -110.0;
+/// Audio from a 44.1 kHz source (a sample library, a bounce) resampled to a higher rate stops
+/// where the converter's filter closed, at 20 to 21.5 kHz: in a file above 44.1 kHz a cliff
+/// from here up is that, not an encoder's.
+const RESAMPLED_FROM_44K_HZ: f32 = 20_000.0;
 
 /// A cliff in the long-term spectrum.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -160,6 +164,7 @@ impl CutoffDetector {
         }
         // The drop is huge for every candidate whose gap straddles the cliff; the cliff itself
         // is where the spectrum first falls halfway down.
+        let resampled_up = self.sample_rate > 44_100.0;
         best.map(|b| {
             let below = band_db(b.frequency_hz - BAND_HZ - GAP_HZ, b.frequency_hz - GAP_HZ);
             let mut f = b.frequency_hz - GAP_HZ - BAND_HZ / 2.0;
@@ -173,6 +178,7 @@ impl CutoffDetector {
                 drop_db: b.drop_db,
             }
         })
+        .filter(|c| !(resampled_up && c.frequency_hz >= RESAMPLED_FROM_44K_HZ))
     }
 }
 
@@ -241,5 +247,15 @@ pub(crate) mod tests {
             detect(&noise(44_100.0, 10.0, Some(21_000.0)), 44_100.0),
             None
         );
+    }
+
+    #[test]
+    fn a_44_1_khz_source_resampled_up_is_not_an_encoder() {
+        for rate in [48_000.0, 96_000.0] {
+            assert_eq!(detect(&noise(rate, 10.0, Some(20_400.0)), rate), None);
+        }
+        // The same edge in a 44.1 kHz file is where a 320 kbit/s encoder stops.
+        let found = detect(&noise(44_100.0, 10.0, Some(20_400.0)), 44_100.0);
+        assert!(found.is_some_and(|c| (c.frequency_hz - 20_400.0).abs() < 300.0));
     }
 }
