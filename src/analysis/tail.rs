@@ -21,6 +21,11 @@ const LEVEL_BINS: usize = 140;
 /// The noise floor is the quietest level held for at least this many windows (0.5 s): a fade
 /// passing through once does not make a floor.
 const FLOOR_WINDOWS: u32 = 10;
+/// A window holds its level when it is this close to the one before, dB: hiss, hum and dither
+/// stay within a tenth of a dB from one 50 ms window to the next, while a note or a reverb
+/// tail dying away falls faster than 10 dB/s and passes each level in a window or two, however
+/// many times a song does it.
+const HELD_WITHIN_DB: f32 = 0.5;
 
 /// Channels whose DC is taken out of the level: a DC offset is not sound, and a stem with one
 /// would otherwise "sound" forever. Channels beyond these are measured with their DC.
@@ -64,8 +69,10 @@ pub struct TailMeter {
     ring: [f32; DECAY_WINDOWS],
     next: usize,
     windows: u64,
-    /// How many windows fell in each 1 dB level bin (-140..0 dBFS).
+    /// How many windows held their level in each 1 dB level bin (-140..0 dBFS).
     levels: [u32; LEVEL_BINS],
+    /// The last finished window's level, dBFS.
+    last_level: f32,
 }
 
 impl TailMeter {
@@ -80,6 +87,7 @@ impl TailMeter {
             next: 0,
             windows: 0,
             levels: [0; LEVEL_BINS],
+            last_level: f32::NEG_INFINITY,
         }
     }
 
@@ -125,7 +133,9 @@ impl TailMeter {
                     self.sums.iter().map(|s| (s / n) * (s / n)).sum::<f64>() * scale;
                 let mean_square = ((self.energy / n - dc_power).max(0.0)) as f32;
                 let level = gain_to_db(mean_square.sqrt());
-                if level > DIGITAL_SILENCE_DBFS {
+                let held = (level - self.last_level).abs() <= HELD_WITHIN_DB;
+                self.last_level = level;
+                if level > DIGITAL_SILENCE_DBFS && held {
                     let bin = ((level - DIGITAL_SILENCE_DBFS) as usize).min(LEVEL_BINS - 1);
                     self.levels[bin] += 1;
                 }
@@ -271,6 +281,13 @@ mod tests {
         x.extend(std::iter::repeat_n(0.0, 48_000));
         let mut meter = TailMeter::new(48_000.0);
         meter.process(&[&x]);
+        assert_eq!(meter.noise_floor_dbfs(), None);
+        // Nor do a dozen notes dying away at 30 dB/s through the same levels.
+        let notes: Vec<f32> = (0..12)
+            .flat_map(|_| decaying_noise(48_000.0, 2.0, -60.0, 30.0))
+            .collect();
+        let mut meter = TailMeter::new(48_000.0);
+        meter.process(&[&notes]);
         assert_eq!(meter.noise_floor_dbfs(), None);
         // One second of noise at -97 dBFS RMS after it: that is the floor, to 1 dB.
         x.extend(decaying_noise(48_000.0, 1.0, -97.0, 0.0));
