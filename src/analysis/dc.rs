@@ -67,7 +67,7 @@ impl DcMeter {
 /// fix; `None` below [`DC_OFFSET_DBFS`].
 pub fn dc_advice(dc: f32, channel: &str) -> Option<String> {
     let dc_db = gain_to_db(dc.abs());
-    (dc_db >= DC_OFFSET_DBFS).then(|| format!("DC offset of {:.2} % ({dc_db:.0} dBFS) on the {channel} channel: a plugin or converter adds it. Insert a DC filter or a gentle high-pass below 20 Hz and export again.", dc * 100.0))
+    (dc_db >= DC_OFFSET_DBFS).then(|| format!("DC offset of {:.2} % ({dc_db:.0} dBFS) on the {channel} channel: something in its chain (an instrument's sample, a plugin, a converter) holds the waveform off centre. Insert a DC filter or a gentle high-pass below 20 Hz and export again.", dc * 100.0))
 }
 
 #[cfg(test)]
