@@ -417,21 +417,23 @@ mod tests {
                 }
             })
         };
-        // Keep writing until the reader has read many times (f32 holds these k exactly).
+        // Keep writing until the reader has read many times, or has stopped on a torn read.
+        // The writer makes way now and then: on a machine busy with other tests the two may
+        // share a core, and a reader that never runs proves nothing.
         let mut k = 0u32;
-        while reads.load(Ordering::Relaxed) < 20_000 && k < 16_000_000 {
-            shared.publish(&evidence(k));
+        while reads.load(Ordering::Relaxed) < 20_000 && !reader.is_finished() {
+            // f32 holds these exactly.
+            shared.publish(&evidence(k % 16_000_000));
             if k.is_multiple_of(3) {
                 shared.clear();
             }
-            k += 1;
+            if k.is_multiple_of(64) {
+                std::thread::yield_now();
+            }
+            k = k.wrapping_add(1);
         }
         done.store(true, Ordering::Relaxed);
         reader.join().expect("no torn read");
-        assert!(
-            reads.load(Ordering::Relaxed) >= 20_000,
-            "the reader hardly ran"
-        );
     }
 
     #[test]
