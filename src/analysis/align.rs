@@ -3,7 +3,6 @@
 
 use realfft::num_complex::Complex;
 use realfft::RealFftPlanner;
-use std::sync::{LazyLock, Mutex};
 
 use super::level::{lane_dots, sum_of_squares};
 
@@ -12,10 +11,10 @@ use super::level::{lane_dots, sum_of_squares};
 /// misaligned" must never be said of an aligned stem.
 const ZERO_PREFERENCE: f64 = 0.99;
 
-/// One planner for the process, so the checker's threads share each plan: making one (and its
-/// twiddle tables) costs several FFTs of its length.
-static PLANNER: LazyLock<Mutex<RealFftPlanner<f32>>> =
-    LazyLock::new(|| Mutex::new(RealFftPlanner::new()));
+thread_local! {
+    static PLANNER: std::cell::RefCell<RealFftPlanner<f32>> =
+        std::cell::RefCell::new(RealFftPlanner::new());
+}
 
 /// The result of aligning a stem with the reference.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -203,10 +202,9 @@ fn fft_len(n: usize) -> usize {
 /// by FFT.
 fn cross_correlation(reference: &[f32], stem: &[f32], max_lag: usize) -> Vec<f32> {
     let len = fft_len(reference.len().max(stem.len()) + max_lag + 1);
-    let (forward, inverse) = {
-        let mut planner = PLANNER.lock().unwrap_or_else(|e| e.into_inner());
-        (planner.plan_fft_forward(len), planner.plan_fft_inverse(len))
-    };
+    // Plans (and their twiddle tables) are reused across calls on the same thread.
+    let (forward, inverse) = PLANNER
+        .with_borrow_mut(|planner| (planner.plan_fft_forward(len), planner.plan_fft_inverse(len)));
     let spectrum_of = |x: &[f32]| {
         let mut padded = vec![0.0f32; len];
         for (p, s) in padded.iter_mut().zip(x) {
