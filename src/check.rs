@@ -254,16 +254,26 @@ pub fn check(
                 continue;
             }
         }
+        let gains = |n: &NullReport| -> Vec<f32> { n.stem_gains.iter().map(|(_, g)| *g).collect() };
+        let mix_as_mixed = report.role == FileRole::Reference
+            && null
+                .as_ref()
+                .is_some_and(|n| normalized::sums_its_stems(&gains(n), n.fitted_residual_db));
+        if mix_as_mixed {
+            continue;
+        }
         let gain_in_mix = null.as_ref().and_then(|n| {
             let name = report.file_name();
             let stem = n.stem_gains.iter().position(|(f, _)| *f == name)?;
-            let gains: Vec<f32> = n.stem_gains.iter().map(|(_, g)| *g).collect();
-            normalized::telling_gain(&gains, stem, n.fitted_residual_db)
+            normalized::telling_gain(&gains(n), stem, n.fitted_residual_db)
         });
         let label = report.label();
-        report
-            .findings
-            .extend(normalized::finding(&label, m.sample_peak_dbfs, gain_in_mix));
+        report.findings.extend(normalized::finding(
+            &label,
+            m.sample_peak_dbfs,
+            m.sample_step(),
+            gain_in_mix,
+        ));
     }
     reports.sort_by(|a, b| a.path.cmp(&b.path));
     let mut summary = Summary::default();
@@ -311,9 +321,15 @@ fn note_a_dense_mix(report: &mut FileReport, m: &FileMeasurements, null: Option<
 
 /// The ceiling of a limiter the peak detector could not see (it touched too few passages):
 /// the mix peaks on a value a limiter is set to, yet it is not the stems' sum times any gain,
-/// as it would be if a normalize step had put the peak there.
+/// as it would be if a normalize step had put the peak there. The stems as they are count as
+/// such a gain: the fit's residual has a floor of its own near -90 dB, the plain sum's does not.
 fn limiter_ceiling(m: &FileMeasurements, null: Option<&NullReport>) -> Option<f32> {
-    let ceiling = normalized::round_peak(m.sample_peak_dbfs, None)?;
-    let non_linear = null?.fitted_residual_db >= NON_LINEAR_DB;
+    let ceiling = normalized::round_peak(m.sample_peak_dbfs, m.sample_step(), None)?;
+    let null = null?;
+    let unexplained = null
+        .residual_aligned_db
+        .map_or(null.residual_db, |aligned| aligned.min(null.residual_db))
+        .min(null.fitted_residual_db);
+    let non_linear = unexplained >= NON_LINEAR_DB;
     (non_linear && ceiling >= LIMITER_CEILINGS_FROM_DBFS).then_some(ceiling)
 }

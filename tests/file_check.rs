@@ -122,6 +122,96 @@ fn a_clean_set_passes_with_exact_numbers() {
     assert!(findings(&report, Some("Midnight_Mix.wav"), "loudness").is_empty());
 }
 
+/// `set` with every stem times `gain`.
+fn scaled(set: &[(&'static str, Vec<Vec<f32>>)], gain: f64) -> Vec<(&'static str, Vec<Vec<f32>>)> {
+    set.iter()
+        .map(|(name, audio)| {
+            let audio = audio
+                .iter()
+                .map(|c| c.iter().map(|&x| (f64::from(x) * gain) as f32).collect())
+                .collect();
+            (*name, audio)
+        })
+        .collect()
+}
+
+/// The gain that puts the peak of `audio` on `dbfs`.
+fn gain_to_peak(audio: &[Vec<f32>], dbfs: f64) -> f64 {
+    10f64.powf((dbfs - peak_dbfs(audio)) / 20.0)
+}
+
+#[test]
+fn a_round_peak_is_normalized_only_when_the_stems_say_the_level_moved() {
+    // Every stem moved by one fader gain so that the mix peaks at exactly -6.0 dBFS, a
+    // normalize dialog's favourite value, by its own mixing.
+    let set = stems(RATE, 8.0, 2);
+    let set = scaled(&set, gain_to_peak(&mix(&set), -6.0));
+    let dir = folder("round mix");
+    write_set(&dir, &set, Store::Int(24));
+    let (code, report) = check(&dir, &[]);
+    let mix_file = "Midnight_Mix.wav";
+    let mix_peak = file(&report, mix_file)["measured"]["sample_peak_dbfs"]
+        .as_f64()
+        .unwrap();
+    assert!((mix_peak + 6.0).abs() < 1e-5, "{mix_peak}");
+    // The stems add up to the mix at unity: its peak is the mix's own, not a normalizer's.
+    assert!(
+        findings(&report, Some(mix_file), "normalized").is_empty(),
+        "{report:#}"
+    );
+    assert_eq!(code, 0, "{report:#}");
+
+    // The mix alone normalized to -1.0 dBFS, the stems as they were: every stem's gain in it
+    // moved together, and a normalize step (not a limiter) put its peak there.
+    let normalized = folder("normalized mix");
+    let mixed = mix(&set);
+    let louder = scaled(&[("Mix", mixed)], gain_to_peak(&mix(&set), -1.0));
+    for (name, audio) in &set {
+        write_wav(
+            &normalized.join(format!("Midnight_{name}.wav")),
+            RATE,
+            audio,
+            Store::Int(24),
+        );
+    }
+    write_wav(
+        &normalized.join(mix_file),
+        RATE,
+        &louder[0].1,
+        Store::Int(24),
+    );
+    let (_, report) = check(&normalized, &[]);
+    let said = findings(&report, Some(mix_file), "normalized");
+    assert!(said[0].1.contains("exactly -1.0 dBFS"), "{report:#}");
+    assert!(
+        findings(&report, Some(mix_file), "limiter")
+            .iter()
+            .all(|(severity, _)| severity == "pass"),
+        "{report:#}"
+    );
+
+    // The same mix mixed up to peak at exactly -1.0 dBFS, where limiters are set: too hot, but
+    // neither normalized nor limited.
+    let hot = folder("round hot mix");
+    let set = scaled(&set, gain_to_peak(&mix(&set), -1.0));
+    write_set(&hot, &set, Store::Int(24));
+    let (_, report) = check(&hot, &[]);
+    for check in ["normalized", "limiter"] {
+        let said = findings(&report, Some(mix_file), check);
+        assert!(
+            said.iter().all(|(severity, _)| severity == "pass"),
+            "{report:#}"
+        );
+    }
+
+    // Without its stems the first mix cannot be cross-checked, and its round peak is told.
+    let alone = folder("round mix alone");
+    std::fs::copy(dir.join(mix_file), alone.join(mix_file)).unwrap();
+    let (_, report) = check(&alone, &[]);
+    let said = findings(&report, Some(mix_file), "normalized");
+    assert!(said[0].1.contains("exactly -6.0 dBFS"), "{said:?}");
+}
+
 #[test]
 fn a_dense_reference_mix_gets_a_note_never_a_warning() {
     // A steady sine: its true peak sits 0 dB above its loudness, and no limiter can be told

@@ -61,6 +61,16 @@ impl FileMeasurements {
     pub fn count(&self, kind: ClipKind) -> u64 {
         self.clip_counts[kind as usize]
     }
+
+    /// The step between two values a sample can take (full scale = 1): the coarser of the
+    /// container's grid and the one the audio uses; 0 for float audio on no integer grid.
+    pub fn sample_step(&self) -> f32 {
+        let bits = match self.format.encoding {
+            Encoding::Int { bits } => Some(self.effective_bits.filter(|&b| b > 0).unwrap_or(bits)),
+            Encoding::Float { .. } => self.effective_bits,
+        };
+        bits.map_or(0.0, |b| 2f32.powi(1 - i32::from(b)))
+    }
 }
 
 /// Which integer grids every finite float sample lies on.

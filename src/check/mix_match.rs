@@ -121,7 +121,7 @@ pub fn stems_against_mix(
         .enumerate()
         .map(|(s, (_, m))| {
             let gain = normalized::telling_gain(&fit.gains, s, fit.fitted_residual_db);
-            normalized::round_peak(m.sample_peak_dbfs, gain)
+            normalized::round_peak(m.sample_peak_dbfs, m.sample_step(), gain)
         })
         .collect();
     if reference.judge_null {

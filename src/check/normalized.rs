@@ -2,10 +2,14 @@
 //! level against the mix, so the stems no longer add up to it.
 
 use super::finding::{Check, Finding};
-use crate::analysis::gain_to_db;
+use crate::analysis::{db_to_gain, gain_to_db};
 
-/// A peak this close to a round value was put there, dB.
-const ROUND_WITHIN_DB: f32 = 0.001;
+/// Steps of the file's grid a normalizer can leave its peak off the target: half a step of
+/// rounding, and a step and a half with dither.
+const LANDING_STEPS: f32 = 2.0;
+/// The closest a peak is ever judged to land, dB: float arithmetic on the gain, and the f32 dB
+/// the peak is given in, stay well inside it.
+const FLOAT_LANDING_DB: f32 = 2e-5;
 /// A stem whose gain in the mix is this close to unity was exported as mixed, dB.
 const UNITY_WITHIN_DB: f32 = 0.1;
 /// The stems' gains say something about one stem only when the mix is their sum times those
@@ -14,18 +18,27 @@ const UNITY_WITHIN_DB: f32 = 0.1;
 const LINEAR_FIT_DB: f32 = -60.0;
 /// Targets a normalize dialog offers, for files the null test cannot cross-check (the mix, or
 /// stems without one), dBFS. Whole decibels down to -12 and the usual ceilings near full
-/// scale; a natural peak lands within 0.001 dB of one of these in about 0.3 % of files.
+/// scale; a natural 24-bit peak lands as close to one of these as a normalizer would in about
+/// 1 file in 20 000 (a 16-bit peak in about 1 in 400).
 const CLASSIC_TARGETS_DBFS: [f32; 15] = [
     -0.1, -0.3, -0.5, -1.0, -2.0, -3.0, -4.0, -5.0, -6.0, -7.0, -8.0, -9.0, -10.0, -11.0, -12.0,
 ];
 
-/// The round value a peak was normalized to, if it was. `gain_in_mix` is the stem's
-/// least-squares gain in the mix from the null test: a stem that sits in the mix at unity
-/// gain was exported as mixed, whatever its peak; one at another level with a peak on any
-/// tenth of a dB was normalized. Without it, only the classic targets count.
-pub fn round_peak(peak_dbfs: f32, gain_in_mix: Option<f32>) -> Option<f32> {
+/// How close to its target a normalizer leaves a peak, dB: as close as the file's grid lets it
+/// (`step`: between two sample values, full scale = 1; 0 for float audio on no integer grid).
+fn landing_within_db(peak_dbfs: f32, step: f32) -> f32 {
+    gain_to_db(1.0 + LANDING_STEPS * step / db_to_gain(peak_dbfs)).max(FLOAT_LANDING_DB)
+}
+
+/// The round value a peak was normalized to, if it was. `step` is the file's grid, as in
+/// [`landing_within_db`]. `gain_in_mix` is the stem's least-squares gain in the mix from the
+/// null test: a stem that sits in the mix at unity gain was exported as mixed, whatever its
+/// peak; one at another level with a peak on any tenth of a dB was normalized. Without it,
+/// only the classic targets count.
+pub fn round_peak(peak_dbfs: f32, step: f32, gain_in_mix: Option<f32>) -> Option<f32> {
     let round = (peak_dbfs * 10.0).round() / 10.0;
-    if (peak_dbfs - round).abs() > ROUND_WITHIN_DB || !(-24.0..0.0).contains(&round) {
+    if (peak_dbfs - round).abs() > landing_within_db(round, step) || !(-24.0..0.0).contains(&round)
+    {
         return None;
     }
     match gain_in_mix {
@@ -53,6 +66,15 @@ pub fn telling_gain(gains: &[f32], stem: usize, fitted_residual_db: f32) -> Opti
     (fitted_residual_db < LINEAR_FIT_DB && others_at_unity).then_some(gain)
 }
 
+/// The mix is its stems' sum as they were exported, every one at unity and nothing non-linear
+/// between: its peak lies where the mix put it, round or not.
+pub fn sums_its_stems(gains: &[f32], fitted_residual_db: f32) -> bool {
+    fitted_residual_db < LINEAR_FIT_DB
+        && gains
+            .iter()
+            .all(|&g| gain_to_db(g.abs()).abs() <= UNITY_WITHIN_DB)
+}
+
 /// "4.2 dB hotter" or "4.2 dB quieter": a stem's level against the mix, from its gain there.
 fn level_against_mix(gain_in_mix: f32) -> String {
     let direction = if gain_in_mix.abs() < 1.0 {
@@ -72,8 +94,13 @@ pub fn level_in_stem(name: &str, gain_in_mix: f32) -> String {
 }
 
 /// The finding for a file whose peak says it was normalized.
-pub fn finding(label: &str, peak_dbfs: f32, gain_in_mix: Option<f32>) -> Option<Finding> {
-    let round = round_peak(peak_dbfs, gain_in_mix)?;
+pub fn finding(
+    label: &str,
+    peak_dbfs: f32,
+    step: f32,
+    gain_in_mix: Option<f32>,
+) -> Option<Finding> {
+    let round = round_peak(peak_dbfs, step, gain_in_mix)?;
     let evidence = match gain_in_mix {
         Some(gain) => format!(
             "{label} peaks at exactly {round:.1} dBFS and is {} than in the mix",
@@ -91,26 +118,73 @@ pub fn finding(label: &str, peak_dbfs: f32, gain_in_mix: Option<f32>) -> Option<
 mod tests {
     use super::*;
 
+    const STEP_16_BIT: f32 = 1.0 / 32_768.0;
+    const STEP_24_BIT: f32 = 1.0 / 8_388_608.0;
+
     #[test]
     fn a_round_peak_counts_only_with_a_level_change_when_the_mix_can_tell() {
+        let step = STEP_24_BIT;
         // -6.0 dBFS as a 24-bit normalizer leaves it: within 2e-6 dB.
-        assert_eq!(round_peak(-6.000_002, Some(0.61)), Some(-6.0));
-        assert_eq!(round_peak(-3.0, Some(1.4)), Some(-3.0));
-        assert_eq!(round_peak(-4.7, Some(0.8)), Some(-4.7));
+        assert_eq!(round_peak(-6.000_002, step, Some(0.61)), Some(-6.0));
+        assert_eq!(round_peak(-3.0, step, Some(1.4)), Some(-3.0));
+        assert_eq!(round_peak(-4.7, step, Some(0.8)), Some(-4.7));
         // In the mix at unity gain: exported as mixed, round peak or not.
-        assert_eq!(round_peak(-6.0, Some(1.0)), None);
-        assert_eq!(round_peak(-6.0, Some(1.005)), None);
+        assert_eq!(round_peak(-6.0, step, Some(1.0)), None);
+        assert_eq!(round_peak(-6.0, step, Some(1.005)), None);
         // Not round.
-        assert_eq!(round_peak(-6.002, Some(0.5)), None);
+        assert_eq!(round_peak(-6.002, step, Some(0.5)), None);
         // Without the mix: only the classic targets.
-        assert_eq!(round_peak(-1.0, None), Some(-1.0));
-        assert_eq!(round_peak(-6.0, None), Some(-6.0));
-        assert_eq!(round_peak(-4.7, None), None);
+        assert_eq!(round_peak(-1.0, step, None), Some(-1.0));
+        assert_eq!(round_peak(-6.0, step, None), Some(-6.0));
+        assert_eq!(round_peak(-4.7, step, None), None);
+    }
+
+    /// Every value a normalizer can leave on the file's grid, to a target: the nearest grid
+    /// value, and that value moved by up to a step and a half of dither.
+    fn landings(target_dbfs: f32, step: f32) -> Vec<f32> {
+        let exact = f64::from(db_to_gain(target_dbfs));
+        let grid = (exact / f64::from(step)).round();
+        [-1.5, -1.0, 0.0, 1.0, 1.5]
+            .iter()
+            .map(|d| gain_to_db(((grid + d) * f64::from(step)) as f32))
+            .collect()
+    }
+
+    #[test]
+    fn a_normalized_peak_is_found_wherever_the_files_grid_lets_it_land() {
+        for step in [STEP_16_BIT, STEP_24_BIT, 0.0] {
+            for target in CLASSIC_TARGETS_DBFS {
+                for peak in landings(target, step.max(f32::EPSILON / 4.0)) {
+                    assert_eq!(round_peak(peak, step, None), Some(target), "{peak} {step}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_natural_peak_must_land_on_the_target_as_closely_as_the_grid_allows() {
+        // 0.0005 dB off: where a 16-bit file can land after dither, never a 24-bit one.
+        assert_eq!(round_peak(-6.0005, STEP_16_BIT, None), Some(-6.0));
+        assert_eq!(round_peak(-6.0005, STEP_24_BIT, None), None);
+        // 24-bit: a few steps off is already not normalized (one step at -6 dBFS is 2e-6 dB).
+        assert_eq!(round_peak(-6.000_03, STEP_24_BIT, None), None);
+        // A 16-bit grid at -12 dBFS: a step and a half of dither is 0.0019 dB.
+        assert_eq!(round_peak(-12.0019, STEP_16_BIT, None), Some(-12.0));
+        assert_eq!(round_peak(-12.003, STEP_16_BIT, None), None);
+    }
+
+    #[test]
+    fn a_mix_that_is_its_stems_sum_was_not_normalized() {
+        assert!(sums_its_stems(&[1.0, 0.999, 1.004], -80.0));
+        // A gain shared by every stem is the mix's own level change.
+        assert!(!sums_its_stems(&[0.7, 0.7, 0.7], -80.0));
+        // Something non-linear between: the gains say nothing.
+        assert!(!sums_its_stems(&[1.0, 1.0, 1.0], -30.0));
     }
 
     #[test]
     fn the_finding_says_which_way_the_level_moved() {
-        let f = finding("Drums", -6.0, Some(1.62)).unwrap();
+        let f = finding("Drums", -6.0, STEP_24_BIT, Some(1.62)).unwrap();
         assert!(
             f.message.starts_with("Drums peaks at exactly -6.0 dBFS and is 4.2 dB quieter than in the mix: it was normalized."),
             "{}",
