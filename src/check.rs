@@ -26,7 +26,7 @@ pub mod source;
 pub mod sum;
 
 use crate::analysis::{gain_to_db, HeadroomStatus, HeadroomThresholds, LimiterVerdict};
-use files::{looks_like_audio_name, same_file, sniff_file};
+use files::{looks_like_audio_name, same_file, sniff_file, unopened_reason};
 use finding::{worst, Check, Finding, Severity};
 use measure::FileMeasurements;
 use names::name_findings;
@@ -42,9 +42,6 @@ pub use outcome::{
     NullReport, OffsetReport, Summary, TailReport, SCHEMA_VERSION,
 };
 
-/// What no gain of the stems explains, above which the mix went through something non-linear,
-/// dB against the mix: a gain (a normalize step) leaves only rounding, near -140 dB at 24 bits.
-const NON_LINEAR_DB: f32 = -90.0;
 /// Master limiters are set within this much of full scale, dBFS.
 const LIMITER_CEILINGS_FROM_DBFS: f32 = -3.0;
 
@@ -151,7 +148,7 @@ pub fn check(
         let kind = match kind {
             Ok(kind) => kind,
             Err(e) => {
-                let finding = Finding::fail(Check::Readable, format!("{e}."));
+                let finding = Finding::fail(Check::Readable, unopened_reason(&path, &e));
                 reports.push(report(FileRole::Unreadable, finding));
                 continue;
             }
@@ -321,15 +318,14 @@ fn note_a_dense_mix(report: &mut FileReport, m: &FileMeasurements, null: Option<
 
 /// The ceiling of a limiter the peak detector could not see (it touched too few passages):
 /// the mix peaks on a value a limiter is set to, yet it is not the stems' sum times any gain,
-/// as it would be if a normalize step had put the peak there. The stems as they are count as
-/// such a gain: the fit's residual has a floor of its own near -90 dB, the plain sum's does not.
+/// as it would be if a normalize step had put the peak there.
 fn limiter_ceiling(m: &FileMeasurements, null: Option<&NullReport>) -> Option<f32> {
-    let ceiling = normalized::round_peak(m.sample_peak_dbfs, m.sample_step(), None)?;
+    let ceiling = normalized::limiter_ceiling(m.sample_peak_dbfs)?;
     let null = null?;
-    let unexplained = null
-        .residual_aligned_db
-        .map_or(null.residual_db, |aligned| aligned.min(null.residual_db))
-        .min(null.fitted_residual_db);
-    let non_linear = unexplained >= NON_LINEAR_DB;
+    let non_linear = !normalized::linear_in_stems(
+        null.residual_db,
+        null.residual_aligned_db,
+        null.fitted_residual_db,
+    );
     (non_linear && ceiling >= LIMITER_CEILINGS_FROM_DBFS).then_some(ceiling)
 }

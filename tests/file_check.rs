@@ -183,6 +183,13 @@ fn a_round_peak_is_normalized_only_when_the_stems_say_the_level_moved() {
     let (_, report) = check(&normalized, &[]);
     let said = findings(&report, Some(mix_file), "normalized");
     assert!(said[0].1.contains("exactly -1.0 dBFS"), "{report:#}");
+    let null = findings(&report, None, "null-test");
+    assert!(
+        null[0]
+            .1
+            .contains("the mix was normalized to -1.0 dBFS, which made it"),
+        "{null:?}"
+    );
     assert!(
         findings(&report, Some(mix_file), "limiter")
             .iter()
@@ -838,6 +845,35 @@ fn broken_files_get_a_clear_error_and_the_rest_is_still_checked() {
     let (code, help, _) = run(&["--help"]);
     assert_eq!(code, 0);
     assert!(help.contains("Exit status:"));
+}
+
+#[cfg(unix)]
+#[test]
+fn files_linked_into_the_folder_are_checked_and_a_broken_link_is_named() {
+    let originals = folder("linked originals");
+    let set = stems(RATE, 6.0, 4);
+    write_set(&originals, &set, Store::Int(24));
+    let linked = folder("linked");
+    for entry in std::fs::read_dir(&originals).unwrap() {
+        let path = entry.unwrap().path();
+        std::os::unix::fs::symlink(&path, linked.join(path.file_name().unwrap())).unwrap();
+    }
+    let (code, report) = check(&linked, &[]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["summary"]["files"], set.len() + 1);
+    assert!(report["null_test"]["residual_db"].as_f64().unwrap() < -100.0);
+    let gone = originals.join("Midnight_Pads.wav");
+    std::os::unix::fs::symlink(&gone, linked.join("Midnight_Pads.wav")).unwrap();
+    let (code, report) = check(&linked, &[]);
+    assert_eq!(code, 2, "{report:#}");
+    let said = findings(&report, Some("Midnight_Pads.wav"), "readable");
+    assert_eq!(
+        said[0].1,
+        format!(
+            "A link to {}, which is not there: put the file itself in the delivery.",
+            gone.display()
+        )
+    );
 }
 
 #[test]

@@ -40,6 +40,8 @@ enum Defect {
     Gain(usize, f32),
     /// A stem normalized to this peak, dBFS.
     Normalized(usize, f32),
+    /// The mix normalized to this peak, dBFS, with 24-bit dither or without.
+    NormalizedMix(f32, bool),
     /// A limiter on the master: tool, ceiling dBFS, gain reduction dB on the loudest peaks.
     Limiter(&'static str, f64, f64),
     /// A bus compressor on the master (no limiter): ratio, attack ms.
@@ -73,6 +75,7 @@ impl Defect {
             Self::Offset(..) => "offset",
             Self::Gain(..) => "gain",
             Self::Normalized(..) => "normalized",
+            Self::NormalizedMix(..) => "normalized mix",
             Self::Limiter(..) => "limiter",
             Self::Compressor(..) => "bus compressor",
             Self::Mp3(..) => "mp3",
@@ -109,6 +112,14 @@ impl Defect {
             Self::Normalized(..) => (
                 vec![must(Check::Normalized, stem)],
                 vec![Check::NullTest, Check::Headroom],
+            ),
+            // The null test fails because of it, and must say so.
+            Self::NormalizedMix(..) => (
+                vec![
+                    must(Check::Normalized, "Mix peaks at exactly"),
+                    must(Check::NullTest, "the mix was normalized"),
+                ],
+                vec![Check::Headroom],
             ),
             // A limiter's input gain, a clipper's drive and a hot float export raise the DC the
             // sampled instruments carry (0.1-0.5 %) past 1 %, where it really costs headroom.
@@ -149,6 +160,7 @@ fn defects(i: usize, stems: usize) -> Vec<Defect> {
         Defect::Offset(s(0), [480, -1000, 7, 2205][i % 4]),
         Defect::Gain(s(1), [6.0, -14.0, 3.5, -6.0][i % 4]),
         Defect::Normalized(s(2), [-6.0, -3.0, -1.0, -0.3, -0.1, -4.5][i % 6]),
+        Defect::NormalizedMix([-0.1, -0.3, -1.0, -0.5, -3.0][i % 5], i % 2 == 1),
         Defect::Compressor([2.0, 3.0, 4.0][i % 3], [3.0, 10.0, 30.0][i % 3]),
         Defect::SixteenBit(s(0)),
         Defect::Dithered(s(1)),
@@ -238,6 +250,28 @@ fn build(dir: &Path, title: &str, rate: u32, stems: &[Stem], defect: &Defect) {
             let target =
                 (10f64.powf(f64::from(to_dbfs) / 20.0) * 8_388_608.0).round() / 8_388_608.0;
             files[k].1 = scaled(&files[k].1, (target / f64::from(peak(&files[k].1))) as f32);
+        }
+        Defect::NormalizedMix(to_dbfs, dither) => {
+            let gain = 10f64.powf(f64::from(to_dbfs) / 20.0) / f64::from(peak(&mix));
+            // Triangular dither of one 24-bit step, as an export's dither adds before rounding.
+            let mut state = 0x9E37_79B9_7F4A_7C15u64;
+            let mut uniform = move || {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                (state >> 40) as f64 / (1u64 << 24) as f64
+            };
+            mix_audio = mix
+                .iter()
+                .map(|c| {
+                    c.iter()
+                        .map(|&x| {
+                            let noise = if dither { uniform() - uniform() } else { 0.0 };
+                            (f64::from(x) * gain + noise / 8_388_608.0) as f32
+                        })
+                        .collect()
+                })
+                .collect();
         }
         Defect::Limiter(tool, ceiling_db, reduction_db) => {
             let drive = reduction_db + ceiling_db - f64::from(db(peak(&mix)));

@@ -17,7 +17,8 @@ impl std::fmt::Display for UsageError {
 }
 
 /// Expands folders (one level, hidden files skipped) into files, sorted by name, and ZIP
-/// archives given on the command line into their entries (paths inside the archive's).
+/// archives given on the command line into their entries (paths inside the archive's). A link
+/// counts as the file it points to; a broken one is kept, so that it is reported.
 pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, UsageError> {
     let mut files = Vec::new();
     for path in paths {
@@ -33,7 +34,10 @@ pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, UsageError> {
             let mut found: Vec<PathBuf> = entries
                 .filter_map(Result::ok)
                 .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
-                .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                .filter(|e| {
+                    e.file_type()
+                        .is_ok_and(|t| t.is_file() || (t.is_symlink() && !e.path().is_dir()))
+                })
                 .map(|e| e.path())
                 .collect();
             found.sort();
@@ -44,6 +48,17 @@ pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, UsageError> {
     }
     files.dedup();
     Ok(files)
+}
+
+/// Why a file could not be opened, in the words of the fix when it is a link to nothing.
+pub fn unopened_reason(path: &Path, error: &std::io::Error) -> String {
+    match std::fs::read_link(path) {
+        Ok(target) if !path.exists() => format!(
+            "A link to {}, which is not there: put the file itself in the delivery.",
+            target.display()
+        ),
+        _ => format!("{error}."),
+    }
 }
 
 /// The first 12 bytes of a file or archive entry (fewer if it is shorter).

@@ -135,6 +135,18 @@ pub fn stems_against_mix(
                 limited: reference.measured.limiter.verdict != LimiterVerdict::None,
                 clipped: reference.measured.count(ClipKind::Sample) > 0
                     || reference.measured.count(ClipKind::FlatTop) > 0,
+                normalized_to: normalized::round_peak(
+                    reference.measured.sample_peak_dbfs,
+                    reference.measured.sample_step(),
+                    None,
+                )
+                .filter(|_| {
+                    normalized::linear_in_stems(
+                        raw.residual_db,
+                        aligned.as_ref().map(|a| a.residual_db),
+                        fit.fitted_residual_db,
+                    )
+                }),
             },
         ));
     }
@@ -263,6 +275,8 @@ struct MixProcessing {
     limited: bool,
     /// Clipped samples or flat tops in the mix.
     clipped: bool,
+    /// The round peak a normalize step put the mix on: the stems times one gain add up to it.
+    normalized_to: Option<f32>,
 }
 
 /// A stem's level difference is named only from here: smaller rounds to "0.0 dB".
@@ -349,11 +363,17 @@ fn null_finding(
             gain_db.abs(),
             if gain_db > 0.0 { "louder" } else { "quieter" }
         )),
-        Some(gain_db) => why.push(format!(
-            "the mix is {:.1} dB {} than the sum of the stems: its master fader or a plugin on the master bus changed its level",
-            gain_db.abs(),
-            if gain_db > 0.0 { "louder" } else { "quieter" }
-        )),
+        Some(gain_db) => {
+            let level = format!(
+                "{:.1} dB {} than the sum of the stems",
+                gain_db.abs(),
+                if gain_db > 0.0 { "louder" } else { "quieter" }
+            );
+            why.push(match mix.normalized_to {
+                Some(peak) => format!("the mix was normalized to {peak:.1} dBFS, which made it {level}: export it without normalizing"),
+                None => format!("the mix is {level}: its master fader or a plugin on the master bus changed its level"),
+            });
+        }
         None => {}
     }
     let stem_gains = fit.gains.iter().filter(|_| common_gain.is_none());
@@ -466,6 +486,28 @@ mod tests {
         let text = message(&result);
         assert!(!text.contains("0.0 dB"), "{text}");
         assert!(!text.ends_with(": ."), "{text}");
+    }
+
+    #[test]
+    fn a_normalized_mix_is_named_as_the_cause_of_its_level() {
+        let result = null(-6.1, &[1.977, 1.977], -130.0);
+        let names = ["Bass".to_owned(), "Drums".to_owned()];
+        let mix = MixProcessing {
+            normalized_to: Some(-0.1),
+            ..MixProcessing::default()
+        };
+        let text = null_finding(&result, None, &names, &[0, 0], &[None, None], mix).message;
+        assert!(
+            text.contains("the mix was normalized to -0.1 dBFS, which made it 5.9 dB louder than the sum of the stems: export it without normalizing"),
+            "{text}"
+        );
+        assert!(!text.contains("master fader"), "{text}");
+        // A peak on no round value: the master's level, as before.
+        let text = message(&result);
+        assert!(
+            text.contains("5.9 dB louder than the sum of the stems: its master fader"),
+            "{text}"
+        );
     }
 
     #[test]

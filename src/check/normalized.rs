@@ -16,6 +16,12 @@ const UNITY_WITHIN_DB: f32 = 0.1;
 /// gains, to this residual (dB against the mix): a limiter, compressor or missing stem on the
 /// other side makes every gain move.
 const LINEAR_FIT_DB: f32 = -60.0;
+/// How close to its ceiling a limiter holds the loudest peak, dB: its gain is computed, not
+/// set, and a true-peak limiter keeps the samples a hair under the ceiling.
+const LIMITER_HOLDS_WITHIN_DB: f32 = 0.001;
+/// What no gain of the stems explains, above which the mix went through something non-linear,
+/// dB against the mix: a gain (a normalize step) leaves only rounding, near -140 dB at 24 bits.
+const NON_LINEAR_DB: f32 = -90.0;
 /// Targets a normalize dialog offers, for files the null test cannot cross-check (the mix, or
 /// stems without one), dBFS. Whole decibels down to -12 and the usual ceilings near full
 /// scale; a natural 24-bit peak lands as close to one of these as a normalizer would in about
@@ -23,6 +29,15 @@ const LINEAR_FIT_DB: f32 = -60.0;
 const CLASSIC_TARGETS_DBFS: [f32; 15] = [
     -0.1, -0.3, -0.5, -1.0, -2.0, -3.0, -4.0, -5.0, -6.0, -7.0, -8.0, -9.0, -10.0, -11.0, -12.0,
 ];
+
+/// The classic value a peak sits on as a limiter holds it there, if it does.
+pub fn limiter_ceiling(peak_dbfs: f32) -> Option<f32> {
+    let round = (peak_dbfs * 10.0).round() / 10.0;
+    let classic = CLASSIC_TARGETS_DBFS
+        .iter()
+        .any(|&t| (t - round).abs() < 0.01);
+    (classic && (peak_dbfs - round).abs() <= LIMITER_HOLDS_WITHIN_DB).then_some(round)
+}
 
 /// How close to its target a normalizer leaves a peak, dB: as close as the file's grid lets it
 /// (`step`: between two sample values, full scale = 1; 0 for float audio on no integer grid).
@@ -64,6 +79,20 @@ pub fn telling_gain(gains: &[f32], stem: usize, fitted_residual_db: f32) -> Opti
         .filter(|&(k, _)| k != stem)
         .all(|(_, &g)| gain_to_db(g.abs()).abs() <= UNITY_WITHIN_DB);
     (fitted_residual_db < LINEAR_FIT_DB && others_at_unity).then_some(gain)
+}
+
+/// The mix is its stems' sum times some gain, as a normalize step leaves it and a limiter does
+/// not: their plain sum (lined up, when any was moved) or their sum at the fitted gains leaves
+/// nothing but rounding.
+pub fn linear_in_stems(
+    residual_db: f32,
+    residual_aligned_db: Option<f32>,
+    fitted_residual_db: f32,
+) -> bool {
+    let unexplained = residual_aligned_db
+        .map_or(residual_db, |aligned| aligned.min(residual_db))
+        .min(fitted_residual_db);
+    unexplained < NON_LINEAR_DB
 }
 
 /// The mix is its stems' sum as they were exported, every one at unity and nothing non-linear
@@ -180,6 +209,26 @@ mod tests {
         assert!(!sums_its_stems(&[0.7, 0.7, 0.7], -80.0));
         // Something non-linear between: the gains say nothing.
         assert!(!sums_its_stems(&[1.0, 1.0, 1.0], -30.0));
+    }
+
+    #[test]
+    fn a_limiter_holds_its_peak_near_its_ceiling_not_on_the_grid() {
+        assert_eq!(limiter_ceiling(-0.1004), Some(-0.1));
+        assert_eq!(limiter_ceiling(-0.2996), Some(-0.3));
+        assert_eq!(limiter_ceiling(-0.102), None);
+        assert_eq!(limiter_ceiling(-0.2), None);
+        // Not close enough to the grid for a normalizer, close enough for a limiter.
+        assert_eq!(round_peak(-0.1004, STEP_24_BIT, None), None);
+    }
+
+    #[test]
+    fn a_mix_is_linear_in_its_stems_when_any_sum_of_them_leaves_only_rounding() {
+        assert!(linear_in_stems(-128.0, None, -89.0));
+        assert!(linear_in_stems(-6.0, None, -120.0));
+        assert!(linear_in_stems(-6.0, Some(-130.0), -70.0));
+        // A limiter: no gain, no offset explains it.
+        assert!(!linear_in_stems(-20.0, None, -62.0));
+        assert!(!linear_in_stems(-20.0, Some(-25.0), -62.0));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use super::decode::{AudioReader, DecodeError};
 use super::measure::BLOCK_FRAMES;
 use super::source::{self, Source};
-use crate::analysis::level::{lane_dot, log10, sum_of_squares};
+use crate::analysis::level::{lane_dot_f64, log10, sum_of_squares};
 use crate::analysis::{align, Alignment};
 use std::io::BufReader;
 use std::path::Path;
@@ -327,12 +327,14 @@ pub fn null_sums(
             }
             sums.energy += energy;
             if fit {
-                sums.fit_energy += energy;
+                // In f64 lanes: the fitted residual is what is left of one sum minus another.
+                sums.fit_energy += lane_dot_f64(reference_channel, reference_channel);
                 for i in 0..k {
                     let pi = &parts[i * n_channels + c][..frames];
-                    sums.cross[i] += lane_dot(pi, reference_channel);
+                    sums.cross[i] += lane_dot_f64(pi, reference_channel);
                     for j in i..k {
-                        sums.gram[i * k + j] += lane_dot(pi, &parts[j * n_channels + c][..frames]);
+                        sums.gram[i * k + j] +=
+                            lane_dot_f64(pi, &parts[j * n_channels + c][..frames]);
                     }
                 }
             }
