@@ -11,6 +11,7 @@ pub mod finding;
 pub mod judge;
 pub mod measure;
 mod mix_match;
+mod mix_verdict;
 pub mod names;
 mod normalized;
 pub mod note;
@@ -25,7 +26,7 @@ pub mod sniff;
 pub mod source;
 pub mod sum;
 
-use crate::analysis::{gain_to_db, HeadroomStatus, HeadroomThresholds, LimiterVerdict};
+use crate::analysis::{gain_to_db, HeadroomStatus, HeadroomThresholds};
 use files::{looks_like_audio_name, same_file, sniff_file, unopened_reason};
 use finding::{worst, Check, Finding, Severity};
 use measure::FileMeasurements;
@@ -41,9 +42,6 @@ pub use outcome::{
     CheckReport, ClipEventReport, ClipSummary, FileReport, FileRole, LimiterReport, Measured,
     NullReport, OffsetReport, Summary, TailReport, SCHEMA_VERSION,
 };
-
-/// Master limiters are set within this much of full scale, dBFS.
-const LIMITER_CEILINGS_FROM_DBFS: f32 = -3.0;
 
 /// How to run the check.
 #[derive(Debug, Clone, Default)]
@@ -223,54 +221,10 @@ pub fn check(
     for (i, m) in &measurements {
         let report = &mut reports[*i];
         if report.role == FileRole::Reference {
-            note_a_dense_mix(report, m, null.as_ref());
+            mix_verdict::judge_the_mix(report, m, null.as_ref(), options.thresholds);
+        } else {
+            mix_verdict::judge_normalized_stem(report, m, null.as_ref());
         }
-        // A limiter's ceiling is a round peak too; the limiter finding names it.
-        if report.role == FileRole::Reference && m.limiter.verdict != LimiterVerdict::None {
-            continue;
-        }
-        if report.role == FileRole::Reference {
-            if let Some(ceiling) = limiter_ceiling(m, null.as_ref()) {
-                let label = report.label();
-                judge::rejudge_clipping_under_a_limiter(
-                    &mut report.findings,
-                    m,
-                    &label,
-                    options.thresholds,
-                );
-                for finding in report
-                    .findings
-                    .iter_mut()
-                    .filter(|f| f.check == Check::Limiter)
-                {
-                    *finding = Finding::warn(
-                        Check::Limiter,
-                        format!("{label} peaks at exactly {ceiling:.1} dBFS, and no gain of the stems adds up to it: something non-linear on the master bus holds its peaks there, most likely a limiter or clipper. Bypass it before exporting stems and the reference mix."),
-                    );
-                }
-                continue;
-            }
-        }
-        let gains = |n: &NullReport| -> Vec<f32> { n.stem_gains.iter().map(|(_, g)| *g).collect() };
-        let mix_as_mixed = report.role == FileRole::Reference
-            && null
-                .as_ref()
-                .is_some_and(|n| normalized::sums_its_stems(&gains(n), n.fitted_residual_db));
-        if mix_as_mixed {
-            continue;
-        }
-        let gain_in_mix = null.as_ref().and_then(|n| {
-            let name = report.file_name();
-            let stem = n.stem_gains.iter().position(|(f, _)| *f == name)?;
-            normalized::telling_gain(&gains(n), stem, n.fitted_residual_db)
-        });
-        let label = report.label();
-        report.findings.extend(normalized::finding(
-            &label,
-            m.sample_peak_dbfs,
-            m.sample_step(),
-            gain_in_mix,
-        ));
     }
     reports.sort_by(|a, b| a.path.cmp(&b.path));
     let mut summary = Summary::default();
@@ -299,33 +253,4 @@ pub fn check(
         summary,
         result,
     })
-}
-
-/// Adds the dense-mix note after the limiter finding, unless a limiter (seen by the detector
-/// or by its ceiling) already names the cause: one cause, one finding.
-fn note_a_dense_mix(report: &mut FileReport, m: &FileMeasurements, null: Option<&NullReport>) {
-    let limited = m.limiter.verdict != LimiterVerdict::None || limiter_ceiling(m, null).is_some();
-    let Some(note) = judge::dense_mix_note(m).filter(|_| !limited) else {
-        return;
-    };
-    let after_limiter = report
-        .findings
-        .iter()
-        .position(|f| f.check == Check::Limiter)
-        .map_or(report.findings.len(), |at| at + 1);
-    report.findings.insert(after_limiter, note);
-}
-
-/// The ceiling of a limiter the peak detector could not see (it touched too few passages):
-/// the mix peaks on a value a limiter is set to, yet it is not the stems' sum times any gain,
-/// as it would be if a normalize step had put the peak there.
-fn limiter_ceiling(m: &FileMeasurements, null: Option<&NullReport>) -> Option<f32> {
-    let ceiling = normalized::limiter_ceiling(m.sample_peak_dbfs)?;
-    let null = null?;
-    let non_linear = !normalized::linear_in_stems(
-        null.residual_db,
-        null.residual_aligned_db,
-        null.fitted_residual_db,
-    );
-    (non_linear && ceiling >= LIMITER_CEILINGS_FROM_DBFS).then_some(ceiling)
 }

@@ -666,7 +666,7 @@ fn a_limited_reference_mix_is_flagged() {
     write_wav(
         &dir.join("Midnight_Mix.wav"),
         RATE,
-        &[limited.clone(), limited],
+        &[limited.clone(), limited.clone()],
         Store::Int(24),
     );
     let (_, report) = check(&dir, &[]);
@@ -685,6 +685,30 @@ fn a_limited_reference_mix_is_flagged() {
         severity(&report, Some("Midnight_Mix.wav"), "limiter"),
         "pass"
     );
+    // The same limiter on a bus, its stem delivered: the mix is that stem's sum, so its held
+    // peaks are the stem's own and nothing on the master bus is blamed.
+    let on_a_bus = folder("limiter on a bus");
+    for name in ["Midnight_Music.wav", "Midnight_Mix.wav"] {
+        write_wav(
+            &on_a_bus.join(name),
+            RATE,
+            &[limited.clone(), limited.clone()],
+            Store::Int(24),
+        );
+    }
+    let (_, report) = check(&on_a_bus, &[]);
+    let limiter = findings(&report, Some("Midnight_Mix.wav"), "limiter");
+    assert_eq!(limiter[0].0, "pass", "{limiter:?}");
+    assert!(
+        limiter[0].1.starts_with("No limiter on the master bus"),
+        "{limiter:?}"
+    );
+    for name in ["Midnight_Music.wav", "Midnight_Mix.wav"] {
+        assert!(
+            findings(&report, Some(name), "normalized").is_empty(),
+            "{report:#}"
+        );
+    }
 }
 
 #[test]

@@ -113,13 +113,14 @@ impl Defect {
                 vec![must(Check::Normalized, stem)],
                 vec![Check::NullTest, Check::Headroom],
             ),
-            // The null test fails because of it, and must say so.
+            // The null test fails because of it, and must say so. Its gain raises the DC the
+            // sampled instruments carry, as a limiter's does.
             Self::NormalizedMix(..) => (
                 vec![
                     must(Check::Normalized, "Mix peaks at exactly"),
                     must(Check::NullTest, "the mix was normalized"),
                 ],
-                vec![Check::Headroom],
+                vec![Check::Headroom, Check::DcOffset],
             ),
             // A limiter's input gain, a clipper's drive and a hot float export raise the DC the
             // sampled instruments carry (0.1-0.5 %) past 1 %, where it really costs headroom.

@@ -60,21 +60,22 @@ pub fn judge(
     out
 }
 
-/// The headroom and clipping findings of [`judge`] for a mix whose limiter was found later,
-/// from the set (its peaks held on a ceiling that no gain of the stems explains), in place of
-/// the ones judged without knowing it.
-pub fn rejudge_clipping_under_a_limiter(
+/// The headroom and clipping findings of [`judge`] for a mix whose limiter the set's evidence
+/// judged otherwise than its own detector (`limited`: found from its ceiling; or not, the stems
+/// holding the peaks the detector saw held), in place of the ones judged before.
+pub fn rejudge_headroom_and_clipping(
     findings: &mut Vec<Finding>,
     m: &FileMeasurements,
     label: &str,
     thresholds: HeadroomThresholds,
+    limited: bool,
 ) {
     let is_clipping = |f: &Finding| matches!(f.check, Check::Headroom | Check::Clipping);
     let Some(at) = findings.iter().position(is_clipping) else {
         return;
     };
     findings.retain(|f| !is_clipping(f));
-    let judged = headroom_and_clipping(m, label, thresholds, true);
+    let judged = headroom_and_clipping(m, label, thresholds, limited);
     findings.splice(at..at, judged);
 }
 

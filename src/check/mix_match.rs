@@ -4,12 +4,13 @@
 use super::decode::DecodeError;
 use super::finding::{Check, Finding, Severity};
 use super::measure::FileMeasurements;
+use super::mix_verdict;
 use super::normalized;
 use super::outcome::{FileReport, NullReport, OffsetReport};
 use super::parallel::parallel_map;
 use super::set_work;
 use super::sum::{self, null_test, stem_offset, SumInput, MAX_NULL_TEST_STEMS};
-use crate::analysis::{gain_to_db, Alignment, ClipKind, LimiterVerdict};
+use crate::analysis::{gain_to_db, Alignment, ClipKind};
 use std::path::{Path, PathBuf};
 
 /// Null-test residual below which the stems add up to the mix, dB.
@@ -125,6 +126,11 @@ pub fn stems_against_mix(
         })
         .collect();
     if reference.judge_null {
+        let linear = normalized::linear_in_stems(
+            raw.residual_db,
+            aligned.as_ref().map(|a| a.residual_db),
+            fit.fitted_residual_db,
+        );
         set_findings.push(null_finding(
             &raw,
             aligned.as_ref(),
@@ -132,7 +138,7 @@ pub fn stems_against_mix(
             &offsets,
             &normalized,
             MixProcessing {
-                limited: reference.measured.limiter.verdict != LimiterVerdict::None,
+                limited: mix_verdict::mix_is_limited(&reference.measured, linear),
                 clipped: reference.measured.count(ClipKind::Sample) > 0
                     || reference.measured.count(ClipKind::FlatTop) > 0,
                 normalized_to: normalized::round_peak(
@@ -140,13 +146,7 @@ pub fn stems_against_mix(
                     reference.measured.sample_step(),
                     None,
                 )
-                .filter(|_| {
-                    normalized::linear_in_stems(
-                        raw.residual_db,
-                        aligned.as_ref().map(|a| a.residual_db),
-                        fit.fitted_residual_db,
-                    )
-                }),
+                .filter(|_| linear),
             },
         ));
     }
