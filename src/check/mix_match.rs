@@ -138,7 +138,7 @@ pub fn stems_against_mix(
             &offsets,
             &normalized,
             MixProcessing {
-                limited: mix_verdict::mix_is_limited(&reference.measured, linear),
+                limited: mix_verdict::mix_is_limited(reference.measured, linear),
                 clipped: reference.measured.count(ClipKind::Sample) > 0
                     || reference.measured.count(ClipKind::FlatTop) > 0,
                 normalized_to: normalized::round_peak(
