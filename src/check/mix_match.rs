@@ -125,6 +125,18 @@ pub fn stems_against_mix(
             normalized::round_peak(m.sample_peak_dbfs, m.sample_step(), gain)
         })
         .collect();
+    let report = NullReport {
+        residual_db: raw.residual_db,
+        residual_aligned_db: aligned.as_ref().map(|a| a.residual_db),
+        stem_gains: stems
+            .iter()
+            .zip(&fit.gains)
+            .map(|((i, _), &g)| (reports[*i].file_name(), g))
+            .collect(),
+        fitted_residual_db: fit.fitted_residual_db,
+        timeline: raw.timeline.clone(),
+        stems_sum_peak_dbfs: gain_to_db(fit.stems_sum_peak),
+    };
     if reference.judge_null {
         let linear = normalized::linear_in_stems(
             raw.residual_db,
@@ -138,7 +150,7 @@ pub fn stems_against_mix(
             &offsets,
             &normalized,
             MixProcessing {
-                limited: mix_verdict::mix_is_limited(reference.measured, linear),
+                limited: mix_verdict::mix_is_limited(reference.measured, Some(&report)),
                 clipped: reference.measured.count(ClipKind::Sample) > 0
                     || reference.measured.count(ClipKind::FlatTop) > 0,
                 normalized_to: normalized::round_peak(
@@ -150,17 +162,7 @@ pub fn stems_against_mix(
             },
         ));
     }
-    Some(NullReport {
-        residual_db: raw.residual_db,
-        residual_aligned_db: aligned.as_ref().map(|a| a.residual_db),
-        stem_gains: stems
-            .iter()
-            .zip(&fit.gains)
-            .map(|((i, _), &g)| (reports[*i].file_name(), g))
-            .collect(),
-        fitted_residual_db: fit.fitted_residual_db,
-        timeline: raw.timeline.clone(),
-    })
+    Some(report)
 }
 
 /// The stems as the null test reads them, each moved back by its offset (none: all at 0).
@@ -452,6 +454,7 @@ mod tests {
             gains: gains.to_vec(),
             fitted_residual_db,
             timeline: Vec::new(),
+            stems_sum_peak: 0.5,
         }
     }
 

@@ -6,10 +6,15 @@ use super::judge;
 use super::measure::FileMeasurements;
 use super::normalized;
 use super::outcome::{FileReport, NullReport};
-use crate::analysis::{HeadroomThresholds, LimiterVerdict};
+use crate::analysis::{gain_to_db, HeadroomThresholds, LimiterVerdict};
 
 /// Master limiters are set within this much of full scale, dBFS.
 const LIMITER_CEILINGS_FROM_DBFS: f32 = -3.0;
+/// Stems at one level in the mix: their gains there agree this closely, dB.
+const ONE_LEVEL_DB: f32 = 0.1;
+/// The mix's peak below what the stems' sum at the mix's level reaches, beyond rounding: a
+/// limiter's gain reduction on its loudest peak, dB.
+const HELD_DOWN_DB: f32 = 0.01;
 
 /// What holds the mix's peaks, once the null test has said whether the mix is its stems' sum.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -18,8 +23,9 @@ enum MixLimiter {
     None,
     /// The peak detector saw one, and the stems do not contradict it.
     Seen,
-    /// The detector saw peaks held on one level, yet the mix is its stems' sum times one gain:
-    /// a limiter on the master bus would have made it something else, so the stems hold them.
+    /// The detector saw peaks held on one level, yet the mix is its stems' sum times one gain
+    /// and peaks where their sum does: nothing on the master bus held it down, the stems hold
+    /// those peaks themselves.
     InTheStems,
     /// The set alone shows it: the mix peaks on a limiter's ceiling (dBFS), and no gain of the
     /// stems adds up to it (the detector saw too few passages).
@@ -38,7 +44,9 @@ fn linear_in_stems(null: &NullReport) -> bool {
 fn mix_limiter(m: &FileMeasurements, null: Option<&NullReport>) -> MixLimiter {
     let linear = null.map(linear_in_stems);
     if m.limiter.verdict != LimiterVerdict::None {
-        return if linear == Some(true) {
+        let theirs = null
+            .is_some_and(|n| linear_in_stems(n) && the_stems_reach_its_peak(m.sample_peak_dbfs, n));
+        return if theirs {
             MixLimiter::InTheStems
         } else {
             MixLimiter::Seen
@@ -52,10 +60,24 @@ fn mix_limiter(m: &FileMeasurements, null: Option<&NullReport>) -> MixLimiter {
     }
 }
 
+/// The stems sit in the mix at one level, and their plain sum at that level peaks where the mix
+/// does: a limiter on the master bus would have held the mix's loudest peak below it.
+fn the_stems_reach_its_peak(mix_peak_dbfs: f32, null: &NullReport) -> bool {
+    let (low, high) = null
+        .stem_gains
+        .iter()
+        .map(|(_, g)| gain_to_db(g.abs()))
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), d| {
+            (l.min(d), h.max(d))
+        });
+    let level_db = (low + high) / 2.0;
+    high - low <= ONE_LEVEL_DB && null.stems_sum_peak_dbfs + level_db - mix_peak_dbfs < HELD_DOWN_DB
+}
+
 /// A limiter on the mix, as the set's evidence leaves it: the detector's verdict, unless the
 /// stems hold the peaks it saw.
-pub fn mix_is_limited(m: &FileMeasurements, linear_in_stems: bool) -> bool {
-    m.limiter.verdict != LimiterVerdict::None && !linear_in_stems
+pub fn mix_is_limited(m: &FileMeasurements, null: Option<&NullReport>) -> bool {
+    mix_limiter(m, null) == MixLimiter::Seen
 }
 
 /// The reference mix's findings once the set has spoken: its limiter finding and the headroom
@@ -140,4 +162,33 @@ pub fn judge_normalized_stem(
 
 fn gains(null: &NullReport) -> Vec<f32> {
     null.stem_gains.iter().map(|(_, g)| *g).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn null(gains: &[f32], stems_sum_peak_dbfs: f32) -> NullReport {
+        NullReport {
+            residual_db: -6.0,
+            residual_aligned_db: None,
+            stem_gains: gains.iter().map(|&g| (String::new(), g)).collect(),
+            fitted_residual_db: -110.0,
+            timeline: Vec::new(),
+            stems_sum_peak_dbfs,
+        }
+    }
+
+    #[test]
+    fn the_stems_hold_the_peaks_only_where_their_sum_reaches_the_mixs_peak() {
+        // Normalized: every stem 5.9 dB up, the mix's peak exactly where their sum's goes.
+        let up = 10f32.powf(5.9 / 20.0);
+        assert!(the_stems_reach_its_peak(-0.1, &null(&[up, up, up], -6.0)));
+        // A bus limiter delivered in its stem: the mix is the plain sum.
+        assert!(the_stems_reach_its_peak(-0.3, &null(&[1.0, 1.0], -0.3)));
+        // A limiter on the master took 1 dB off the loudest peak.
+        assert!(!the_stems_reach_its_peak(-1.1, &null(&[1.0, 1.0], -0.1)));
+        // The stems at different levels: their plain sum's peak says nothing of the mix's.
+        assert!(!the_stems_reach_its_peak(-0.3, &null(&[1.0, 1.5], -0.3)));
+    }
 }

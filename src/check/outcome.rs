@@ -199,6 +199,9 @@ pub struct NullReport {
     /// The residual as delivered (no offsets undone) over the song, for the sheet only.
     #[serde(skip)]
     pub timeline: Vec<NullColumn>,
+    /// The peak of the stems' plain sum (lined up, when any was moved), dBFS.
+    #[serde(skip)]
+    pub stems_sum_peak_dbfs: f32,
 }
 
 /// Counts by result.

@@ -175,6 +175,7 @@ mod tests {
             gains: vec![1.0],
             fitted_residual_db: -80.0,
             timeline: Vec::new(),
+            stems_sum_peak: 0.5,
         };
         let mut prepared = Prepared {
             alignments: vec![PreparedAlignment {

@@ -5,6 +5,7 @@ use super::decode::{AudioReader, DecodeError};
 use super::measure::BLOCK_FRAMES;
 use super::source::{self, Source};
 use crate::analysis::level::{lane_dot_f64, log10, sum_of_squares};
+use crate::analysis::sample_peak::max_abs;
 use crate::analysis::{align, Alignment};
 use std::io::BufReader;
 use std::path::Path;
@@ -81,6 +82,9 @@ pub struct NullResult {
     pub fitted_residual_db: f32,
     /// The residual and the reference over the song, [`NULL_COLUMNS`] stretches.
     pub timeline: Vec<NullColumn>,
+    /// Largest |Σ stems| over every channel, linear: the peak the mix would have as their plain
+    /// sum.
+    pub stems_sum_peak: f32,
 }
 
 /// Stretches of the song in the null test's timeline.
@@ -144,6 +148,7 @@ pub fn null_result(
         mut gram,
         cross,
         timeline,
+        stems_sum_peak,
     } = sums;
     for i in 0..k {
         for j in 0..i {
@@ -171,6 +176,7 @@ pub fn null_result(
                 }
             })
             .collect(),
+        stems_sum_peak,
     })
 }
 
@@ -196,6 +202,8 @@ pub struct Sums {
     cross: Vec<f64>,
     /// The residual and the reference by stretch of the song.
     timeline: Vec<Stretch>,
+    /// Largest |Σ stems|.
+    stems_sum_peak: f32,
 }
 
 impl Sums {
@@ -207,6 +215,7 @@ impl Sums {
             gram: vec![0.0; k * k],
             cross: vec![0.0; k],
             timeline: vec![Stretch::default(); NULL_COLUMNS],
+            stems_sum_peak: 0.0,
         }
     }
 
@@ -214,6 +223,7 @@ impl Sums {
         self.residual += other.residual;
         self.energy += other.energy;
         self.fit_energy += other.fit_energy;
+        self.stems_sum_peak = self.stems_sum_peak.max(other.stems_sum_peak);
         self.gram
             .iter_mut()
             .zip(&other.gram)
@@ -310,6 +320,8 @@ pub fn null_sums(
                     *t += p;
                 }
             }
+            // Every part is finite, so their sum's peak is a number (or infinite, past f32).
+            sums.stems_sum_peak = sums.stems_sum_peak.max(max_abs(left_over));
             for (t, r) in left_over.iter_mut().zip(reference_channel) {
                 *t -= r;
             }
