@@ -27,9 +27,10 @@ enum MixLimiter {
     /// and peaks where their sum does: nothing on the master bus held it down, the stems hold
     /// those peaks themselves.
     InTheStems,
-    /// The set alone shows it: the mix peaks on a limiter's ceiling (dBFS), and no gain of the
-    /// stems adds up to it (the detector saw too few passages).
-    Ceiling(f32),
+    /// The set alone shows it (the detector saw too few passages): the mix peaks on a limiter's
+    /// ceiling (dBFS), and either no gain of the stems adds up to it (`None`) or their sum at the
+    /// mix's level goes this many dB higher.
+    Ceiling(f32, Option<f32>),
 }
 
 /// The mix is its stems' sum times some gain, as far as the null test can tell.
@@ -42,27 +43,40 @@ fn linear_in_stems(null: &NullReport) -> bool {
 }
 
 fn mix_limiter(m: &FileMeasurements, null: Option<&NullReport>) -> MixLimiter {
-    let linear = null.map(linear_in_stems);
+    let Some(null) = null else {
+        return if m.limiter.verdict == LimiterVerdict::None {
+            MixLimiter::None
+        } else {
+            MixLimiter::Seen
+        };
+    };
+    let linear = linear_in_stems(null);
+    let held_db = held_down_db(m.sample_peak_dbfs, null);
     if m.limiter.verdict != LimiterVerdict::None {
-        let theirs = null
-            .is_some_and(|n| linear_in_stems(n) && the_stems_reach_its_peak(m.sample_peak_dbfs, n));
+        let theirs = linear && held_db.is_some_and(|db| db < HELD_DOWN_DB);
         return if theirs {
             MixLimiter::InTheStems
         } else {
             MixLimiter::Seen
         };
     }
-    match normalized::limiter_ceiling(m.sample_peak_dbfs) {
-        Some(ceiling) if linear == Some(false) && ceiling >= LIMITER_CEILINGS_FROM_DBFS => {
-            MixLimiter::Ceiling(ceiling)
+    let evidence = if linear {
+        held_db.filter(|&db| db >= HELD_DOWN_DB).map(Some)
+    } else {
+        Some(None)
+    };
+    match (normalized::limiter_ceiling(m.sample_peak_dbfs), evidence) {
+        (Some(ceiling), Some(held)) if ceiling >= LIMITER_CEILINGS_FROM_DBFS => {
+            MixLimiter::Ceiling(ceiling, held)
         }
         _ => MixLimiter::None,
     }
 }
 
-/// The stems sit in the mix at one level, and their plain sum at that level peaks where the mix
-/// does: a limiter on the master bus would have held the mix's loudest peak below it.
-fn the_stems_reach_its_peak(mix_peak_dbfs: f32, null: &NullReport) -> bool {
+/// How far below the stems' plain sum, at the level the mix has them, the mix peaks, dB, when
+/// they sit in it at one level: a limiter on the master bus takes its gain reduction off the
+/// loudest peak; a normalize step or a limiter on one of the stems' buses takes nothing.
+fn held_down_db(mix_peak_dbfs: f32, null: &NullReport) -> Option<f32> {
     let (low, high) = null
         .stem_gains
         .iter()
@@ -71,7 +85,7 @@ fn the_stems_reach_its_peak(mix_peak_dbfs: f32, null: &NullReport) -> bool {
             (l.min(d), h.max(d))
         });
     let level_db = (low + high) / 2.0;
-    high - low <= ONE_LEVEL_DB && null.stems_sum_peak_dbfs + level_db - mix_peak_dbfs < HELD_DOWN_DB
+    (high - low <= ONE_LEVEL_DB).then(|| null.stems_sum_peak_dbfs + level_db - mix_peak_dbfs)
 }
 
 /// A limiter on the mix, as the set's evidence leaves it: the detector's verdict, unless the
@@ -99,13 +113,21 @@ pub fn judge_the_mix(
                 format!("No limiter on the master bus: {label}'s peaks often return to one level, but the mix is its stems' sum times one gain, so that level comes from the stems."),
             ),
         )),
-        MixLimiter::Ceiling(ceiling) => Some((
-            true,
-            Finding::warn(
-                Check::Limiter,
-                format!("{label} peaks at exactly {ceiling:.1} dBFS, and no gain of the stems adds up to it: something non-linear on the master bus holds its peaks there, most likely a limiter or clipper. Bypass it before exporting stems and the reference mix."),
-            ),
-        )),
+        MixLimiter::Ceiling(ceiling, held) => {
+            let evidence = match held {
+                Some(db) => format!(
+                    "{db:.1} dB under the peak of the stems' own sum at the mix's level"
+                ),
+                None => "and no gain of the stems adds up to it".to_owned(),
+            };
+            Some((
+                true,
+                Finding::warn(
+                    Check::Limiter,
+                    format!("{label} peaks at exactly {ceiling:.1} dBFS, {evidence}: something on the master bus holds its peaks there, most likely a limiter or clipper. Bypass it before exporting stems and the reference mix."),
+                ),
+            ))
+        }
         MixLimiter::None | MixLimiter::Seen => None,
     };
     if let Some((limited, finding)) = replaced {
@@ -118,7 +140,7 @@ pub fn judge_the_mix(
             *old = finding.clone();
         }
     }
-    let limited = matches!(limiter, MixLimiter::Seen | MixLimiter::Ceiling(_));
+    let limited = matches!(limiter, MixLimiter::Seen | MixLimiter::Ceiling(..));
     if let Some(note) = judge::dense_mix_note(m).filter(|_| !limited) {
         let after_limiter = report
             .findings
@@ -180,15 +202,16 @@ mod tests {
     }
 
     #[test]
-    fn the_stems_hold_the_peaks_only_where_their_sum_reaches_the_mixs_peak() {
+    fn a_mix_peak_is_held_down_by_what_the_stems_sum_reaches_above_it() {
+        let close = |a: Option<f32>, b: f32| a.is_some_and(|a| (a - b).abs() < 1e-3);
         // Normalized: every stem 5.9 dB up, the mix's peak exactly where their sum's goes.
         let up = 10f32.powf(5.9 / 20.0);
-        assert!(the_stems_reach_its_peak(-0.1, &null(&[up, up, up], -6.0)));
+        assert!(close(held_down_db(-0.1, &null(&[up, up, up], -6.0)), 0.0));
         // A bus limiter delivered in its stem: the mix is the plain sum.
-        assert!(the_stems_reach_its_peak(-0.3, &null(&[1.0, 1.0], -0.3)));
+        assert!(close(held_down_db(-0.3, &null(&[1.0, 1.0], -0.3)), 0.0));
         // A limiter on the master took 1 dB off the loudest peak.
-        assert!(!the_stems_reach_its_peak(-1.1, &null(&[1.0, 1.0], -0.1)));
+        assert!(close(held_down_db(-1.1, &null(&[1.0, 1.0], -0.1)), 1.0));
         // The stems at different levels: their plain sum's peak says nothing of the mix's.
-        assert!(!the_stems_reach_its_peak(-0.3, &null(&[1.0, 1.5], -0.3)));
+        assert_eq!(held_down_db(-0.3, &null(&[1.0, 1.5], -0.3)), None);
     }
 }
