@@ -85,7 +85,7 @@ fn held_down_db(mix_peak_dbfs: f32, null: &NullReport) -> Option<f32> {
             (l.min(d), h.max(d))
         });
     let level_db = (low + high) / 2.0;
-    (high - low <= ONE_LEVEL_DB).then(|| null.stems_sum_peak_dbfs + level_db - mix_peak_dbfs)
+    (high - low <= ONE_LEVEL_DB).then_some(null.stems_sum_peak_dbfs + level_db - mix_peak_dbfs)
 }
 
 /// A limiter on the mix, as the set's evidence leaves it: the detector's verdict, unless the
