@@ -17,6 +17,7 @@ use stem_preflight::check::{check, CheckOptions, CheckReport};
 use support::corpus::{self, Stem};
 use support::delivery::{self, peak, scaled, sum, write_set};
 use support::files::Store;
+use support::signals::Rng;
 
 /// Seconds of each song used (the notes started after it play out, then the tails).
 const EXCERPT_S: f64 = 30.0;
@@ -255,13 +256,8 @@ fn build(dir: &Path, title: &str, rate: u32, stems: &[Stem], defect: &Defect) {
         Defect::NormalizedMix(to_dbfs, dither) => {
             let gain = 10f64.powf(f64::from(to_dbfs) / 20.0) / f64::from(peak(&mix));
             // Triangular dither of one 24-bit step, as an export's dither adds before rounding.
-            let mut state = 0x9E37_79B9_7F4A_7C15u64;
-            let mut uniform = move || {
-                state = state
-                    .wrapping_mul(6_364_136_223_846_793_005)
-                    .wrapping_add(1_442_695_040_888_963_407);
-                (state >> 40) as f64 / (1u64 << 24) as f64
-            };
+            let mut rng = Rng::new(0x5EED);
+            let mut uniform = move || rng.unit();
             mix_audio = mix
                 .iter()
                 .map(|c| {
