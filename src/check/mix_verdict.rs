@@ -12,9 +12,10 @@ use crate::analysis::{gain_to_db, HeadroomThresholds, LimiterVerdict};
 const LIMITER_CEILINGS_FROM_DBFS: f32 = -3.0;
 /// Stems at one level in the mix: their gains there agree this closely, dB.
 const ONE_LEVEL_DB: f32 = 0.1;
-/// The mix's peak below what the stems' sum at the mix's level reaches, beyond rounding: a
-/// limiter's gain reduction on its loudest peak, dB.
-const HELD_DOWN_DB: f32 = 0.01;
+/// The mix's peak below what the stems' sum at the mix's level reaches, far beyond rounding
+/// (1e-5 dB at 24 bits): a limiter's gain reduction on its loudest peak, dB. A finding names it
+/// to a tenth, so it never reads "0.0 dB".
+const HELD_DOWN_DB: f32 = 0.05;
 
 /// What holds the mix's peaks, once the null test has said whether the mix is its stems' sum.
 #[derive(Debug, Clone, Copy, PartialEq)]
