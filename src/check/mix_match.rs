@@ -138,11 +138,7 @@ pub fn stems_against_mix(
         stems_sum_peak_dbfs: gain_to_db(fit.stems_sum_peak),
     };
     if reference.judge_null {
-        let linear = normalized::linear_in_stems(
-            raw.residual_db,
-            aligned.as_ref().map(|a| a.residual_db),
-            fit.fitted_residual_db,
-        );
+        let linear = mix_verdict::linear_in_stems(&report);
         set_findings.push(null_finding(
             &raw,
             aligned.as_ref(),

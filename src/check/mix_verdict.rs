@@ -35,7 +35,7 @@ enum MixLimiter {
 }
 
 /// The mix is its stems' sum times some gain, as far as the null test can tell.
-fn linear_in_stems(null: &NullReport) -> bool {
+pub fn linear_in_stems(null: &NullReport) -> bool {
     normalized::linear_in_stems(
         null.residual_db,
         null.residual_aligned_db,

@@ -33,10 +33,15 @@ const CLASSIC_TARGETS_DBFS: [f32; 15] = [
 /// The classic value a peak sits on as a limiter holds it there, if it does.
 pub fn limiter_ceiling(peak_dbfs: f32) -> Option<f32> {
     let round = (peak_dbfs * 10.0).round() / 10.0;
-    let classic = CLASSIC_TARGETS_DBFS
+    (is_classic_target(round) && (peak_dbfs - round).abs() <= LIMITER_HOLDS_WITHIN_DB)
+        .then_some(round)
+}
+
+/// One of [`CLASSIC_TARGETS_DBFS`], as a tenth of a dB rounded in f32.
+fn is_classic_target(round: f32) -> bool {
+    CLASSIC_TARGETS_DBFS
         .iter()
-        .any(|&t| (t - round).abs() < 0.01);
-    (classic && (peak_dbfs - round).abs() <= LIMITER_HOLDS_WITHIN_DB).then_some(round)
+        .any(|&t| (t - round).abs() < 0.01)
 }
 
 /// How close to its target a normalizer leaves a peak, dB: as close as the file's grid lets it
@@ -61,10 +66,7 @@ pub fn round_peak(peak_dbfs: f32, step: f32, gain_in_mix: Option<f32>) -> Option
             (gain_to_db(gain.abs()).abs() > UNITY_WITHIN_DB).then_some(round)
         }
         Some(_) => None,
-        None => CLASSIC_TARGETS_DBFS
-            .iter()
-            .any(|&t| (t - round).abs() < 0.01)
-            .then_some(round),
+        None => is_classic_target(round).then_some(round),
     }
 }
 
